@@ -1,0 +1,56 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module';
+import { AuthorizationModule } from './authorization/authorization.module';
+import { CliSupportModule } from './cli/cli-support.module';
+import { ClientsModule } from './clients/clients.module';
+import { CommonModule } from './common/common.module';
+import { loggerParams } from './common/logging';
+import { RequestContextMiddleware } from './common/request-context.middleware';
+import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { KeyStore } from './keys/key-store.service';
+import { KeysModule } from './keys/keys.module';
+import { TokensModule } from './tokens/tokens.module';
+import { UsersModule } from './users/users.module';
+
+/** Configuration, events and the database: shared by the HTTP app and the CLI's own process. */
+export const INFRASTRUCTURE_MODULES = [
+  ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: ALL_NAMESPACES }),
+  EventEmitterModule.forRoot({ wildcard: false }),
+  DatabaseModule,
+  CommonModule,
+];
+
+/** The feature modules (ARCHITECTURE.md): each exports services, never repositories. */
+export const FEATURE_MODULES = [
+  KeysModule,
+  ClientsModule,
+  UsersModule,
+  AuthorizationModule,
+  TokensModule,
+  AuditModule,
+];
+
+@Module({
+  imports: [
+    ...INFRASTRUCTURE_MODULES,
+    LoggerModule.forRootAsync({
+      inject: [serverConfig.KEY],
+      useFactory: (server: ServerConfig) => loggerParams(server.logLevel),
+    }),
+    ScheduleModule.forRoot(),
+    ...FEATURE_MODULES,
+    CliSupportModule,
+    HealthModule.register([KeysModule], [KeyStore]),
+  ],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,97 @@
+import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { existsSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { LatchkeyEnvironment } from '../config/environment';
+import { CliError } from './cli-command.decorator';
+import { CliOperations } from './cli-operations.service';
+import { cliSocketPath } from './cli-socket.server';
+import { CliWorkModule } from './cli-work.module';
+
+/** Nest's logs go to stderr in the CLI: stdout is for the command's output only. */
+export class StderrLogger implements LoggerService {
+  constructor(private readonly chatty = false) {}
+  log(message: unknown, context?: string) {
+    if (this.chatty) this.write('log', message, context);
+  }
+  warn(message: unknown, context?: string) {
+    this.write('warn', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.write('error', message, rest[rest.length - 1] as string);
+  }
+  private write(level: string, message: unknown, context?: string) {
+    process.stderr.write(`[latchkey ${level}]${context ? ` [${context}]` : ''} ${String(message)}\n`);
+  }
+}
+
+/**
+ * Runs a command where the data lives. PostgreSQL: in this process. Embedded database: through the
+ * running server's socket; if no server runs (no socket, or a stale one), in this process on the files.
+ * `pglite://memory` exists only inside a running server.
+ */
+export async function dispatch(
+  env: LatchkeyEnvironment,
+  command: string,
+  options: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  if (env.database.kind === 'pglite') {
+    const socket = cliSocketPath(env.dataDir);
+    const viaServer = await sendToServer(socket, command, options);
+    if (viaServer !== undefined) return viaServer;
+    if (env.database.dataDir === null)
+      throw new CliError(
+        `DATABASE_URL=pglite://memory lives inside the running server, and no server answers at ${socket}`,
+      );
+    if (existsSync(socket)) unlinkSync(socket); // stale: no server listens on it
+  }
+  return runLocally(command, options);
+}
+
+async function runLocally(command: string, options: Record<string, unknown>) {
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(CliWorkModule, {
+      logger: new StderrLogger(),
+      abortOnError: false,
+    });
+    return await app.get(CliOperations).execute(command, options);
+  } finally {
+    await app?.close();
+  }
+}
+
+function sendToServer(path: string, command: string, options: Record<string, unknown>) {
+  return new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
+    if (!existsSync(path)) return resolve(undefined);
+    const socket = connect(path);
+    let data = '';
+    let connected = false;
+    socket.setEncoding('utf8');
+    socket.on('connect', () => {
+      connected = true;
+      socket.write(JSON.stringify({ command, options }) + '\n');
+    });
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected)
+        resolve(undefined); // ECONNREFUSED / ENOENT: no server behind the socket
+      else reject(err);
+    });
+    socket.on('end', () => {
+      try {
+        const reply = JSON.parse(data) as { ok: boolean; result?: Record<string, unknown>; error?: string };
+        if (reply.ok) resolve(reply.result ?? {});
+        else reject(new CliError(reply.error ?? 'the server refused the command'));
+      } catch {
+        reject(new CliError('the server closed the CLI socket without an answer'));
+      }
+    });
+    socket.setTimeout(60_000, () => {
+      socket.destroy();
+      reject(new CliError('the server did not answer the CLI within 60 s'));
+    });
+  });
+}
+
+export const cliLogger = new Logger('cli');

@@ -1,0 +1,192 @@
+import { Command, CommandRunner, Option } from 'nest-commander';
+import { readFileSync } from 'node:fs';
+import { parseDuration } from '../config/duration';
+import { loadEnvironment } from '../config/environment';
+import { CliError } from './cli-command.decorator';
+import { dispatch } from './cli-dispatcher';
+
+interface JsonFlag {
+  json?: boolean;
+}
+
+/** Prints one result: with --json exactly one JSON object on stdout; otherwise key: value lines. */
+function print(result: Record<string, unknown>, json?: boolean) {
+  if (json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  for (const [key, value] of Object.entries(result)) {
+    process.stdout.write(
+      `${key}: ${Array.isArray(value) ? value.join(', ') || '(none)' : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}\n`,
+    );
+  }
+}
+
+abstract class DispatchingCommand extends CommandRunner {
+  protected abstract readonly commandName: string;
+
+  protected async dispatch(options: Record<string, unknown> & JsonFlag) {
+    const { json, ...rest } = options;
+    try {
+      print(await dispatch(loadEnvironment(), this.commandName, rest), json);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (json) process.stdout.write(JSON.stringify({ error: message }) + '\n');
+      process.stderr.write(`error: ${message}\n`);
+      process.exitCode = 1;
+    }
+  }
+
+  @Option({ flags: '--json', description: 'print exactly one JSON object on stdout' })
+  parseJson() {
+    return true;
+  }
+}
+
+@Command({ name: 'migrate', description: 'apply pending database migrations' })
+export class MigrateCommand extends DispatchingCommand {
+  protected readonly commandName = 'migrate';
+  async run(_args: string[], options: JsonFlag) {
+    await this.dispatch({ ...options });
+  }
+}
+
+@Command({ name: 'keys:rotate', description: 'add a new signing key; it becomes current once published' })
+export class KeysRotateCommand extends DispatchingCommand {
+  protected readonly commandName = 'keys:rotate';
+  async run(_args: string[], options: JsonFlag) {
+    await this.dispatch({ ...options });
+  }
+}
+
+interface ClientCreateOptions extends JsonFlag {
+  name?: string;
+  authMethod?: string;
+  redirectUri?: string[];
+  grantTypes?: string[];
+  scope?: string;
+}
+
+@Command({
+  name: 'client:create',
+  description: 'register a client; prints client_id (and client_secret once)',
+})
+export class ClientCreateCommand extends DispatchingCommand {
+  protected readonly commandName = 'client:create';
+  async run(_args: string[], options: ClientCreateOptions) {
+    if (!options.name) throw new CliError('--name is required');
+    await this.dispatch({
+      json: options.json,
+      name: options.name,
+      authMethod: options.authMethod,
+      redirectUris: options.redirectUri ?? [],
+      grantTypes: options.grantTypes,
+      scope: options.scope,
+    });
+  }
+
+  @Option({ flags: '--name <name>', description: 'client_name', required: true })
+  parseName(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--auth-method <method>', description: 'none | client_secret_basic | client_secret_post' })
+  parseAuthMethod(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--redirect-uri <uri>', description: 'a redirect URI (repeat for several)' })
+  parseRedirectUri(value: string, previous: string[] = []) {
+    return [...previous, value];
+  }
+
+  @Option({
+    flags: '--grant-types <list>',
+    description: 'comma-separated, e.g. authorization_code,refresh_token',
+  })
+  parseGrantTypes(value: string) {
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  @Option({ flags: '--scope <scopes>', description: 'space-separated scopes' })
+  parseScope(value: string) {
+    return value;
+  }
+}
+
+interface UserCreateOptions extends JsonFlag {
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+@Command({ name: 'user:create', description: 'create an end user' })
+export class UserCreateCommand extends DispatchingCommand {
+  protected readonly commandName = 'user:create';
+  async run(_args: string[], options: UserCreateOptions) {
+    let password = options.password;
+    if (options.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+    if (!options.username || !password) {
+      process.stderr.write('error: --username and --password (or --password-stdin) are required\n');
+      process.exitCode = 1;
+      return;
+    }
+    await this.dispatch({ json: options.json, username: options.username, password });
+  }
+
+  @Option({
+    flags: '--username <username>',
+    description: 'the login name (unique, case-insensitive)',
+    required: true,
+  })
+  parseUsername(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--password <password>', description: 'the password (prefer --password-stdin)' })
+  parsePassword(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--password-stdin', description: 'read the password from standard input' })
+  parsePasswordStdin() {
+    return true;
+  }
+}
+
+interface AuditPurgeOptions extends JsonFlag {
+  olderThan?: string;
+}
+
+@Command({
+  name: 'audit:purge',
+  description: 'drop audit partitions older than the cutoff, delete the rest in batches',
+})
+export class AuditPurgeCommand extends DispatchingCommand {
+  protected readonly commandName = 'audit:purge';
+  async run(_args: string[], options: AuditPurgeOptions) {
+    const seconds = parseDuration(options.olderThan ?? '');
+    if (seconds === undefined) {
+      process.stderr.write('error: --older-than needs a duration like 90d\n');
+      process.exitCode = 1;
+      return;
+    }
+    await this.dispatch({ json: options.json, olderThanSeconds: seconds });
+  }
+
+  @Option({ flags: '--older-than <duration>', description: 'e.g. 90d', required: true })
+  parseOlderThan(value: string) {
+    return value;
+  }
+}
+
+export const COMMANDS = [
+  MigrateCommand,
+  KeysRotateCommand,
+  ClientCreateCommand,
+  UserCreateCommand,
+  AuditPurgeCommand,
+];

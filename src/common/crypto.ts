@@ -1,0 +1,34 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256-bit random value, base64url (43 characters): codes, refresh tokens, client secrets, session ids. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function sha256Base64url(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+export function hmacHex(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value).digest('hex');
+}
+
+/** Constant-time string comparison (lengths may differ; the comparison time depends only on `expected`). */
+export function constantTimeEqual(actual: string, expected: string): boolean {
+  const a = Buffer.from(actual);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length) {
+    timingSafeEqual(b, b);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge, compared in constant time. */
+export function verifyPkceS256(verifier: string, challenge: string): boolean {
+  return constantTimeEqual(sha256Base64url(verifier), challenge);
+}

@@ -1,0 +1,70 @@
+import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import type { DatabaseTarget } from '../config/environment';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
+import { PGlitePool, pgliteDriver } from './pglite-pool';
+
+export interface DataSourceSettings {
+  target: DatabaseTarget;
+  poolSize: number;
+  /** The PostgreSQL schema to use (tests isolate files by database instead; kept for completeness). */
+  applicationName?: string;
+}
+
+/**
+ * The one DataSource options factory, used by the app, the CLI, the tests and the TypeORM migration CLI.
+ * DATABASE_URL unset → PGlite files under $DATA_DIR/pglite; pglite://memory → in-memory PGlite;
+ * postgres://… → node-postgres with a pool of DATABASE_POOL_SIZE. `synchronize` is never on.
+ */
+export async function createDataSourceOptions(settings: DataSourceSettings): Promise<DataSourceOptions> {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsRun: false, // run by DatabaseMigrator under an advisory lock
+    synchronize: false,
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
+    logging: false,
+  };
+  if (settings.target.kind === 'postgres') {
+    return {
+      ...common,
+      url: settings.target.url,
+      poolSize: settings.poolSize,
+      applicationName: settings.applicationName ?? 'latchkey',
+      connectTimeoutMS: 5000,
+      extra: {
+        // fail fast when the database is down instead of queueing requests forever
+        connectionTimeoutMillis: 5000,
+        query_timeout: 15000,
+        idleTimeoutMillis: 30000,
+      },
+    };
+  }
+  const db = await openPGlite(settings.target.dataDir);
+  const pool = new PGlitePool(db);
+  return { ...common, driver: pgliteDriver(pool) } as DataSourceOptions;
+}
+
+export async function openPGlite(dataDir: string | null): Promise<PGliteType> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  return db as unknown as PGliteType;
+}
+
+/** The PGlite instance behind a DataSource, if it is embedded (to close it cleanly on shutdown). */
+export function embeddedDatabase(dataSource: DataSource) {
+  const driver = (dataSource.options as { driver?: { Pool: new () => PGlitePool } }).driver;
+  if (!driver || dataSource.options.type !== 'postgres') return undefined;
+  const pool = new driver.Pool();
+  return pool instanceof PGlitePool ? pool.db : undefined;
+}
+
+export function isEmbedded(dataSource: DataSource): boolean {
+  return embeddedDatabase(dataSource) !== undefined;
+}

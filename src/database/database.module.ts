@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { databaseConfig, type DatabaseConfig } from '../config/config.namespaces';
+import { createDataSourceOptions } from './data-source';
+import { runMigrations } from './migrator';
+
+/** TypeORM on PGlite or PostgreSQL; pending migrations are applied before the app serves anything. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [databaseConfig.KEY],
+      useFactory: (db: DatabaseConfig) =>
+        createDataSourceOptions({ target: db.target, poolSize: db.poolSize }),
+      dataSourceFactory: async (options) => {
+        const dataSource = await new DataSource(options!).initialize();
+        await runMigrations(dataSource);
+        return dataSource;
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,7 @@
+import { SigningKeyEntity } from '../keys/signing-key.entity';
+
+/**
+ * Every TypeORM entity, listed explicitly (no globs: the same list serves the compiled app, the CLI,
+ * the migration CLI and the tests running TypeScript directly). Add a module's entities here.
+ */
+export const ENTITIES: Function[] = [SigningKeyEntity];

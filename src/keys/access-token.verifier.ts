@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { verify } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { KeyStore } from './key-store.service';
+
+/** RFC 9068 claims of a Latchkey access token; `gid` names the grant the token belongs to. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  gid: string;
+}
+
+export type VerifyFailure = 'malformed' | 'bad_signature' | 'wrong_type' | 'wrong_issuer' | 'expired';
+
+/**
+ * Verifies this server's access tokens: compact JWS, ES256, `typ: at+jwt`, a kid from the key store,
+ * `iss`, `exp`, then the revocation state (grant revoked, client disabled or deleted, jti revoked).
+ * The state is one indexed query on every call, so a revocation is seen at once by every instance.
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  constructor(
+    private readonly keys: KeyStore,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  /** Signature and claims only (no database). */
+  async verifySignature(
+    token: string,
+  ): Promise<{ ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure }> {
+    if (typeof token !== 'string' || token.length > 4096) return { ok: false, reason: 'malformed' };
+    const parts = token.split('.');
+    if (parts.length !== 3) return { ok: false, reason: 'malformed' };
+    let header: { alg?: string; typ?: string; kid?: string };
+    let claims: AccessTokenClaims;
+    try {
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object')
+      return { ok: false, reason: 'malformed' };
+    if (header.alg !== 'ES256' || typeof header.kid !== 'string')
+      return { ok: false, reason: 'bad_signature' };
+    if (header.typ !== 'at+jwt' && header.typ !== 'application/at+jwt')
+      return { ok: false, reason: 'wrong_type' };
+    const key = await this.keys.publicKey(header.kid);
+    if (!key) return { ok: false, reason: 'bad_signature' };
+    const valid = verify(
+      'sha256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      { key, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(parts[2], 'base64url'),
+    );
+    if (!valid) return { ok: false, reason: 'bad_signature' };
+    if (claims.iss !== this.oauth.issuer) return { ok: false, reason: 'wrong_issuer' };
+    if (typeof claims.exp !== 'number' || claims.exp <= Math.floor(Date.now() / 1000))
+      return { ok: false, reason: 'expired' };
+    if (
+      typeof claims.jti !== 'string' ||
+      typeof claims.gid !== 'string' ||
+      typeof claims.client_id !== 'string'
+    )
+      return { ok: false, reason: 'malformed' };
+    return { ok: true, claims };
+  }
+
+  /** True when the token's grant is live, its client enabled and the token itself not revoked. */
+  async isActive(claims: AccessTokenClaims): Promise<boolean> {
+    if (!UUID.test(claims.gid) || !UUID.test(claims.jti)) return false;
+    const rows: Array<{ active: boolean }> = await this.dataSource.query(
+      `SELECT (g.revoked_at IS NULL AND c.enabled
+               AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2)) AS active
+         FROM grants g JOIN clients c ON c.client_id = g.client_id
+        WHERE g.id = $1`,
+      [claims.gid, claims.jti],
+    );
+    return rows.length === 1 && rows[0].active === true;
+  }
+
+  /** Signature, claims and revocation state: the full check used by the bearer guard and introspection. */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    const result = await this.verifySignature(token);
+    if (!result.ok) return null;
+    return (await this.isActive(result.claims)) ? result.claims : null;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

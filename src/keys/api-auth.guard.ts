@@ -1,0 +1,113 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  applyDecorators,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AuditEmitter } from '../common/events';
+import { OAuthError } from '../common/oauth-errors';
+import type { ApiPrincipal } from './bearer.strategy';
+
+const SCOPES_KEY = 'latchkey:required-scopes';
+
+/**
+ * Passport bearer authentication for the admin and audit APIs. Missing or invalid token → 401 with
+ * `WWW-Authenticate: Bearer`; a token issued to a user (not client_credentials) is refused too.
+ */
+@Injectable()
+export class BearerAuthGuard extends AuthGuard('bearer') {
+  constructor(private readonly audit: AuditEmitter) {
+    super({ session: false });
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const header = req.headers.authorization;
+    if (!header || !/^Bearer\s/i.test(header)) {
+      await this.deny(req, 'missing_token');
+      throw new OAuthError('invalid_token', 'a bearer access token is required');
+    }
+    let ok = false;
+    try {
+      ok = (await super.canActivate(context)) as boolean;
+    } catch (err) {
+      if (err instanceof OAuthError) throw err;
+      ok = false;
+      if (!(err as { status?: number })?.status) throw err; // database down etc.: let the filter decide
+    }
+    const principal = req.user as ApiPrincipal | undefined;
+    if (!ok || !principal) {
+      await this.deny(req, 'invalid_token');
+      throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
+    }
+    if (!principal.isClientToken) {
+      await this.deny(req, 'invalid_token', principal.clientId);
+      throw new OAuthError('invalid_token', 'tokens issued to users are not accepted here');
+    }
+    return true;
+  }
+
+  override handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    return user;
+  }
+
+  private deny(req: Request, reason: string, clientId?: string) {
+    return this.audit.record({
+      type: 'api.access_denied',
+      outcome: 'failure',
+      errorCode: 'invalid_token',
+      reason,
+      clientId: clientId ?? null,
+      details: { reason, path: req.path },
+    });
+  }
+}
+
+/** 403 insufficient_scope unless the principal holds every scope named by @RequireScopes. */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly audit: AuditEmitter,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const required =
+      this.reflector.getAllAndOverride<string[]>(SCOPES_KEY, [context.getHandler(), context.getClass()]) ??
+      [];
+    const req = context.switchToHttp().getRequest<Request>();
+    const principal = req.user as ApiPrincipal;
+    const missing = required.filter((s) => !principal.scopes.includes(s));
+    if (missing.length === 0) return true;
+    await this.audit.record({
+      type: 'api.access_denied',
+      outcome: 'failure',
+      errorCode: 'insufficient_scope',
+      reason: 'insufficient_scope',
+      clientId: principal.clientId,
+      subject: principal.clientId,
+      details: { reason: 'insufficient_scope', path: req.path, required },
+    });
+    throw new OAuthError('insufficient_scope', `this request requires the scope ${missing.join(' ')}`);
+  }
+}
+
+/** `@RequireScopes('clients:write')` on a controller or handler: bearer token + scopes. */
+export function RequireScopes(...scopes: string[]) {
+  return applyDecorators(
+    SetMetadata(SCOPES_KEY, scopes),
+    UseGuards(BearerAuthGuard, ScopesGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({
+      description: 'missing, invalid, expired or revoked token (WWW-Authenticate: Bearer)',
+    }),
+    ApiForbiddenResponse({ description: `insufficient_scope: requires ${scopes.join(' ')}` }),
+  );
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-http-bearer';
+import { AccessTokenVerifier } from './access-token.verifier';
+
+/** The caller behind a verified bearer token on /admin and /audit. */
+export interface ApiPrincipal {
+  clientId: string;
+  subject: string;
+  scopes: string[];
+  grantId: string;
+  jti: string;
+  /** client_credentials tokens have sub = client_id; user tokens have a UUID sub. */
+  isClientToken: boolean;
+}
+
+/** passport strategy 'bearer': RFC 6750 Authorization header, this server's JWT access tokens. */
+@Injectable()
+export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
+  constructor(private readonly verifier: AccessTokenVerifier) {
+    super();
+  }
+
+  async validate(token: string): Promise<ApiPrincipal | false> {
+    const claims = await this.verifier.verify(token);
+    if (!claims) return false;
+    return {
+      clientId: claims.client_id,
+      subject: claims.sub,
+      scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+      grantId: claims.gid,
+      jti: claims.jti,
+      isClientToken: claims.sub === claims.client_id,
+    };
+  }
+}

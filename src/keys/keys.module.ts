@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessTokenVerifier } from './access-token.verifier';
+import { BearerAuthGuard, ScopesGuard } from './api-auth.guard';
+import { BearerStrategy } from './bearer.strategy';
+import { JwksController } from './jwks.controller';
+import { KeyStore } from './key-store.service';
+import { SigningKeyEntity } from './signing-key.entity';
+import { SigningKeysRepository } from './signing-keys.repository';
+
+/**
+ * Signing keys, the JWKS, and verification of this server's access tokens (bearer strategy and guards).
+ * Small on purpose: clients, audit and tokens all import it, so no module circle appears.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([SigningKeyEntity]), PassportModule],
+  controllers: [JwksController],
+  providers: [
+    SigningKeysRepository,
+    KeyStore,
+    AccessTokenVerifier,
+    BearerStrategy,
+    BearerAuthGuard,
+    ScopesGuard,
+  ],
+  exports: [KeyStore, AccessTokenVerifier, BearerAuthGuard, ScopesGuard],
+})
+export class KeysModule {}

@@ -35,12 +35,9 @@ export class HealthController {
       () => this.db.pingCheck('database', { timeout: 2000 }),
       ...this.checks.map((check) => async () => {
         const indicator = this.indicators.check(check.name);
-        let ok = false;
-        try {
-          ok = await check.isReady();
-        } catch {
-          ok = false;
-        }
+        const ok = await Promise.resolve()
+          .then(() => check.isReady())
+          .catch(() => false);
         return ok ? indicator.up() : indicator.down({ message: `${check.name} not ready` });
       }),
     ]);

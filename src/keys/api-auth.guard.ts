@@ -33,13 +33,13 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
       await this.deny(req, 'missing_token');
       throw new OAuthError('invalid_token', 'a bearer access token is required');
     }
-    let ok = false;
+    let ok: boolean;
     try {
       ok = (await super.canActivate(context)) as boolean;
     } catch (err) {
       if (err instanceof OAuthError) throw err;
-      ok = false;
       if (!(err as { status?: number })?.status) throw err; // database down etc.: let the filter decide
+      ok = false;
     }
     const principal = req.user as ApiPrincipal | undefined;
     if (!ok || !principal) {

@@ -1,3 +1,4 @@
+import { ClientEntity } from '../clients/client.entity';
 import { SigningKeyEntity } from '../keys/signing-key.entity';
 
 /**
@@ -5,4 +6,4 @@ import { SigningKeyEntity } from '../keys/signing-key.entity';
  * the migration CLI and the tests running TypeScript directly). Add a module's entities here.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity list type
-export const ENTITIES: Function[] = [SigningKeyEntity];
+export const ENTITIES: Function[] = [SigningKeyEntity, ClientEntity];

@@ -1,0 +1,89 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+];
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+export const GRANT_TYPES: readonly GrantType[] = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+];
+
+@Entity({ name: 'clients' })
+export class ClientEntity {
+  @PrimaryColumn({ name: 'client_id', type: 'varchar', length: 64 })
+  clientId: string;
+
+  @Column({ name: 'client_name', type: 'varchar', length: 200 })
+  clientName: string;
+
+  @Column({ name: 'token_endpoint_auth_method', type: 'varchar', length: 32 })
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+
+  /** SHA-256 hex of the current secret (confidential clients only). */
+  @Column({ name: 'secret_hash', type: 'char', length: 64, nullable: true })
+  secretHash: string | null;
+
+  /** The previous secret stays valid until previousSecretExpiresAt after a rotation with overlap. */
+  @Column({ name: 'previous_secret_hash', type: 'char', length: 64, nullable: true })
+  previousSecretHash: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
+  @Column({ name: 'redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  redirectUris: string[];
+
+  @Column({ name: 'grant_types', type: 'text', array: true })
+  grantTypes: GrantType[];
+
+  /** space-separated */
+  @Column({ type: 'text', default: '' })
+  scope: string;
+
+  @Column({ name: 'require_consent', type: 'boolean', default: false })
+  requireConsent: boolean;
+
+  @Column({ type: 'boolean', default: true })
+  enabled: boolean;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 64, nullable: true })
+  createdBy: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+/** What other modules see of a client (no secret material). */
+export interface Client {
+  clientId: string;
+  clientName: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  scopes: string[];
+  requireConsent: boolean;
+  enabled: boolean;
+  isPublic: boolean;
+}
+
+export function toClient(e: ClientEntity): Client {
+  return {
+    clientId: e.clientId,
+    clientName: e.clientName,
+    tokenEndpointAuthMethod: e.tokenEndpointAuthMethod,
+    redirectUris: e.redirectUris,
+    grantTypes: e.grantTypes,
+    scopes: e.scope ? e.scope.split(' ').filter(Boolean) : [],
+    requireConsent: e.requireConsent,
+    enabled: e.enabled,
+    isPublic: e.tokenEndpointAuthMethod === 'none',
+  };
+}

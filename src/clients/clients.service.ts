@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { constantTimeEqual, sha256Hex } from '../common/crypto';
+import { Client, toClient, TokenEndpointAuthMethod, GrantType } from './client.entity';
+import { ClientAuthRow, ClientsRepository } from './clients.repository';
+
+/** A client as the token, revocation and introspection endpoints see it: with a way to check its secret. */
+export interface AuthenticatableClient extends Client {
+  /** Constant-time check against the current secret (and the previous one during a rotation overlap). */
+  secretMatches(secret: string): boolean;
+}
+
+/**
+ * The client registry as other modules use it. (The admin API's create/update/delete/rotate live here too.)
+ * Secrets are 256-bit random values stored as SHA-256 (ARCHITECTURE.md §8): a memory-hard KDF would cap
+ * client authentication at ~100/s for no gain against a 256-bit secret.
+ */
+@Injectable()
+export class ClientsService {
+  constructor(private readonly repository: ClientsRepository) {}
+
+  /** The client if it exists and is enabled (one indexed lookup). */
+  async findEnabled(clientId: string): Promise<AuthenticatableClient | null> {
+    if (!isPlausibleClientId(clientId)) return null;
+    const row = await this.repository.findRow(clientId);
+    if (!row || !row.enabled) return null;
+    return fromRow(row);
+  }
+}
+
+/** Client ids are short printable strings; anything else cannot exist (and must not reach SQL as junk). */
+export function isPlausibleClientId(clientId: unknown): clientId is string {
+  return (
+    typeof clientId === 'string' &&
+    clientId.length > 0 &&
+    clientId.length <= 64 &&
+    /^[\x21-\x7e]+$/.test(clientId)
+  );
+}
+
+function fromRow(row: ClientAuthRow): AuthenticatableClient {
+  const client = toClient({
+    clientId: row.client_id,
+    clientName: row.client_name,
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
+    redirectUris: row.redirect_uris,
+    grantTypes: row.grant_types as GrantType[],
+    scope: row.scope,
+    requireConsent: row.require_consent,
+    enabled: row.enabled,
+  } as never);
+  return {
+    ...client,
+    secretMatches: (secret: string) => {
+      if (!row.secret_hash || typeof secret !== 'string') return false;
+      const hash = sha256Hex(secret);
+      const current = constantTimeEqual(hash, row.secret_hash);
+      const previous =
+        row.previous_secret_hash !== null &&
+        row.previous_secret_expires_at !== null &&
+        row.previous_secret_expires_at.getTime() > Date.now() &&
+        constantTimeEqual(hash, row.previous_secret_hash);
+      return current || previous;
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDuration } from '../../../src/config/duration';
+import { ConfigError, loadEnvironment } from '../../../src/config/environment';
+
+const KEY = Buffer.alloc(32, 1).toString('base64url');
+const base = (extra: Record<string, string> = {}) => ({
+  DATA_DIR: mkdtempSync(join(tmpdir(), 'lk-env-')),
+  KEY_ENCRYPTION_KEY: KEY,
+  SESSION_SECRET: KEY,
+  ...extra,
+});
+
+function errorFor(env: Record<string, string>): ConfigError {
+  try {
+    loadEnvironment(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('environment', () => {
+  it('starts with no variables at all, using the contract defaults', () => {
+    const env = loadEnvironment({ DATA_DIR: base().DATA_DIR });
+    expect(env.port).toBe(3000);
+    expect(env.host).toBe('0.0.0.0');
+    expect(env.issuer).toBe('http://localhost:3000');
+    expect(env.database).toEqual({ kind: 'pglite', dataDir: join(env.dataDir, 'pglite') });
+    expect(env.authCodeTtl).toBe(60);
+    expect(env.accessTokenTtl).toBe(900);
+    expect(env.refreshTokenTtl).toBe(30 * 86400);
+    expect(env.refreshReuseGrace).toBe(0);
+    expect(env.scopes).toEqual(['api:read', 'api:write']);
+    expect(env.accessTokenAudience).toBe('http://localhost:3000');
+    expect(env.trustProxy).toBe(false);
+    expect(env.auditRetention).toBe(90 * 86400);
+  });
+
+  it('generates development secrets once into $DATA_DIR/secrets.json (mode 0600) and reuses them', () => {
+    const dir = base().DATA_DIR;
+    const first = loadEnvironment({ DATA_DIR: dir });
+    const second = loadEnvironment({ DATA_DIR: dir });
+    expect(first.generatedSecrets).toBe(true);
+    expect(first.keyEncryptionKey.equals(second.keyEncryptionKey)).toBe(true);
+    expect(first.sessionSecret.equals(second.sessionSecret)).toBe(true);
+    const file = join(dir, 'secrets.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8'))).sort()).toEqual([
+      'KEY_ENCRYPTION_KEY',
+      'SESSION_SECRET',
+    ]);
+  });
+
+  it.each([
+    ['PORT', 'notaport'],
+    ['PORT', '70000'],
+    ['ISSUER', 'not a url'],
+    ['ISSUER', 'http://example.com/'],
+    ['ISSUER', 'https://example.com?x=1'],
+    ['ISSUER', 'ftp://example.com'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['AUTH_CODE_TTL', '60'],
+    ['ACCESS_TOKEN_TTL', '15 minutes'],
+    ['REFRESH_TOKEN_TTL', '0s'],
+    ['REFRESH_REUSE_GRACE', '-1s'],
+    ['TRUST_PROXY', 'maybe'],
+    ['AUDIT_RETENTION', '1h'],
+    ['SCOPES', 'api:read clients:write'],
+    ['SCOPES', 'bad"scope'],
+    ['KEY_ENCRYPTION_KEY', 'short'],
+    ['SESSION_SECRET', 'short'],
+    ['ACCESS_TOKEN_AUDIENCE', 'nope'],
+    ['LOG_LEVEL', 'loud'],
+  ])('stops on an invalid %s (%s) with a message naming it', (name, value) => {
+    const err = errorFor(base({ [name]: value }));
+    expect(err.variable).toBe(name);
+    expect(err.message).toContain(name);
+  });
+
+  it('requires both secrets in production', () => {
+    const dir = base().DATA_DIR;
+    expect(errorFor({ NODE_ENV: 'production', DATA_DIR: dir }).variable).toBe('KEY_ENCRYPTION_KEY');
+    expect(errorFor({ NODE_ENV: 'production', DATA_DIR: dir, KEY_ENCRYPTION_KEY: KEY }).variable).toBe(
+      'SESSION_SECRET',
+    );
+    expect(loadEnvironment({ NODE_ENV: 'production', ...base() }).generatedSecrets).toBe(false);
+  });
+
+  it('understands every DATABASE_URL form', () => {
+    expect(loadEnvironment(base({ DATABASE_URL: 'pglite://memory' })).database).toEqual({
+      kind: 'pglite',
+      dataDir: null,
+    });
+    expect(loadEnvironment(base({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' })).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@127.0.0.1:5432/db',
+    });
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['60s', 60],
+    ['15m', 900],
+    ['12h', 43200],
+    ['30d', 2592000],
+    ['0s', 0],
+  ])('parses %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+  it.each(['', '1', '1w', 's', '1.5h', '-1s', '1 h'])('rejects %p', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
+});

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { AbuseModule } from './abuse/abuse.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthorizationModule } from './authorization/authorization.module';
 import { CliSupportModule } from './cli/cli-support.module';
@@ -13,6 +14,7 @@ import { RequestContextMiddleware } from './common/request-context.middleware';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
 import { TokensModule } from './tokens/tokens.module';
@@ -45,6 +47,8 @@ export const FEATURE_MODULES = [
     }),
     ScheduleModule.forRoot(),
     ...FEATURE_MODULES,
+    AbuseModule,
+    HousekeepingModule,
     CliSupportModule,
     HealthModule.register([KeysModule], [KeyStore]),
   ],

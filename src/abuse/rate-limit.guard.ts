@@ -1,0 +1,91 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AuditEmitter } from '../common/events';
+import { OAuthError } from '../common/oauth-errors';
+import { normaliseIp } from '../common/request-context.middleware';
+import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
+import { SharedCounterStorage } from './shared-counter.storage';
+
+const PROTOCOL = /^\/oauth\/(token|revoke|introspect)\/?$/;
+const PAGES = /^\/(oauth\/authorize|login)\/?$/;
+
+/**
+ * Rate limits (CONTRACT.md, Abuse protection), counted in SharedCounterStorage (shared by all instances):
+ *  - token, revocation, introspection: RATE_LIMIT_TOKEN per RATE_LIMIT_WINDOW per IP and per client_id
+ *  - authorize and login: RATE_LIMIT_AUTHORIZE per window per IP
+ * A refusal is 429 with Retry-After: RFC-style JSON on protocol routes, an HTML page at /oauth/authorize and
+ * /login (rendered by the global filter), never a redirect; each refusal is audited (request.rate_limited).
+ *
+ * Why not @nestjs/throttler: version 6.7 is CommonJS and require()s @nestjs/common, which Nest 12 ships as
+ * ES modules only. Node 20.19 can load that, but Jest on Node 20 cannot (require(esm) needs Node 24.9), so
+ * no test could exercise it. This guard is the same fixed-window model over the same storage contract.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly counters: SharedCounterStorage,
+    private readonly audit: AuditEmitter,
+    @Inject(abuseConfig.KEY) private readonly config: AbuseConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    const windowMs = this.config.rateLimitWindow * 1000;
+    const ip = normaliseIp(req.ip) ?? 'unknown';
+    let retryAfter: number;
+    if (PROTOCOL.test(req.path)) {
+      retryAfter = this.hit(`p:ip:${ip}`, this.config.rateLimitToken, windowMs);
+      const clientId = clientIdOf(req);
+      if (clientId)
+        retryAfter = Math.max(
+          retryAfter,
+          this.hit(`p:client:${clientId}`, this.config.rateLimitToken, windowMs),
+        );
+    } else if (PAGES.test(req.path)) {
+      retryAfter = this.hit(`pg:ip:${ip}`, this.config.rateLimitAuthorize, windowMs);
+    } else {
+      return true;
+    }
+    if (retryAfter === 0) return true;
+
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+    await this.audit.record({
+      type: 'request.rate_limited',
+      outcome: 'failure',
+      errorCode: 'slow_down',
+      reason: 'rate_limited',
+      clientId: clientIdOf(req),
+      details: { route: req.path },
+    });
+    throw new OAuthError('slow_down', `too many requests: retry after ${retryAfter} s`, 'rate_limited');
+  }
+
+  /** Counts one hit; returns 0 when allowed, else the seconds until the window resets. */
+  private hit(key: string, limit: number, windowMs: number): number {
+    const { totalHits, timeToExpire } = this.counters.increment(key, windowMs);
+    return totalHits > limit ? timeToExpire : 0;
+  }
+}
+
+/** The client_id a request names (Basic user, body or query), if any. */
+export function clientIdOf(req: Request): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^Basic\s/i.test(auth)) {
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      const raw = decoded.slice(0, colon).replace(/\+/g, ' ');
+      try {
+        return decodeURIComponent(raw).slice(0, 128);
+      } catch {
+        return raw.slice(0, 128);
+      }
+    }
+  }
+  const fromBody = (req.body as Record<string, unknown> | undefined)?.client_id;
+  if (typeof fromBody === 'string' && fromBody) return fromBody.slice(0, 128);
+  const fromQuery = req.query?.client_id;
+  if (typeof fromQuery === 'string' && fromQuery) return fromQuery.slice(0, 128);
+  return null;
+}

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -19,6 +20,15 @@ async function bootstrap() {
     }
     throw err;
   }
+  if (cluster.isPrimary && env.clusterWorkers > 1) {
+    if (env.database.kind !== 'postgres') {
+      process.stderr.write(
+        'Invalid configuration: CLUSTER_WORKERS > 1 needs DATABASE_URL=postgres://… (PGlite belongs to one process)\n',
+      );
+      process.exit(1);
+    }
+    return runPrimary(env.clusterWorkers);
+  }
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bufferLogs: true,
     bodyParser: false,
@@ -38,6 +48,30 @@ async function bootstrap() {
     `Latchkey ready at ${env.issuer} (listening on ${env.host}:${env.port}, database: ${env.database.kind === 'postgres' ? 'PostgreSQL' : env.database.dataDir ? `PGlite ${env.database.dataDir}` : 'PGlite in memory'}) in ${Math.round(ms)} ms`,
     'Bootstrap',
   );
+}
+
+/**
+ * CLUSTER_WORKERS > 1 (PostgreSQL only): the primary forks that many identical workers sharing the port
+ * (node:cluster round-robin); all state is in PostgreSQL, so any worker can serve any request. A worker
+ * that dies is replaced; SIGTERM/SIGINT are forwarded and the primary exits when every worker has drained.
+ */
+function runPrimary(workers: number) {
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`worker ${worker.process.pid} exited (${code}); starting another\n`);
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 void bootstrap().catch((err) => {

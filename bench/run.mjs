@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// `npm run bench`: Latchkey on PostgreSQL (a throwaway 15 cluster, or DATABASE_URL) and on PGlite, side by side
+// with the peer (oidc-provider 9, ../shared/bench/run-peer.sh), driven by the same harness
+// (../shared/bench/flow-bench.mjs) in flow, refresh and introspect modes. Prints a table and writes
+// bench/RESULTS.md. Load goes only to 127.0.0.1. Rate limits are raised for the run (and the table says so).
+//
+// Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow refresh introspect", BENCH_DURATION=15,
+//   BENCH_PEER=1|0, BENCH_PGLITE=1|0, BENCH_WORKERS (Latchkey processes; default CLUSTER_WORKERS or 1),
+//   BENCH_HARNESS_DIR (default ../shared/bench), DATABASE_URL (skip the throwaway cluster).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
+const LEVELS = (process.env.BENCH_LEVELS ?? '1 16 64').split(/\s+/).filter(Boolean).map(Number);
+const MODES = (process.env.BENCH_MODES ?? 'flow refresh introspect').split(/\s+/).filter(Boolean);
+const DURATION = process.env.BENCH_DURATION ?? '15';
+const WITH_PEER = process.env.BENCH_PEER !== '0';
+const WITH_PGLITE = process.env.BENCH_PGLITE !== '0';
+const PORT = 3200;
+const ISSUER = `http://127.0.0.1:${PORT}`;
+const PASSWORD = 'bench-password-1';
+const log = (...a) => console.error('[bench]', ...a);
+
+if (!existsSync(join(HARNESS, 'flow-bench.mjs'))) {
+  console.error(`no harness at ${HARNESS} (set BENCH_HARNESS_DIR)`);
+  process.exit(1);
+}
+if (!existsSync(join(ROOT, 'dist/src/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+// ---- PostgreSQL ---------------------------------------------------------------------------------------
+function bash(script) {
+  return execFileSync('bash', ['-c', `source "${ROOT}/scripts/pg-cluster.sh"; ${script}`], { encoding: 'utf8' });
+}
+let cluster = null;
+function startCluster() {
+  const out = bash('pg_cluster_start >&2 && echo "$PG_CLUSTER_URL|$PG_CLUSTER_DIR"').trim().split('\n').pop();
+  const [url, dir] = out.split('|');
+  cluster = { url, dir };
+  return url;
+}
+function stopCluster() {
+  if (cluster) bash(`PG_CLUSTER_DIR="${cluster.dir}" pg_cluster_stop`);
+  cluster = null;
+}
+process.on('exit', () => {
+  stopServer();
+  try {
+    stopCluster();
+  } catch {}
+});
+process.on('SIGINT', () => process.exit(130));
+
+/** CPU ticks (utime+stime, 1/100 s) of every process whose command is postgres. */
+function postgresTicks() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (comm !== 'postgres') continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks;
+}
+
+// ---- Latchkey -----------------------------------------------------------------------------------------
+let server = null;
+const baseEnv = (extra) => ({
+  ...process.env,
+  NODE_ENV: 'production',
+  PORT: String(PORT),
+  HOST: '127.0.0.1',
+  ISSUER,
+  KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
+  SESSION_SECRET: Buffer.alloc(32, 4).toString('base64url'),
+  LOG_LEVEL: 'warn',
+  // the benchmark drives thousands of requests per second from one IP and one client
+  RATE_LIMIT_TOKEN: '100000000',
+  RATE_LIMIT_AUTHORIZE: '100000000',
+  ...extra,
+});
+
+async function startServer(env) {
+  server = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 150; i++) {
+    const ok = await fetch(`${ISSUER}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return server.pid;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('Latchkey did not become ready');
+}
+function stopServer() {
+  if (!server) return Promise.resolve();
+  const s = server;
+  server = null;
+  return new Promise((r) => {
+    s.once('exit', r);
+    s.kill('SIGTERM');
+  });
+}
+function cli(env, args) {
+  const out = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), ...args, '--json'], {
+    env,
+    encoding: 'utf8',
+    input: args.includes('--password-stdin') ? PASSWORD : undefined,
+  });
+  if (out.status !== 0) throw new Error(`cli ${args[0]} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop());
+}
+
+function harness(args) {
+  const out = spawnSync(process.execPath, [join(HARNESS, 'flow-bench.mjs'), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 300_000,
+  });
+  const line = out.stdout.trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: `harness failed: ${out.stderr ?? ''} ${line}` };
+  }
+}
+
+async function runLatchkey(label, env) {
+  const results = [];
+  const pid = await startServer(env);
+  const pub = cli(env, ['client:create', '--name', 'bench', '--auth-method', 'none', '--redirect-uri',
+    'http://127.0.0.1:9999/cb', '--grant-types', 'authorization_code,refresh_token', '--scope', 'api:read']);
+  const rs = cli(env, ['client:create', '--name', 'bench-rs', '--auth-method', 'client_secret_basic',
+    '--grant-types', 'client_credentials', '--scope', 'api:read']);
+  try {
+    cli(env, ['user:create', '--username', 'bench-user', '--password-stdin']);
+  } catch (e) {
+    if (!/exist/i.test(String(e))) throw e;
+  }
+  for (const mode of MODES) {
+    for (const c of LEVELS) {
+      const pg0 = postgresTicks();
+      const t0 = Date.now();
+      const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', 'api:read',
+        '--username', 'bench-user', '--password', PASSWORD, '--mode', mode, '--concurrency', String(c),
+        '--duration', DURATION, '--server-pid', String(pid),
+        '--introspect-client-id', rs.client_id, '--introspect-client-secret', rs.client_secret]);
+      const secs = (Date.now() - t0) / 1000;
+      const pgPct = env.DATABASE_URL?.startsWith('postgres') ? ((postgresTicks() - pg0) / secs) : 0; // % of one core, whole run
+      results.push({ system: label, mode, c, r, pgPct });
+      log(`${label} ${mode} c=${c}: ${r.ops_per_s ?? r.error} ops/s`);
+    }
+  }
+  await stopServer();
+  return results;
+}
+
+function runPeer() {
+  const results = [];
+  for (const mode of MODES) {
+    const out = spawnSync('bash', [join(HARNESS, 'run-peer.sh'), ...LEVELS.map(String)], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_MODE: mode, BENCH_DURATION: DURATION, IDLE_WAIT: '20',
+        ...(mode === 'introspect' ? { BENCH_INTROSPECT_TOKEN: 'refresh' } : {}) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 900_000,
+    });
+    const lines = (out.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{'));
+    LEVELS.forEach((c, i) => {
+      let r;
+      try {
+        r = JSON.parse(lines[i]);
+      } catch {
+        r = { error: 'peer run failed' };
+      }
+      results.push({ system: 'peer', mode, c, r, pgPct: 0 });
+    });
+  }
+  return results;
+}
+
+// ---- run ----------------------------------------------------------------------------------------------
+const all = [];
+const pgUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : startCluster();
+{
+  const db = `latchkey_bench_${Date.now().toString(36)}`;
+  execFileSync('psql', [pgUrl, '-qc', `CREATE DATABASE ${db}`]);
+  const url = new URL(pgUrl);
+  url.pathname = `/${db}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+  const env = baseEnv({ DATABASE_URL: url.href, DATA_DIR: dataDir, DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '16',
+    ...(process.env.BENCH_WORKERS ? { CLUSTER_WORKERS: process.env.BENCH_WORKERS } : {}) });
+  all.push(...(await runLatchkey('latchkey-pg', env)));
+  execFileSync('psql', [pgUrl, '-qc', `DROP DATABASE ${db} WITH (FORCE)`]);
+}
+stopCluster();
+if (WITH_PGLITE) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-pglite-'));
+  const env = baseEnv({ DATABASE_URL: '', DATA_DIR: dataDir });
+  delete env.DATABASE_URL;
+  all.push(...(await runLatchkey('latchkey-pglite', env)));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+if (WITH_PEER) all.push(...runPeer());
+
+// ---- report -------------------------------------------------------------------------------------------
+const find = (system, mode, c) => all.find((x) => x.system === system && x.mode === mode && x.c === c);
+const fmt = (n, d = 0) => (typeof n === 'number' ? n.toFixed(d) : '–');
+const rows = [];
+rows.push('| mode | users | system | ops/s | p50 / p95 / p99 (ms) | server CPU % | PostgreSQL CPU % | CPU ms per op (server+PG) | errors | ratio vs peer |');
+rows.push('|---|---|---|---|---|---|---|---|---|---|');
+for (const mode of MODES) {
+  for (const c of LEVELS) {
+    for (const system of ['latchkey-pg', 'latchkey-pglite', 'peer']) {
+      const x = find(system, mode, c);
+      if (!x) continue;
+      const r = x.r;
+      const lat = r.latency_ms?.[mode] ?? {};
+      const serverPct = r.cpu_pct_of_one_core?.server;
+      const cpuPerOp = r.ops_per_s ? ((serverPct ?? 0) + x.pgPct) * 10 / r.ops_per_s : undefined;
+      const errors = r.errors ? Object.values(r.errors).reduce((a, b) => a + b, 0) : r.error ? 'failed' : 0;
+      const peer = find('peer', mode, c)?.r?.ops_per_s;
+      const ratio = system !== 'peer' && peer && r.ops_per_s ? `${(r.ops_per_s / peer).toFixed(2)}×` : '';
+      rows.push(`| ${mode} | ${c} | ${system} | ${fmt(r.ops_per_s)} | ${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} | ${fmt(serverPct)} | ${system === 'latchkey-pg' ? fmt(x.pgPct) : '–'} | ${fmt(cpuPerOp, 2)} | ${errors} | ${ratio} |`);
+    }
+  }
+}
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const table = rows.join('\n');
+console.log(table);
+const md = `# Benchmark results
+
+Produced by \`npm run bench\` on ${new Date().toISOString()} — ${machine}.
+Harness: ../shared/bench/flow-bench.mjs (${DURATION} s per level after warm-up), peer: oidc-provider 9 (../shared/bench/run-peer.sh).
+Latchkey: NODE_ENV=production, every audit event persisted; rate limits raised to 10⁸/min for the run
+(one IP and one client drive thousands of requests per second). PostgreSQL 15 throwaway cluster on the same machine.
+"server CPU %" is the Latchkey (or peer) process, "PostgreSQL CPU %" all postgres processes, both in % of one core.
+
+${table}
+
+Raw results (one JSON line per run):
+
+\`\`\`
+${all.map((x) => JSON.stringify({ system: x.system, mode: x.mode, c: x.c, pg_cpu_pct: Math.round(x.pgPct), ...x.r })).join('\n')}
+\`\`\`
+`;
+writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
+log('wrote bench/RESULTS.md');

@@ -10,3 +10,5 @@ rmSync('dist', { recursive: true, force: true });
 for (const dir of ['src', 'migrations']) {
   execFileSync(process.execPath, [swc, dir, '-d', `dist/${dir}`, '--strip-leading-paths', '--quiet'], { stdio: 'inherit' });
 }
+// A migrated PGlite template makes the first `npm start` fast (see src/database/build-pglite-template.ts).
+execFileSync(process.execPath, ['dist/src/database/build-pglite-template.js'], { stdio: 'inherit' });

@@ -1,5 +1,6 @@
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTarget } from '../config/environment';
 import { MIGRATIONS } from '../../migrations';
@@ -11,6 +12,8 @@ export interface DataSourceSettings {
   poolSize: number;
   /** The PostgreSQL schema to use (tests isolate files by database instead; kept for completeness). */
   applicationName?: string;
+  /** Start a new embedded database from the build's migrated template (default true). */
+  useTemplate?: boolean;
 }
 
 /**
@@ -45,15 +48,29 @@ export async function createDataSourceOptions(settings: DataSourceSettings): Pro
       },
     };
   }
-  const db = await openPGlite(settings.target.dataDir);
+  const db = await openPGlite(settings.target.dataDir, settings.useTemplate ?? true);
   const pool = new PGlitePool(db);
   return { ...common, driver: pgliteDriver(pool) } as DataSourceOptions;
 }
 
-export async function openPGlite(dataDir: string | null): Promise<PGliteType> {
+/**
+ * A PGlite data directory with every migration of the build applied, dumped by `npm run build`
+ * (scripts/build.mjs → build-pglite-template.ts). A new embedded database starts from it instead of running
+ * initdb (~3 s → ~0.6 s); migrations still run afterwards, so a stale template is only slower, never wrong.
+ */
+export function pgliteTemplatePath(): string {
+  return typeof __dirname !== 'undefined'
+    ? join(__dirname, '..', '..', 'pglite-template.tgz')
+    : join(process.cwd(), 'dist', 'pglite-template.tgz');
+}
+
+export async function openPGlite(dataDir: string | null, useTemplate = true): Promise<PGliteType> {
   const { PGlite } = await import('@electric-sql/pglite');
+  const fresh = dataDir === null || !existsSync(join(dataDir, 'PG_VERSION'));
+  const template = useTemplate && fresh && existsSync(pgliteTemplatePath()) ? pgliteTemplatePath() : null;
+  const options = template ? { loadDataDir: new Blob([readFileSync(template)]) } : {};
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const db = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);
   return db as unknown as PGliteType;
 }
 

@@ -1,4 +1,34 @@
 import { Module } from '@nestjs/common';
+import { KeysModule } from '../keys/keys.module';
+import { AuditEventsController } from './audit-events.controller';
+import { AuditEventsRepository } from './audit-events.repository';
+import { AuditEventsService } from './audit-events.service';
+import { AuditListener } from './audit.listener';
+import { AuditPartitionsRepository } from './audit-partitions.repository';
+import { AuditRetentionService } from './audit-retention.service';
+import { AuditWriter } from './audit-writer';
+import { SecurityReportController } from './security-report.controller';
+import { SecurityReportRepository } from './security-report.repository';
+import { SecurityReportService } from './security-report.service';
 
-@Module({})
+/**
+ * The audit trail: persists every AUDIT_EVENT (group commit, or in the emitter's transaction),
+ * daily partitions and retention (`audit:purge`), the auditor API and the security report.
+ * Other modules only emit through AuditEmitter (CommonModule); nothing here is imported by them.
+ */
+@Module({
+  imports: [KeysModule],
+  controllers: [AuditEventsController, SecurityReportController],
+  providers: [
+    AuditEventsRepository,
+    AuditPartitionsRepository,
+    SecurityReportRepository,
+    AuditWriter,
+    AuditListener,
+    AuditRetentionService,
+    AuditEventsService,
+    SecurityReportService,
+  ],
+  exports: [AuditEventsService, SecurityReportService, AuditRetentionService],
+})
 export class AuditModule {}

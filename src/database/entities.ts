@@ -1,4 +1,5 @@
 import { ClientEntity } from '../clients/client.entity';
+import { AuditEventEntity } from '../audit/audit-event.entity';
 import { SigningKeyEntity } from '../keys/signing-key.entity';
 
 /**
@@ -6,4 +7,4 @@ import { SigningKeyEntity } from '../keys/signing-key.entity';
  * the migration CLI and the tests running TypeScript directly). Add a module's entities here.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity list type
-export const ENTITIES: Function[] = [SigningKeyEntity, ClientEntity];
+export const ENTITIES: Function[] = [AuditEventEntity, SigningKeyEntity, ClientEntity];

@@ -1,0 +1,41 @@
+import type { AuditEventPayload } from '../common/events';
+import { cleanText, sanitizeDetails, validDuration, validInet } from './audit-sanitizer';
+
+/** One audit_events row as written (column lengths from the initial migration). */
+export interface AuditRow {
+  occurredAt: Date;
+  type: string;
+  outcome: 'success' | 'failure';
+  errorCode: string | null;
+  reason: string | null;
+  clientId: string | null;
+  subject: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  durationMs: number | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The stored form of an emitted event: every field bounded and cleaned, details sanitized. */
+export function toAuditRow(payload: AuditEventPayload): AuditRow {
+  const reason = cleanText(payload.reason, 64);
+  const occurredAt =
+    payload.occurredAt instanceof Date && !Number.isNaN(payload.occurredAt.getTime())
+      ? payload.occurredAt
+      : new Date();
+  return {
+    occurredAt,
+    type: cleanText(payload.type, 64) ?? 'unknown',
+    outcome: payload.outcome === 'success' ? 'success' : 'failure',
+    errorCode: cleanText(payload.errorCode, 64),
+    reason,
+    clientId: cleanText(payload.clientId, 128),
+    subject: cleanText(payload.subject, 128),
+    ip: validInet(payload.ip),
+    userAgent: cleanText(payload.userAgent, 512),
+    durationMs: validDuration(payload.durationMs),
+    requestId: cleanText(payload.requestId, 64),
+    details: sanitizeDetails(payload.details, reason),
+  };
+}

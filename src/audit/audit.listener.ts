@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { AUDIT_EVENT, type AuditEventPayload } from '../common/events';
+import { AuditEventsRepository } from './audit-events.repository';
+import { toAuditRow } from './audit-row';
+import { AuditWriter } from './audit-writer';
+
+/**
+ * Persists every audit event (AuditEmitter.record → emitAsync awaits this). With a transaction's
+ * EntityManager the row is written in that transaction (it commits or rolls back with the revocation);
+ * otherwise it joins the next group commit. Errors are not suppressed: a request whose event cannot be
+ * stored fails instead of silently losing the event.
+ */
+@Injectable()
+export class AuditListener {
+  constructor(
+    private readonly writer: AuditWriter,
+    private readonly repository: AuditEventsRepository,
+  ) {}
+
+  @OnEvent(AUDIT_EVENT, { suppressErrors: false })
+  async persist(payload: AuditEventPayload): Promise<void> {
+    const row = toAuditRow(payload);
+    if (payload.manager) await this.repository.insertMany([row], payload.manager);
+    else await this.writer.write(row);
+  }
+}

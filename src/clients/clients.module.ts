@@ -2,12 +2,16 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { KeysModule } from '../keys/keys.module';
 import { ClientEntity } from './client.entity';
+import { ClientCreateOperation } from './client-create.operation';
+import { ClientsAdminController } from './clients-admin.controller';
+import { ClientsAdminService } from './clients-admin.service';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ClientEntity]), KeysModule],
-  providers: [ClientsRepository, ClientsService],
+  controllers: [ClientsAdminController],
+  providers: [ClientsRepository, ClientsService, ClientsAdminService, ClientCreateOperation],
   exports: [ClientsService],
 })
 export class ClientsModule {}

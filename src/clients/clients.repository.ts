@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { sql } from '../database/sql';
-import { ClientEntity } from './client.entity';
+import { ClientEntity, type GrantType, type TokenEndpointAuthMethod } from './client.entity';
+import type { ClientCursor } from './client-cursor';
 
 /** Raw row of the token-path lookup (one indexed query, no ORM hydration). */
 export interface ClientAuthRow {
@@ -80,5 +81,77 @@ export class ClientsRepository {
         WHERE client_id = $1 AND revoked_at IS NULL RETURNING id, user_id`,
       [clientId, cause],
     );
+  }
+
+  /** Runs `fn` in one transaction; inside it, pass the manager to every repository call. */
+  transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.clients.manager.transaction(fn);
+  }
+
+  /** The client, row-locked until the transaction ends (PATCH: read-merge-validate-write without lost updates). */
+  findByIdForUpdate(clientId: string, manager: EntityManager): Promise<ClientEntity | null> {
+    return manager
+      .getRepository(ClientEntity)
+      .findOne({ where: { clientId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /**
+   * Keyset page ordered by (created_at, client_id), each row with its cursor position. created_at is
+   * compared at PostgreSQL's microsecond precision (as text), which a JS Date would truncate.
+   */
+  async pageAfter(
+    limit: number,
+    after?: ClientCursor,
+  ): Promise<Array<{ entity: ClientEntity; position: ClientCursor }>> {
+    const select = `SELECT client_id, client_name, token_endpoint_auth_method, redirect_uris, grant_types, scope,
+                           require_consent, enabled, created_by, created_at, updated_at,
+                           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+                      FROM clients`;
+    const rows: Array<Record<string, unknown>> = after
+      ? await this.clients.query(
+          `${select} WHERE (created_at, client_id) > ($1::timestamptz, $2::varchar)
+            ORDER BY created_at, client_id LIMIT $3`,
+          [after.createdAt, after.clientId, limit],
+        )
+      : await this.clients.query(`${select} ORDER BY created_at, client_id LIMIT $1`, [limit]);
+    return rows.map((row) => ({
+      entity: Object.assign(new ClientEntity(), {
+        clientId: row.client_id as string,
+        clientName: row.client_name as string,
+        tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
+        secretHash: null,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        redirectUris: row.redirect_uris as string[],
+        grantTypes: row.grant_types as GrantType[],
+        scope: row.scope as string,
+        requireConsent: row.require_consent as boolean,
+        enabled: row.enabled as boolean,
+        createdBy: row.created_by as string | null,
+        createdAt: new Date(row.created_at as string),
+        updatedAt: new Date(row.updated_at as string),
+      }),
+      position: { createdAt: row.position as string, clientId: row.client_id as string },
+    }));
+  }
+
+  /**
+   * Secret rotation as ONE atomic UPDATE (concurrent rotations serialise on the row lock, each seeing the
+   * previous one's result): the new hash becomes current; with an overlap the outgoing hash stays valid
+   * until now() + overlap, without one it is forgotten. False when there is no such confidential client.
+   */
+  async rotateSecret(clientId: string, secretHash: string, overlapSeconds: number): Promise<boolean> {
+    const rows = await sql<{ client_id: string }>(
+      this.clients.manager,
+      `UPDATE clients
+          SET previous_secret_hash = CASE WHEN $3::int > 0 THEN secret_hash END,
+              previous_secret_expires_at = CASE WHEN $3::int > 0 THEN now() + make_interval(secs => $3::int) END,
+              secret_hash = $2,
+              updated_at = now()
+        WHERE client_id = $1 AND token_endpoint_auth_method <> 'none'
+        RETURNING client_id`,
+      [clientId, secretHash, overlapSeconds],
+    );
+    return rows.length === 1;
   }
 }

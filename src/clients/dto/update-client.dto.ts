@@ -1,0 +1,62 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn } from 'class-validator';
+import { AUTH_METHODS, GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from '../client.entity';
+import { MAX_CLIENT_NAME_LENGTH, MAX_REDIRECT_URIS } from '../client-rules';
+import { ClientName, GrantTypes, Optional, RedirectUris, ScopeString } from './validators';
+
+/**
+ * PATCH /admin/clients/:client_id: any subset of the registration fields, each validated like at creation;
+ * the merged client is then checked against the cross-field rules. `null` is not "unset": it is refused.
+ */
+export class UpdateClientDto {
+  @ApiPropertyOptional({ example: 'Billing dashboard (EU)', minLength: 1, maxLength: MAX_CLIENT_NAME_LENGTH })
+  @Optional()
+  @ClientName()
+  client_name?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://billing.example.com/oauth/callback'],
+    maxItems: MAX_REDIRECT_URIS,
+  })
+  @Optional()
+  @RedirectUris()
+  redirect_uris?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: GRANT_TYPES,
+    example: ['authorization_code', 'refresh_token'],
+  })
+  @Optional()
+  @GrantTypes()
+  grant_types?: GrantType[];
+
+  @ApiPropertyOptional({
+    enum: AUTH_METHODS,
+    example: 'client_secret_post',
+    description:
+      'may change between client_secret_basic and client_secret_post; a client cannot change between public (none) and confidential',
+  })
+  @Optional()
+  @IsIn(AUTH_METHODS)
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
+
+  @ApiPropertyOptional({ example: 'api:read' })
+  @Optional()
+  @ScopeString()
+  scope?: string;
+
+  @ApiPropertyOptional({ example: true })
+  @Optional()
+  @IsBoolean()
+  require_consent?: boolean;
+
+  @ApiPropertyOptional({
+    example: false,
+    description: 'false revokes every live grant of the client at once',
+  })
+  @Optional()
+  @IsBoolean()
+  enabled?: boolean;
+}

@@ -1,9 +1,32 @@
 import { Module } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module';
+import { UsersModule } from '../users/users.module';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { AuthorizationRequestsRepository } from './authorization-requests.repository';
+import { AuthorizationService } from './authorization.service';
+import { AuthorizeRequestValidator } from './authorize-request.validator';
+import { AuthorizeController } from './authorize.controller';
+import { ConsentController } from './consent.controller';
+import { ConsentsRepository } from './consents.repository';
+import { PendingRequestsService } from './pending-requests.service';
 
+/**
+ * GET /oauth/authorize (every rule of CONTRACT.md, one check per file in ./checks), the consent page, and
+ * authorization codes (issued here; found and consumed by the token endpoint through AuthorizationCodesService).
+ */
 @Module({
-  providers: [AuthorizationCodesRepository, AuthorizationCodesService],
+  imports: [ClientsModule, UsersModule],
+  controllers: [AuthorizeController, ConsentController],
+  providers: [
+    AuthorizationCodesRepository,
+    AuthorizationCodesService,
+    AuthorizationRequestsRepository,
+    ConsentsRepository,
+    PendingRequestsService,
+    AuthorizationService,
+    AuthorizeRequestValidator,
+  ],
   exports: [AuthorizationCodesService],
 })
 export class AuthorizationModule {}

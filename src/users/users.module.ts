@@ -1,4 +1,39 @@
 import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CsrfService } from './csrf.service';
+import { LocalStrategy } from './local.strategy';
+import { LoginController } from './login.controller';
+import { LocalAuthGuard, LoginCsrfGuard } from './login.guards';
+import { LoginLockoutService } from './login-lockout.service';
+import { LoginLockoutsRepository } from './login-lockouts.repository';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { UserCreateOperation } from './user-create.operation';
+import { UserEntity } from './user.entity';
+import { UsersRepository } from './users.repository';
+import { UsersService } from './users.service';
 
-@Module({})
+/**
+ * End users: accounts (scrypt password hashes), the login and logout pages (passport-local), server-side
+ * sessions, per-username lockout and the CSRF tokens of every HTML form.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule],
+  controllers: [LoginController],
+  providers: [
+    UsersRepository,
+    UsersService,
+    SessionsRepository,
+    SessionsService,
+    LoginLockoutsRepository,
+    LoginLockoutService,
+    CsrfService,
+    LocalStrategy,
+    LocalAuthGuard,
+    LoginCsrfGuard,
+    UserCreateOperation,
+  ],
+  exports: [UsersService, SessionsService, CsrfService],
+})
 export class UsersModule {}

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { sql } from '../database/sql';
+
+/** A validated authorization request waiting for the user's login and/or consent. */
+export interface PendingAuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  /** space-separated, already validated */
+  scope: string;
+  state: string | null;
+  codeChallenge: string;
+}
+
+interface Row {
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  state: string | null;
+  code_challenge: string;
+}
+
+const fromRow = (r: Row): PendingAuthorizationRequest => ({
+  clientId: r.client_id,
+  redirectUri: r.redirect_uri,
+  scope: r.scope,
+  state: r.state,
+  codeChallenge: r.code_challenge,
+});
+
+/** Pending requests, keyed by the SHA-256 of the opaque id that the login and consent pages carry. */
+@Injectable()
+export class AuthorizationRequestsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(idHash: string, r: PendingAuthorizationRequest, ttlSeconds: number): Promise<void> {
+    await sql(
+      this.dataSource,
+      `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+      [idHash, r.clientId, r.redirectUri, r.scope, r.state, r.codeChallenge, ttlSeconds],
+    );
+  }
+
+  async find(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
+    const rows = await sql<Row>(
+      this.dataSource,
+      `SELECT client_id, redirect_uri, scope, state, code_challenge FROM authorization_requests
+        WHERE id_hash = $1 AND expires_at > now()`,
+      [idHash],
+    );
+    return rows[0] && fromRow(rows[0]);
+  }
+
+  /** Single use: of concurrent callers (a double-submitted form) exactly one gets the request. */
+  async take(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
+    const rows = await sql<Row & { live: boolean }>(
+      this.dataSource,
+      `DELETE FROM authorization_requests WHERE id_hash = $1
+       RETURNING client_id, redirect_uri, scope, state, code_challenge, expires_at > now() AS live`,
+      [idHash],
+    );
+    return rows[0]?.live ? fromRow(rows[0]) : undefined;
+  }
+
+  async purgeExpired(limit: number): Promise<number> {
+    const rows = await sql(
+      this.dataSource,
+      `DELETE FROM authorization_requests WHERE id_hash IN (
+         SELECT id_hash FROM authorization_requests WHERE expires_at <= now() LIMIT $1
+       ) RETURNING 1`,
+      [limit],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Whether a client id names a registered client, and whether it is enabled: read only when
+   * ClientsService.findEnabled found nothing, to tell `unknown_client` from `client_disabled` in the audit
+   * trail (the clients module exposes enabled clients only).
+   */
+  async clientEnabled(clientId: string): Promise<boolean | undefined> {
+    const rows = await sql<{ enabled: boolean }>(
+      this.dataSource,
+      `SELECT enabled FROM clients WHERE client_id = $1`,
+      [clientId],
+    );
+    return rows[0]?.enabled;
+  }
+}

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ClientsService, isPlausibleClientId, type AuthenticatableClient } from '../clients/clients.service';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { AuthorizationRequestsRepository } from './authorization-requests.repository';
+import { checkClientStatus, ClientStatus } from './checks/client-status.check';
+import { checkNoDuplicateParameters } from './checks/duplicate-parameters.check';
+import { checkAuthorizationCodeGrant } from './checks/grant-type.check';
+import { checkPkce } from './checks/pkce.check';
+import { QueryParameters, single } from './checks/query-parameters';
+import { checkRedirectUri } from './checks/redirect-uri.check';
+import { Rejection } from './checks/rejection';
+import { checkRequiredOnce } from './checks/required-parameter.check';
+import { checkResponseType } from './checks/response-type.check';
+import { resolveScope } from './checks/scope.check';
+
+/** A request that passed every rule: safe to show login/consent for, and to answer with a code. */
+export interface ValidatedAuthorizationRequest {
+  client: AuthenticatableClient;
+  redirectUri: string;
+  scopes: string[];
+  state: string | null;
+  codeChallenge: string;
+}
+
+export type AuthorizeValidation =
+  | { kind: 'valid'; request: ValidatedAuthorizationRequest }
+  /** rule 1 failed: the redirect URI cannot be trusted → 400 page, never a redirect */
+  | { kind: 'page'; rejection: Rejection; clientId: string | null }
+  /** a later rule failed: error redirect to the (verified) redirect URI */
+  | {
+      kind: 'redirect';
+      rejection: Rejection;
+      clientId: string;
+      redirectUri: string;
+      state: string | null;
+    };
+
+/**
+ * CONTRACT.md "Authorization request rules", in order. Every rule is a pure check in ./checks; this class
+ * only sequences them and looks the client up (one indexed query on the success path).
+ */
+@Injectable()
+export class AuthorizeRequestValidator {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly requests: AuthorizationRequestsRepository,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  async validate(params: QueryParameters): Promise<AuthorizeValidation> {
+    // what the caller sent, for the audit trail even when the request is refused
+    const sentClientId = params.get('client_id')?.[0] || null;
+
+    // 1. client_id and redirect_uri exactly once; client exists and is enabled; redirect_uri registered
+    const clientId = checkRequiredOnce(params, 'client_id');
+    if (!clientId.ok) return { kind: 'page', rejection: clientId.rejection, clientId: sentClientId };
+    const redirectUri = checkRequiredOnce(params, 'redirect_uri');
+    if (!redirectUri.ok) return { kind: 'page', rejection: redirectUri.rejection, clientId: sentClientId };
+    const client = await this.clients.findEnabled(clientId.value);
+    const status = checkClientStatus(client ? 'enabled' : await this.statusOfMissing(clientId.value));
+    if (!status.ok || !client)
+      return { kind: 'page', rejection: status.ok ? unknown() : status.rejection, clientId: sentClientId };
+    const redirect = checkRedirectUri(client.redirectUris, redirectUri.value);
+    if (!redirect.ok) return { kind: 'page', rejection: redirect.rejection, clientId: client.clientId };
+
+    // 2.–4. from here on the redirect URI is trusted: errors are redirects carrying state and iss
+    const stateValues = params.get('state') ?? [];
+    const state = stateValues.length === 1 && stateValues[0] !== '' ? stateValues[0] : null;
+    const refuse = (rejection: Rejection): AuthorizeValidation => ({
+      kind: 'redirect',
+      rejection,
+      clientId: client.clientId,
+      redirectUri: redirect.value,
+      state,
+    });
+
+    const duplicates = checkNoDuplicateParameters(params);
+    if (!duplicates.ok) return refuse(duplicates.rejection);
+    const responseType = checkResponseType(single(params, 'response_type'));
+    if (!responseType.ok) return refuse(responseType.rejection);
+    const grant = checkAuthorizationCodeGrant(client.grantTypes);
+    if (!grant.ok) return refuse(grant.rejection);
+    const pkce = checkPkce(single(params, 'code_challenge'), single(params, 'code_challenge_method'));
+    if (!pkce.ok) return refuse(pkce.rejection);
+    const scopes = resolveScope(single(params, 'scope'), client.scopes, this.oauth.scopes);
+    if (!scopes.ok) return refuse(scopes.rejection);
+
+    return {
+      kind: 'valid',
+      request: {
+        client,
+        redirectUri: redirect.value,
+        scopes: scopes.value,
+        state,
+        codeChallenge: pkce.value,
+      },
+    };
+  }
+
+  /** Only on the failure path: was the client id unknown, or is the client disabled? */
+  private async statusOfMissing(clientId: string): Promise<ClientStatus> {
+    if (!isPlausibleClientId(clientId)) return 'unknown';
+    const enabled = await this.requests.clientEnabled(clientId);
+    return enabled === undefined ? 'unknown' : enabled ? 'enabled' : 'disabled';
+  }
+}
+
+function unknown(): Rejection {
+  return {
+    error: 'invalid_request',
+    reason: 'unknown_client',
+    description: 'the client_id is not registered',
+  };
+}

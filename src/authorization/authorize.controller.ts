@@ -1,0 +1,97 @@
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AuditEmitter } from '../common/events';
+import { SessionsService } from '../users/sessions.service';
+import { AuthorizationService } from './authorization.service';
+import { AuthorizeRequestValidator } from './authorize-request.validator';
+import { parseQueryParameters, rawQueryOf } from './checks/query-parameters';
+import { PendingRequestsService } from './pending-requests.service';
+import { errorRedirect } from './redirects';
+import {
+  authorizationErrorPage,
+  INVALID_REQUEST_MESSAGE,
+  INVALID_REQUEST_TITLE,
+} from './views/authorization-error.page';
+
+/** A 302 that nobody caches (RFC 6749 §5.1 spirit: responses carrying codes are never stored). */
+export function redirect(res: Response, location: string): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.redirect(302, location);
+}
+
+export function sendHtml(res: Response, status: number, html: string): void {
+  res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(html);
+}
+
+/**
+ * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
+ * who already consented — costs four queries: client, session, consent, code insert (plus audit events).
+ */
+@ApiExcludeController()
+@Controller('oauth')
+export class AuthorizeController {
+  constructor(
+    private readonly validator: AuthorizeRequestValidator,
+    private readonly authorization: AuthorizationService,
+    private readonly pending: PendingRequestsService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditEmitter,
+  ) {}
+
+  @Get('authorize')
+  async authorize(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const validation = await this.validator.validate(
+      parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url)),
+    );
+
+    if (validation.kind !== 'valid') {
+      const { rejection } = validation;
+      await this.audit.record({
+        type: 'authorization.rejected',
+        outcome: 'failure',
+        errorCode: rejection.error,
+        reason: rejection.reason,
+        clientId: validation.clientId,
+        details: { reason: rejection.reason },
+      });
+      if (validation.kind === 'page')
+        return sendHtml(
+          res,
+          400,
+          authorizationErrorPage({
+            title: INVALID_REQUEST_TITLE,
+            message: INVALID_REQUEST_MESSAGE,
+            detail: rejection.description,
+          }),
+        );
+      return redirect(
+        res,
+        errorRedirect(
+          validation.redirectUri,
+          rejection.error,
+          rejection.description,
+          validation.state,
+          this.authorization.issuer,
+        ),
+      );
+    }
+
+    const { client, redirectUri, scopes, state, codeChallenge } = validation.request;
+    const scope = scopes.join(' ');
+    await this.audit.record({
+      type: 'authorization.requested',
+      outcome: 'success',
+      clientId: client.clientId,
+      details: { scope },
+    });
+    const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
+
+    const session = await this.sessions.current(req);
+    if (session && (await this.authorization.consentRemembered(session.userId, client, scopes)))
+      return redirect(res, await this.authorization.issueCode(request, session.userId));
+
+    const requestId = await this.pending.create(request);
+    redirect(res, `${session ? '/consent' : '/login'}?request=${requestId}`);
+  }
+}

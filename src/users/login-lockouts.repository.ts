@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { sql } from '../database/sql';
+
+export interface LockoutPolicy {
+  /** consecutive failures that lock the key */
+  threshold: number;
+  /** first lock, seconds; each further lock doubles it */
+  baseSeconds: number;
+  maxSeconds: number;
+  /** failures and lock level are forgotten after this long without an attempt */
+  resetSeconds: number;
+}
+
+/** An attempt whose verdict is not recorded within this many seconds is forgotten (a crashed instance). */
+const PENDING_VERDICT_SECONDS = 60;
+
+/**
+ * Per-username lockout counters in the `lockouts` table (kind 'user'), shared by every instance.
+ *
+ * An attempt is counted BEFORE the password is checked (`beginAttempt`), so that N concurrent guesses
+ * cannot all slip in before the first failure is written: only `threshold` attempts are let through per
+ * lock period. A failure then locks the key once the count reaches the threshold (`recordFailure`); a
+ * success deletes the row (`reset`).
+ */
+@Injectable()
+export class LoginLockoutsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Counts an attempt; true when it may proceed (not locked, and within the threshold). */
+  async beginAttempt(key: string, policy: LockoutPolicy): Promise<boolean> {
+    const locked = `(l.locked_until IS NOT NULL AND l.locked_until > now())`;
+    const quiet = `(l.updated_at < now() - make_interval(secs => $3))`;
+    // the threshold is reached and the verdicts of those attempts are not all in yet: refuse (the count
+    // goes past the threshold, which is how the caller tells), keeping updated_at so that it can go stale
+    const pending = `(l.failures >= $2 AND l.updated_at > now() - make_interval(secs => ${PENDING_VERDICT_SECONDS}))`;
+    const rows = await sql<{ failures: number; locked: boolean }>(
+      this.dataSource,
+      `INSERT INTO lockouts AS l (kind, key, failures, level, locked_until, updated_at)
+       VALUES ('user', $1, 1, 0, NULL, now())
+       ON CONFLICT (kind, key) DO UPDATE SET
+         failures = CASE WHEN ${locked} THEN l.failures
+                         WHEN ${quiet} THEN 1
+                         WHEN l.failures >= $2 AND NOT ${pending} THEN 1
+                         ELSE l.failures + 1 END,
+         level = CASE WHEN NOT ${locked} AND ${quiet} THEN 0 ELSE l.level END,
+         updated_at = CASE WHEN ${locked} OR ${pending} THEN l.updated_at ELSE now() END
+       RETURNING failures::int AS failures, (locked_until IS NOT NULL AND locked_until > now()) AS locked`,
+      [key, policy.threshold, policy.resetSeconds],
+    );
+    const row = rows[0];
+    return !row.locked && row.failures <= policy.threshold;
+  }
+
+  /** Records a failed attempt's verdict; locks the key when the threshold is reached. Returns the lock end, if set now. */
+  async recordFailure(key: string, policy: LockoutPolicy): Promise<Date | undefined> {
+    const rows = await sql<{ locked_until: Date }>(
+      this.dataSource,
+      `UPDATE lockouts
+          SET locked_until = now() + make_interval(secs => LEAST($3::float8 * power(2, LEAST(level, 30)), $4::float8)),
+              level = level + 1, failures = 0, updated_at = now()
+        WHERE kind = 'user' AND key = $1 AND failures >= $2
+          AND NOT (locked_until IS NOT NULL AND locked_until > now())
+        RETURNING locked_until`,
+      [key, policy.threshold, policy.baseSeconds, policy.maxSeconds],
+    );
+    return rows[0]?.locked_until;
+  }
+
+  async reset(key: string): Promise<void> {
+    await sql(this.dataSource, `DELETE FROM lockouts WHERE kind = 'user' AND key = $1`, [key]);
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AuditEmitter } from '../common/events';
+import { OPAQUE_ID } from './cookies';
+import { CsrfService } from './csrf.service';
+import { CSRF_FAILURE_MESSAGE, LocalAuthGuard, LoginCsrfGuard, type LoginRequest } from './login.guards';
+import { SessionsService } from './sessions.service';
+import { UsersService } from './users.service';
+import { loginPage, signedInPage, signedOutPage } from './views/login.page';
+
+/** Where a login that continues an authorization request goes next (the authorization module's page). */
+export function continueAuthorizationPath(requestId: string): string {
+  return `/consent?request=${encodeURIComponent(requestId)}`;
+}
+
+function requestIdOf(value: unknown): string | undefined {
+  return typeof value === 'string' && OPAQUE_ID.test(value) ? value : undefined;
+}
+
+export function sendPage(res: Response, status: number, html: string): void {
+  res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(html);
+}
+
+/**
+ * The end-user pages of the users module: GET/POST /login and POST /logout. The only place a login
+ * returns to is the pending authorization request named by the opaque `request` id (never a URL taken
+ * from the request), so there is no open redirect.
+ */
+@ApiExcludeController()
+@Controller()
+export class LoginController {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+    private readonly csrf: CsrfService,
+    private readonly audit: AuditEmitter,
+  ) {}
+
+  @Get('login')
+  async showLogin(@Req() req: Request, @Res() res: Response, @Query('request') request?: unknown) {
+    const requestId = requestIdOf(request);
+    const session = await this.sessions.current(req);
+    if (session && requestId) return res.redirect(302, continueAuthorizationPath(requestId));
+    if (session) {
+      const user = await this.users.findById(session.userId);
+      if (user)
+        return sendPage(
+          res,
+          200,
+          signedInPage({
+            username: user.username,
+            csrfToken: this.csrf.issue(req, res, 'logout', session.sessionId),
+          }),
+        );
+    }
+    sendPage(res, 200, loginPage({ csrfToken: this.csrf.issue(req, res, 'login'), requestId }));
+  }
+
+  @Post('login')
+  @UseGuards(LoginCsrfGuard, LocalAuthGuard)
+  async login(@Req() req: LoginRequest, @Res() res: Response) {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const requestId = requestIdOf(body.request);
+    if (req.user) {
+      await this.sessions.start(req, res, req.user.id);
+      await this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: req.user.id });
+      return res.redirect(302, requestId ? continueAuthorizationPath(requestId) : '/login');
+    }
+    const failure = req.loginFailure ?? { reason: 'invalid_credentials' as const, subject: null };
+    await this.audit.record({
+      type: 'login.failed',
+      outcome: 'failure',
+      reason: failure.reason,
+      subject: failure.subject ?? (await this.users.subjectFor(body.username)),
+      details: { reason: failure.reason },
+    });
+    sendPage(
+      res,
+      401,
+      loginPage({
+        csrfToken: this.csrf.issue(req, res, 'login'),
+        requestId,
+        username: typeof body.username === 'string' ? body.username.slice(0, 200) : '',
+        failed: true,
+      }),
+    );
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  async logout(@Req() req: Request, @Res() res: Response) {
+    const session = await this.sessions.current(req);
+    if (!this.csrf.verify(req, 'logout', session?.sessionId ?? ''))
+      throw new ForbiddenException(CSRF_FAILURE_MESSAGE);
+    const userId = await this.sessions.end(req, res);
+    if (userId) await this.audit.record({ type: 'session.ended', outcome: 'success', subject: userId });
+    sendPage(res, 200, signedOutPage());
+  }
+}

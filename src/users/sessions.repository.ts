@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { sql } from '../database/sql';
+
+/** Server-side sessions, keyed by the SHA-256 of the opaque id in the cookie (the id itself is never stored). */
+@Injectable()
+export class SessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(idHash: string, userId: string, idleSeconds: number, absoluteSeconds: number): Promise<void> {
+    await sql(
+      this.dataSource,
+      `INSERT INTO sessions (id_hash, user_id, idle_expires_at, absolute_expires_at)
+       VALUES ($1, $2, now() + make_interval(secs => LEAST($3::float8, $4::float8)), now() + make_interval(secs => $4))`,
+      [idHash, userId, idleSeconds, absoluteSeconds],
+    );
+  }
+
+  /**
+   * The live session's user, in one round trip (the authorize hot path). Sliding idle expiry: the session
+   * is touched at most once per `touchAfterSeconds`, so that a busy session is not a write per request.
+   */
+  async findLive(
+    idHash: string,
+    idleSeconds: number,
+    touchAfterSeconds: number,
+  ): Promise<{ user_id: string } | undefined> {
+    const rows = await sql<{ user_id: string }>(
+      this.dataSource,
+      `WITH live AS (
+         SELECT id_hash, user_id FROM sessions
+          WHERE id_hash = $1 AND idle_expires_at > now() AND absolute_expires_at > now()
+       ), touched AS (
+         UPDATE sessions
+            SET last_seen_at = now(),
+                idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
+          WHERE id_hash IN (SELECT id_hash FROM live)
+            AND last_seen_at < now() - make_interval(secs => $3)
+       )
+       SELECT user_id FROM live`,
+      [idHash, idleSeconds, touchAfterSeconds],
+    );
+    return rows[0];
+  }
+
+  /** Ends a session; returns its user when it existed. */
+  async delete(idHash: string): Promise<string | undefined> {
+    const rows = await sql<{ user_id: string }>(
+      this.dataSource,
+      `DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id`,
+      [idHash],
+    );
+    return rows[0]?.user_id;
+  }
+
+  /** Housekeeping: deletes up to `limit` expired sessions (small batches, no long locks). */
+  async purgeExpired(limit: number): Promise<number> {
+    const rows = await sql(
+      this.dataSource,
+      `DELETE FROM sessions WHERE id_hash IN (
+         SELECT id_hash FROM sessions WHERE idle_expires_at <= now() OR absolute_expires_at <= now() LIMIT $1
+       ) RETURNING 1`,
+      [limit],
+    );
+    return rows.length;
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomToken, sha256Hex } from '../common/crypto';
+import { oauthConfig, serverConfig, type OAuthConfig, type ServerConfig } from '../config/config.namespaces';
+import { CookieJar, OPAQUE_ID } from './cookies';
+import { SessionsRepository } from './sessions.repository';
+
+export const SESSION_COOKIE = 'lk_session';
+
+/** The signed-in user behind a request's session cookie. */
+export interface CurrentSession {
+  userId: string;
+  /** the opaque id from the cookie (binds CSRF tokens to this session) */
+  sessionId: string;
+}
+
+/**
+ * Server-side sessions without express-session: an opaque 256-bit id in an HttpOnly cookie, only its
+ * SHA-256 in the `sessions` table, idle expiry (SESSION_IDLE_TTL, sliding) and absolute expiry
+ * (SESSION_ABSOLUTE_TTL). A new id at every login (no session fixation).
+ */
+@Injectable()
+export class SessionsService {
+  readonly cookies: CookieJar;
+  private readonly touchAfter: number;
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+    @Inject(serverConfig.KEY) server: ServerConfig,
+  ) {
+    this.cookies = new CookieJar(server.secureCookies);
+    // refresh the idle deadline at most every minute (or a quarter of a short idle lifetime)
+    this.touchAfter = Math.min(60, Math.floor(oauth.sessionIdleTtl / 4));
+  }
+
+  /** The live session of this request, or null (no cookie, unknown, expired or ended). */
+  async current(req: Request): Promise<CurrentSession | null> {
+    const sessionId = this.cookies.read(req, SESSION_COOKIE);
+    if (!sessionId || !OPAQUE_ID.test(sessionId)) return null;
+    const row = await this.sessions.findLive(
+      sha256Hex(sessionId),
+      this.oauth.sessionIdleTtl,
+      this.touchAfter,
+    );
+    return row ? { userId: row.user_id, sessionId } : null;
+  }
+
+  /** Signs the user in: ends the session the browser had (rotation), creates a new one, sets the cookie. */
+  async start(req: Request, res: Response, userId: string): Promise<CurrentSession> {
+    const previous = this.cookies.read(req, SESSION_COOKIE);
+    if (previous && OPAQUE_ID.test(previous)) await this.sessions.delete(sha256Hex(previous));
+    const sessionId = randomToken();
+    await this.sessions.insert(
+      sha256Hex(sessionId),
+      userId,
+      this.oauth.sessionIdleTtl,
+      this.oauth.sessionAbsoluteTtl,
+    );
+    this.cookies.set(res, SESSION_COOKIE, sessionId, this.oauth.sessionAbsoluteTtl);
+    return { userId, sessionId };
+  }
+
+  /** Signs out: deletes the session and clears the cookie. Returns the user it belonged to, if any. */
+  async end(req: Request, res: Response): Promise<string | undefined> {
+    const sessionId = this.cookies.read(req, SESSION_COOKIE);
+    this.cookies.clear(res, SESSION_COOKIE);
+    if (!sessionId || !OPAQUE_ID.test(sessionId)) return undefined;
+    return this.sessions.delete(sha256Hex(sessionId));
+  }
+
+  purgeExpired(limit = 1000): Promise<number> {
+    return this.sessions.purgeExpired(limit);
+  }
+}

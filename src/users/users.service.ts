@@ -1,0 +1,102 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { randomToken } from '../common/crypto';
+import { hashPassword, verifyPassword } from './password-hasher';
+import { LoginLockoutService } from './login-lockout.service';
+import { User } from './user.entity';
+import {
+  normalizeUsername,
+  passwordProblem,
+  PASSWORD_MAX_LENGTH,
+  USERNAME_MAX_LENGTH,
+  usernameProblem,
+} from './username';
+import { UsersRepository } from './users.repository';
+
+export type LoginFailureReason = 'invalid_credentials' | 'locked_out';
+
+export type AuthenticationResult =
+  | { ok: true; user: User }
+  /** `subject`: the user id for a known user, else the HMAC of the normalised username (never the text typed). */
+  | { ok: false; reason: LoginFailureReason; subject: string | null };
+
+export class UserCreationError extends Error {}
+
+/**
+ * End-user accounts: creation (CLI `user:create`) and password authentication. A failed login costs the
+ * same whether or not the username exists: unknown usernames are checked against a dummy hash.
+ */
+@Injectable()
+export class UsersService implements OnModuleInit {
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly lockout: LoginLockoutService,
+  ) {}
+
+  onModuleInit(): void {
+    this.dummyHash = hashPassword(randomToken());
+    this.dummyHash.catch(() => undefined);
+  }
+
+  async create(username: unknown, password: unknown): Promise<User> {
+    const problem = usernameProblem(username) ?? passwordProblem(password);
+    if (problem) throw new UserCreationError(problem);
+    const display = (username as string).trim();
+    const created = await this.users.insert({
+      username: display,
+      usernameNormalized: normalizeUsername(display),
+      passwordHash: await hashPassword(password as string),
+    });
+    if (!created) throw new UserCreationError(`a user named "${display}" already exists`);
+    return created;
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+    return this.users.findById(id);
+  }
+
+  /** The audit subject for a login attempt with this username: user id if it exists, else the keyed hash. */
+  async subjectFor(username: unknown): Promise<string | null> {
+    if (typeof username !== 'string') return null;
+    const normalized = normalizeUsername(username);
+    const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
+    return row?.id ?? this.lockout.keyFor(normalized);
+  }
+
+  /**
+   * Checks a username and password, applying the per-username lockout. Every failure looks the same to
+   * the caller; only the audit trail learns the reason.
+   */
+  async authenticate(username: unknown, password: unknown): Promise<AuthenticationResult> {
+    if (typeof username !== 'string' || typeof password !== 'string')
+      return { ok: false, reason: 'invalid_credentials', subject: await this.subjectFor(username) };
+    const normalized = normalizeUsername(username);
+    const key = this.lockout.keyFor(normalized);
+    const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
+    const subject = row?.id ?? key;
+    if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
+
+    // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
+    // still costs one dummy verification so that it looks like any other failure
+    const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
+    const hash = row && !tooLong ? row.password_hash : await this.dummy();
+    const matches = await verifyPassword(tooLong ? '' : password, hash);
+    if (row && !tooLong && matches) {
+      await this.lockout.reset(key);
+      return { ok: true, user: { id: row.id, username: row.username } };
+    }
+    await this.lockout.recordFailure(key);
+    return { ok: false, reason: 'invalid_credentials', subject };
+  }
+
+  private plausible(normalized: string): boolean {
+    return normalized.length > 0 && normalized.length <= USERNAME_MAX_LENGTH * 2;
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashPassword(randomToken());
+    return this.dummyHash;
+  }
+}

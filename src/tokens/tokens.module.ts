@@ -1,4 +1,71 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AuthorizationModule } from '../authorization/authorization.module';
+import { ClientsModule } from '../clients/clients.module';
+import { KeysModule } from '../keys/keys.module';
+import { AccessTokenIssuer } from './access-token.issuer';
+import { ClientAuthGuard } from './client-auth/client-auth.guard';
+import {
+  ClientSecretBasicStrategy,
+  ClientSecretPostStrategy,
+  PublicClientStrategy,
+} from './client-auth/client-auth.strategies';
+import { ClientAuthenticator } from './client-auth/client-authenticator.service';
+import { ClientLockoutsRepository } from './client-auth/client-lockouts.repository';
+import { protocolHeaders } from './cors';
+import { GrantRevocations } from './grant-revocations.service';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import { IntrospectionService } from './introspection.service';
+import { MetadataController } from './metadata.controller';
+import {
+  IntrospectionRequestGuard,
+  RevocationRequestGuard,
+  TokenRequestGuard,
+} from './protocol-request.guards';
+import { RevocationService } from './revocation.service';
+import { TokenEndpointService } from './token-endpoint.service';
+import { TokenController } from './token.controller';
+import { TokensRepository } from './tokens.repository';
 
-@Module({})
-export class TokensModule {}
+/**
+ * POST /oauth/token, /oauth/revoke, /oauth/introspect and the RFC 8414 metadata. Client authentication is
+ * done by passport strategies (client_secret_basic, client_secret_post, none). Exports nothing: other modules
+ * see tokens only through the keys module's AccessTokenVerifier and the grants table.
+ */
+@Module({
+  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule],
+  controllers: [TokenController, MetadataController],
+  providers: [
+    TokensRepository,
+    AccessTokenIssuer,
+    GrantRevocations,
+    AuthorizationCodeGrant,
+    RefreshTokenGrant,
+    ClientCredentialsGrant,
+    TokenEndpointService,
+    RevocationService,
+    IntrospectionService,
+    ClientLockoutsRepository,
+    ClientAuthenticator,
+    ClientSecretBasicStrategy,
+    ClientSecretPostStrategy,
+    PublicClientStrategy,
+    ClientAuthGuard,
+    TokenRequestGuard,
+    RevocationRequestGuard,
+    IntrospectionRequestGuard,
+  ],
+})
+export class TokensModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(protocolHeaders)
+      .forRoutes(
+        { path: 'oauth/token', method: RequestMethod.ALL },
+        { path: 'oauth/revoke', method: RequestMethod.ALL },
+        { path: 'oauth/introspect', method: RequestMethod.ALL },
+      );
+  }
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { BUILTIN_SCOPES } from '../config/environment';
+import { KeyStore } from '../keys/key-store.service';
+import type { AccessTokenClaims } from '../keys/access-token.verifier';
+
+/**
+ * RFC 9068 JWT access tokens (ES256, typ at+jwt, kid): iss, sub, aud, client_id, scope, iat, exp, jti, and
+ * gid = the grant the token belongs to (what revocation and the verifier check).
+ */
+@Injectable()
+export class AccessTokenIssuer {
+  constructor(
+    private readonly keys: KeyStore,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  issue(input: { subject: string; clientId: string; scope: string; grantId: string }): {
+    accessToken: string;
+    expiresIn: number;
+  } {
+    const iat = Math.floor(Date.now() / 1000);
+    const claims: AccessTokenClaims = {
+      iss: this.oauth.issuer,
+      sub: input.subject,
+      aud: this.audienceFor(input.scope),
+      client_id: input.clientId,
+      scope: input.scope,
+      iat,
+      exp: iat + this.oauth.accessTokenTtl,
+      jti: randomUUID(),
+      gid: input.grantId,
+    };
+    return {
+      accessToken: this.keys.signJwt(claims as unknown as Record<string, unknown>),
+      expiresIn: this.oauth.accessTokenTtl,
+    };
+  }
+
+  /** Tokens carrying built-in scopes are for this server's own APIs; the others for ACCESS_TOKEN_AUDIENCE. */
+  audienceFor(scope: string): string {
+    const builtin = scope.split(' ').some((s) => BUILTIN_SCOPES.includes(s));
+    return builtin ? this.oauth.issuer : this.oauth.accessTokenAudience;
+  }
+}

@@ -1,0 +1,141 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuthorizationCodesService } from '../../authorization/authorization-codes.service';
+import type { AuthenticatableClient } from '../../clients/clients.service';
+import { randomToken, sha256Hex, verifyPkceS256 } from '../../common/crypto';
+import { InvalidRequest } from '../../common/oauth-errors';
+import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { AccessTokenIssuer } from '../access-token.issuer';
+import { GrantRevocations } from '../grant-revocations.service';
+import { required, type FormParams } from '../oauth-request';
+import { TokensRepository } from '../tokens.repository';
+import { grantError, type IssuedTokens, type TokenGrant } from './token-grant';
+
+export interface AuthorizationCodeParams {
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
+}
+
+/** RFC 7636 §4.1: code_verifier = 43*128unreserved. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export function isWellFormedVerifier(verifier: string): boolean {
+  return CODE_VERIFIER.test(verifier);
+}
+
+/**
+ * grant_type=authorization_code with mandatory PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, OAuth 2.1 §4.1.3).
+ *
+ * Order (issue 5): syntax (a malformed verifier never touches the code) → the code by hash → bound to this
+ * client and redirect URI → if already used: a matching verifier is a replay that revokes the grant the code
+ * produced (RFC 6749 §4.1.2), a non-matching one changes nothing (no denial of service by replay) → expired →
+ * verifier (constant time; a mismatch burns the code: no online guessing) → one atomic statement consumes the
+ * code, creates the grant and the refresh token and links them. Losing a concurrent exchange is a replay too.
+ */
+@Injectable()
+export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParams> {
+  readonly grantType = 'authorization_code' as const;
+
+  constructor(
+    private readonly codes: AuthorizationCodesService,
+    private readonly repository: TokensRepository,
+    private readonly revocations: GrantRevocations,
+    private readonly issuer: AccessTokenIssuer,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  parse(params: FormParams): AuthorizationCodeParams {
+    const code = required(params, 'code');
+    const redirectUri = required(params, 'redirect_uri');
+    const codeVerifier = params.code_verifier;
+    if (codeVerifier === undefined) {
+      throw new InvalidRequest('parameter code_verifier is required (PKCE)', 'pkce_verifier_malformed');
+    }
+    if (!isWellFormedVerifier(codeVerifier)) {
+      throw new InvalidRequest(
+        'code_verifier must be 43 to 128 characters of [A-Za-z0-9._~-]',
+        'pkce_verifier_malformed',
+      );
+    }
+    return { code, redirectUri, codeVerifier };
+  }
+
+  async exchange(client: AuthenticatableClient, params: AuthorizationCodeParams): Promise<IssuedTokens> {
+    const codeHash = sha256Hex(params.code);
+    const row = await this.codes.findByCode(params.code);
+    if (!row) throw grantError('the authorization code is invalid', 'code_unknown');
+    if (row.client_id !== client.clientId) {
+      throw grantError('the authorization code was issued to another client', 'code_client_mismatch');
+    }
+    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri (string equality, port included)
+    if (row.redirect_uri !== params.redirectUri) {
+      throw grantError('redirect_uri does not match the authorization request', 'code_redirect_uri_mismatch');
+    }
+    const verifierMatches = verifyPkceS256(params.codeVerifier, row.code_challenge);
+    if (row.consumed_at) {
+      if (!verifierMatches) {
+        throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
+          code_state: 'consumed',
+        });
+      }
+      return this.replayed(codeHash, client);
+    }
+    if (new Date(row.expires_at).getTime() <= Date.now()) {
+      throw grantError('the authorization code has expired', 'code_expired');
+    }
+    if (!verifierMatches) {
+      // burn the code: a guessed verifier gets no second try
+      const burned = await this.codes.consume(codeHash, this.repository.manager);
+      throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
+        code_state: burned ? 'unused' : 'consumed',
+      });
+    }
+
+    const withRefresh = client.grantTypes.includes('refresh_token');
+    const refreshToken = withRefresh ? randomToken() : null;
+    const grantId = randomUUID();
+    const created = await this.repository.exchangeCode({
+      codeHash,
+      grantId,
+      clientId: client.clientId,
+      grantTtlSeconds: withRefresh ? this.oauth.refreshTokenTtl : this.oauth.accessTokenTtl,
+      refreshHash: refreshToken === null ? null : sha256Hex(refreshToken),
+    });
+    if (!created) {
+      // Someone else consumed it between our read and our statement (a concurrent exchange won), or it
+      // expired in between.
+      const now = await this.codes.findByCode(params.code);
+      if (now?.consumed_at) return this.replayed(codeHash, client);
+      throw grantError('the authorization code has expired', 'code_expired');
+    }
+    const { accessToken, expiresIn } = this.issuer.issue({
+      subject: created.user_id!,
+      clientId: client.clientId,
+      scope: created.scope,
+      grantId: created.grant_id,
+    });
+    return {
+      subject: created.user_id!,
+      grantId: created.grant_id,
+      body: {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        scope: created.scope,
+        ...(refreshToken !== null ? { refresh_token: refreshToken } : {}),
+      },
+    };
+  }
+
+  /** RFC 6749 §4.1.2: a used code presented again (valid client, matching verifier) revokes its grant. */
+  private replayed(codeHash: string, client: AuthenticatableClient): Promise<never> {
+    return this.revocations.revokeForAbuse({
+      revoke: (manager) => this.repository.revokeGrantOfCode(codeHash, 'code_replayed', manager),
+      cause: 'code_replayed',
+      clientId: client.clientId,
+      grantType: this.grantType,
+      description: 'the authorization code has already been used; its tokens are revoked',
+    });
+  }
+}

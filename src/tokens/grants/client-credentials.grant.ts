@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AuthenticatableClient } from '../../clients/clients.service';
+import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { AccessTokenIssuer } from '../access-token.issuer';
+import { parseScope, type FormParams } from '../oauth-request';
+import { TokensRepository } from '../tokens.repository';
+import { grantError, isSubset, type IssuedTokens, type TokenGrant } from './token-grant';
+
+export interface ClientCredentialsParams {
+  scopes: string[] | undefined;
+}
+
+/**
+ * grant_type=client_credentials (RFC 6749 §4.4): confidential clients only (the endpoint checks), requested
+ * scope ⊆ registered scope (absent = all registered), `sub` = client_id, never a refresh token. Each issuance
+ * is its own grant row, expiring with the access token, so revocation works the same as for user grants.
+ */
+@Injectable()
+export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParams> {
+  readonly grantType = 'client_credentials' as const;
+
+  constructor(
+    private readonly repository: TokensRepository,
+    private readonly issuer: AccessTokenIssuer,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  parse(params: FormParams): ClientCredentialsParams {
+    return { scopes: parseScope(params.scope) };
+  }
+
+  async exchange(client: AuthenticatableClient, params: ClientCredentialsParams): Promise<IssuedTokens> {
+    if (params.scopes && !isSubset(params.scopes, client.scopes)) {
+      throw grantError(
+        'the requested scope is not registered for this client',
+        'invalid_scope',
+        {},
+        'invalid_scope',
+      );
+    }
+    const scope = (params.scopes ?? client.scopes).join(' ');
+    const grantId = randomUUID();
+    await this.repository.insertClientGrant({
+      grantId,
+      clientId: client.clientId,
+      scope,
+      ttlSeconds: this.oauth.accessTokenTtl,
+    });
+    const { accessToken, expiresIn } = this.issuer.issue({
+      subject: client.clientId,
+      clientId: client.clientId,
+      scope,
+      grantId,
+    });
+    return {
+      subject: client.clientId,
+      grantId,
+      body: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope },
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticatableClient } from '../clients/clients.service';
+import { sha256Hex } from '../common/crypto';
+import { AuditEmitter } from '../common/events';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { AccessTokenVerifier } from '../keys/access-token.verifier';
+import type { TokenLookupParams } from './protocol-request.guards';
+import { looksLikeJwt, looksLikeRefreshToken, lookupOrder, type TokenKind } from './token-shapes';
+import { TokensRepository } from './tokens.repository';
+
+/** RFC 7662 §2.2 response. */
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      sub: string;
+      exp: number;
+      iat: number;
+      token_type: 'Bearer' | 'refresh_token';
+      iss: string;
+      aud: string | string[];
+      jti: string;
+    };
+
+/**
+ * POST /oauth/introspect (RFC 7662), for confidential clients (resource servers): any of them may introspect
+ * any token this issuer issued. Access tokens: signature and claims in memory, then one indexed query for the
+ * revocation state (grant revoked, client disabled/deleted, jti revoked). Refresh tokens: one query by hash.
+ * Anything else — expired, revoked, rotated, unknown, malformed, foreign — is just `{"active": false}`.
+ */
+@Injectable()
+export class IntrospectionService {
+  constructor(
+    private readonly repository: TokensRepository,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly audit: AuditEmitter,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  async introspect(
+    client: AuthenticatableClient,
+    request: TokenLookupParams,
+  ): Promise<IntrospectionResponse> {
+    let response: IntrospectionResponse = { active: false };
+    let kind: TokenKind | null = null;
+    for (const candidate of lookupOrder(request.token, request.hint)) {
+      const found =
+        candidate === 'access_token'
+          ? await this.accessToken(request.token)
+          : await this.refreshToken(request.token);
+      if (found) {
+        response = found;
+        kind = candidate;
+        break;
+      }
+    }
+    await this.audit.record({
+      type: 'token.introspected',
+      outcome: 'success',
+      clientId: client.clientId,
+      details: { active: response.active, ...(kind ? { token_type: kind } : {}) },
+    });
+    return response;
+  }
+
+  private async accessToken(token: string): Promise<IntrospectionResponse | null> {
+    if (!looksLikeJwt(token)) return null;
+    const claims = await this.verifier.verify(token);
+    if (!claims) return null;
+    return {
+      active: true,
+      scope: claims.scope,
+      client_id: claims.client_id,
+      sub: claims.sub,
+      exp: claims.exp,
+      iat: claims.iat,
+      token_type: 'Bearer',
+      iss: claims.iss,
+      aud: claims.aud,
+      jti: claims.jti,
+    };
+  }
+
+  private async refreshToken(token: string): Promise<IntrospectionResponse | null> {
+    if (!looksLikeRefreshToken(token)) return null;
+    const hash = sha256Hex(token);
+    const row = await this.repository.activeRefreshToken(hash);
+    if (!row) return null;
+    return {
+      active: true,
+      scope: row.scope,
+      client_id: row.client_id,
+      sub: row.user_id ?? row.client_id,
+      exp: row.exp,
+      iat: row.iat,
+      token_type: 'refresh_token',
+      iss: this.oauth.issuer,
+      aud: this.oauth.issuer, // refresh tokens are presented only to this server
+      jti: hash, // a stable identifier of the token that does not reveal it
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, Header, HttpCode, Inject, Options } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { BUILTIN_SCOPES } from '../config/environment';
+
+/** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
+export function authorizationServerMetadata(oauth: OAuthConfig) {
+  const issuer = oauth.issuer;
+  const authMethods = ['none', 'client_secret_basic', 'client_secret_post'];
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    token_endpoint: `${issuer}/oauth/token`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    jwks_uri: `${issuer}/oauth/jwks`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: [...oauth.scopes, ...BUILTIN_SCOPES],
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+@ApiTags('oauth')
+@Controller('.well-known')
+export class MetadataController {
+  private readonly document: ReturnType<typeof authorizationServerMetadata>;
+
+  constructor(@Inject(oauthConfig.KEY) oauth: OAuthConfig) {
+    this.document = authorizationServerMetadata(oauth);
+  }
+
+  /** RFC 8414 §3; readable from any origin (CONTRACT.md). */
+  @Get('oauth-authorization-server')
+  @Header('Access-Control-Allow-Origin', '*')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'RFC 8414 authorization server metadata' })
+  metadata() {
+    return this.document;
+  }
+
+  /** CORS preflight (a browser sends one only for non-simple requests; answered for any origin). */
+  @Options('oauth-authorization-server')
+  @HttpCode(204)
+  @Header('Access-Control-Allow-Origin', '*')
+  @Header('Access-Control-Allow-Methods', 'GET')
+  @Header('Access-Control-Max-Age', '600')
+  preflight(): void {}
+}

@@ -1,0 +1,114 @@
+import type { Request } from 'express';
+import type { AuthenticatableClient } from '../clients/clients.service';
+import { InvalidRequest, InvalidScope, OAuthError, type OAuthErrorCode } from '../common/oauth-errors';
+import type { PresentedCredentials } from './client-auth/presented-credentials';
+
+/** The parameters of a form-encoded protocol request: one string per name; empty values are absent. */
+export type FormParams = Readonly<Record<string, string | undefined>>;
+
+/** What the request guards attach to the request for the handlers (parsed once, authenticated once). */
+export interface OAuthRequestState {
+  params: FormParams;
+  /** Which client authentication the request presents (set by ClientAuthGuard, read by the strategies). */
+  presented?: PresentedCredentials;
+  /** Whether this endpoint answers CORS requests from the client's redirect URI origins (token, revoke). */
+  cors?: boolean;
+  /** The authenticated client (set by ClientAuthGuard). */
+  client?: AuthenticatableClient;
+  /** Grant-specific parsed parameters (token endpoint). */
+  parsed?: unknown;
+}
+
+export type OAuthRequest = Request & { oauth?: OAuthRequestState };
+
+/**
+ * Reads the body of a token, revocation or introspection request (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1):
+ * `application/x-www-form-urlencoded` only; a repeated parameter is `invalid_request` (RFC 6749 §3.2: "parameters
+ * MUST NOT be included more than once" — the urlencoded parser gives arrays for them); a parameter sent without a
+ * value is treated as omitted (RFC 6749 §3.1).
+ */
+export function readForm(req: Request): FormParams {
+  if (!req.is('application/x-www-form-urlencoded')) {
+    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
+  }
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const params: Record<string, string | undefined> = Object.create(null);
+  for (const name of Object.keys(body)) {
+    const value = body[name];
+    if (Array.isArray(value)) {
+      throw new InvalidRequest(`parameter ${printable(name)} is repeated`);
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidRequest(`parameter ${printable(name)} is malformed`);
+    }
+    if (value !== '') params[name] = value;
+  }
+  return params;
+}
+
+/** A required parameter, or invalid_request naming it. */
+export function required(params: FormParams, name: string, reason = 'invalid_request'): string {
+  const value = params[name];
+  if (value === undefined) throw new InvalidRequest(`parameter ${name} is required`, reason);
+  return value;
+}
+
+/** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
+
+/**
+ * A `scope` parameter as a list of distinct scope tokens (space-delimited, RFC 6749 §3.3), or undefined when
+ * absent. A malformed value is `invalid_scope` (RFC 6749 §5.2).
+ */
+export function parseScope(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.length > 2000) throw new InvalidScope('the scope parameter is too long');
+  const scopes = value.split(' ').filter(Boolean);
+  if (scopes.length === 0) return undefined;
+  for (const s of scopes) {
+    if (!SCOPE_TOKEN.test(s)) throw new InvalidScope('the scope parameter is malformed');
+  }
+  return [...new Set(scopes)];
+}
+
+/** A protocol error that carries audit details (and whether its failure event was already written). */
+export class TokenRequestError extends OAuthError {
+  constructor(
+    code: OAuthErrorCode,
+    description: string,
+    reason: string,
+    readonly details: Record<string, unknown> = {},
+    /** true when the failure event was written already (inside a revocation's transaction). */
+    readonly audited = false,
+  ) {
+    super(code, description, reason);
+  }
+}
+
+/** Parameter names are attacker-controlled: keep them short and printable in error descriptions. */
+function printable(name: string): string {
+  return name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+}
+
+/** The client_id a request names (Basic user or body), as sent — for the audit trail only, never trusted. */
+export function sentClientId(req: Request): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && /^basic /i.test(header)) {
+    try {
+      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const raw = colon >= 0 ? decoded.slice(0, colon) : decoded;
+      try {
+        return decodeURIComponent(raw.replace(/\+/g, ' ')).slice(0, 128) || null;
+      } catch {
+        return raw.slice(0, 128) || null;
+      }
+    } catch {
+      return null;
+    }
+  }
+  const body = req.body as Record<string, unknown> | undefined;
+  const id = body && typeof body === 'object' ? body.client_id : undefined;
+  if (typeof id === 'string' && id) return id.slice(0, 128);
+  return null;
+}

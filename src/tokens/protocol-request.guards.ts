@@ -1,0 +1,105 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { AuditEmitter } from '../common/events';
+import { OAuthError } from '../common/oauth-errors';
+import { readForm, required, sentClientId, type FormParams, type OAuthRequest } from './oauth-request';
+import { TokenEndpointService } from './token-endpoint.service';
+
+/** Parameters of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) requests. */
+export interface TokenLookupParams {
+  token: string;
+  /** `access_token` or `refresh_token`; any other value is ignored (RFC 7009 §2.1) */
+  hint: 'access_token' | 'refresh_token' | undefined;
+}
+
+export function parseTokenLookup(params: FormParams): TokenLookupParams {
+  const token = required(params, 'token');
+  const raw = params.token_type_hint;
+  const hint = raw === 'access_token' || raw === 'refresh_token' ? raw : undefined;
+  return { token, hint };
+}
+
+/**
+ * Syntax of a token request, checked before client authentication and without any lookup: form-encoded,
+ * no repeated parameter, a supported grant_type and its parameters (a malformed code_verifier is refused here).
+ * Failures are audited as token.request_failed.
+ */
+@Injectable()
+export class TokenRequestGuard implements CanActivate {
+  constructor(private readonly tokens: TokenEndpointService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<OAuthRequest>();
+    try {
+      const params = readForm(req);
+      req.oauth = { params, cors: true };
+      req.oauth.parsed = this.tokens.parse(params);
+      return true;
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        const grantType = (req.body as Record<string, unknown> | undefined)?.grant_type;
+        await this.tokens.recordFailure(
+          err,
+          sentClientId(req),
+          typeof grantType === 'string' ? grantType.slice(0, 64) : null,
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+/** Syntax of a revocation request (RFC 7009 §2.1); failures audited as token.revocation_failed. */
+@Injectable()
+export class RevocationRequestGuard implements CanActivate {
+  constructor(private readonly audit: AuditEmitter) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<OAuthRequest>();
+    try {
+      const params = readForm(req);
+      req.oauth = { params, cors: true };
+      req.oauth.parsed = parseTokenLookup(params);
+      return true;
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        await this.audit.record({
+          type: 'token.revocation_failed',
+          outcome: 'failure',
+          errorCode: err.code,
+          reason: err.reason,
+          clientId: sentClientId(req),
+          details: { reason: err.reason },
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+/** Syntax of an introspection request (RFC 7662 §2.1); failures audited as token.introspected (failure). */
+@Injectable()
+export class IntrospectionRequestGuard implements CanActivate {
+  constructor(private readonly audit: AuditEmitter) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<OAuthRequest>();
+    try {
+      const params = readForm(req);
+      req.oauth = { params, cors: false };
+      req.oauth.parsed = parseTokenLookup(params);
+      return true;
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        await this.audit.record({
+          type: 'token.introspected',
+          outcome: 'failure',
+          errorCode: err.code,
+          reason: err.reason,
+          clientId: sentClientId(req),
+          details: { reason: err.reason },
+        });
+      }
+      throw err;
+    }
+  }
+}

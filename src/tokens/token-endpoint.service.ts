@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import type { GrantType } from '../clients/client.entity';
+import type { AuthenticatableClient } from '../clients/clients.service';
+import { AuditEmitter } from '../common/events';
+import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import type { TokenGrant, TokenResponseBody } from './grants/token-grant';
+import { TokenRequestError, type FormParams } from './oauth-request';
+
+/** A token request after its syntax check: which grant, with its parsed parameters. */
+export interface ParsedTokenRequest {
+  grant: TokenGrant;
+  params: unknown;
+}
+
+/**
+ * POST /oauth/token: dispatches to the grant (one file per grant under grants/) and audits every outcome:
+ * token.issued, or one token.request_failed (client-authentication failures are audited by ClientAuthGuard).
+ */
+@Injectable()
+export class TokenEndpointService {
+  private readonly grants: ReadonlyMap<string, TokenGrant>;
+
+  constructor(
+    authorizationCode: AuthorizationCodeGrant,
+    refreshToken: RefreshTokenGrant,
+    clientCredentials: ClientCredentialsGrant,
+    private readonly audit: AuditEmitter,
+  ) {
+    this.grants = new Map<string, TokenGrant>(
+      [authorizationCode, refreshToken, clientCredentials].map((g) => [g.grantType, g as TokenGrant]),
+    );
+  }
+
+  /** Syntax only (before client authentication): grant_type and the grant's own parameters. */
+  parse(params: FormParams): ParsedTokenRequest {
+    const grantType = params.grant_type;
+    if (grantType === undefined) throw new InvalidRequest('parameter grant_type is required');
+    const grant = this.grants.get(grantType);
+    if (!grant) throw new UnsupportedGrantType('this grant_type is not supported');
+    return { grant, params: grant.parse(params) };
+  }
+
+  async issue(client: AuthenticatableClient, request: ParsedTokenRequest): Promise<TokenResponseBody> {
+    const grantType: GrantType = request.grant.grantType;
+    try {
+      // RFC 6749 §5.2 unauthorized_client; client_credentials never for public clients (RFC 6749 §4.4)
+      if (!client.grantTypes.includes(grantType) || (grantType === 'client_credentials' && client.isPublic)) {
+        throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
+      }
+      const issued = await request.grant.exchange(client, request.params);
+      await this.audit.record({
+        type: 'token.issued',
+        outcome: 'success',
+        clientId: client.clientId,
+        subject: issued.subject,
+        details: { grant_type: grantType, scope: issued.body.scope, grant_id: issued.grantId },
+      });
+      return issued.body;
+    } catch (err) {
+      if (err instanceof OAuthError && !(err instanceof TokenRequestError && err.audited)) {
+        await this.recordFailure(err, client.clientId, grantType);
+      }
+      throw err;
+    }
+  }
+
+  /** token.request_failed with the OAuth error sent and the EVENTS.md reason. */
+  recordFailure(err: OAuthError, clientId: string | null, grantType: string | null): Promise<void> {
+    const extra = err instanceof TokenRequestError ? err.details : {};
+    return this.audit.record({
+      type: 'token.request_failed',
+      outcome: 'failure',
+      errorCode: err.code,
+      reason: err.reason,
+      clientId,
+      details: { grant_type: grantType, reason: err.reason, ...extra },
+    });
+  }
+}

@@ -1,0 +1,283 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { sql } from '../database/sql';
+
+/** What a successful code exchange or refresh produced. */
+export interface GrantTokensRow {
+  grant_id: string;
+  user_id: string | null;
+  /** the grant's (refresh token's) scope */
+  scope: string;
+}
+
+/** A refresh token as the failure diagnosis sees it. */
+export interface RefreshTokenState {
+  client_id: string;
+  grant_id: string;
+  user_id: string | null;
+  scope: string;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  expired: boolean;
+  grant_revoked: boolean;
+  in_grace: boolean;
+}
+
+export interface RevokedGrantRow {
+  id: string;
+  user_id: string | null;
+  client_id: string;
+}
+
+/** An active refresh token as introspection reports it. */
+export interface ActiveRefreshTokenRow {
+  client_id: string;
+  user_id: string | null;
+  scope: string;
+  iat: number;
+  exp: number;
+}
+
+/**
+ * Grants, refresh tokens and revoked access tokens: raw SQL, one statement per decision on the hot paths
+ * (no ORM hydration). Refresh tokens are stored only as SHA-256 hex digests.
+ *
+ * The code exchange reads and writes `authorization_codes` (owned by the authorization module) in the same
+ * statement as the grant: consuming the code, creating the grant, issuing the refresh token and linking the
+ * code to its grant are one atomic statement, so one round trip decides the winner of concurrent exchanges.
+ */
+@Injectable()
+export class TokensRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The non-transactional manager (for the services that take one). */
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Consumes the code (only if unused, unexpired and this client's), creates its grant, the first refresh
+   * token (when `refreshHash` is given) and links the code to the grant — one statement, so atomic without an
+   * explicit transaction. Of concurrent callers at most one gets a row back.
+   */
+  async exchangeCode(input: {
+    codeHash: string;
+    grantId: string;
+    clientId: string;
+    grantTtlSeconds: number;
+    refreshHash: string | null;
+  }): Promise<GrantTokensRow | undefined> {
+    const rows = await sql<GrantTokensRow>(
+      this.dataSource,
+      `WITH c AS (
+         UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
+          WHERE code_hash = $1 AND client_id = $3 AND consumed_at IS NULL AND expires_at > now()
+          RETURNING user_id, scope
+       ), g AS (
+         INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at)
+         SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int) FROM c
+         RETURNING id, user_id, scope, expires_at
+       ), r AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
+         SELECT $5, id, $3, scope, expires_at FROM g WHERE $6::boolean
+         RETURNING 1
+       )
+       SELECT id AS grant_id, user_id, scope FROM g`,
+      [
+        input.codeHash,
+        input.grantId,
+        input.clientId,
+        input.grantTtlSeconds,
+        input.refreshHash ?? '',
+        input.refreshHash !== null,
+      ],
+    );
+    return rows[0];
+  }
+
+  /** Revokes the grant a code produced, and its refresh tokens (code replay, RFC 6749 §4.1.2). */
+  revokeGrantOfCode(codeHash: string, cause: string, manager: EntityManager): Promise<RevokedGrantRow[]> {
+    return this.revokeGrants(
+      `SELECT grant_id FROM authorization_codes WHERE code_hash = $1`,
+      codeHash,
+      cause,
+      manager,
+    );
+  }
+
+  /** Revokes a grant and its refresh tokens; returns it when it was live (so the caller audits it once). */
+  revokeGrant(grantId: string, cause: string, manager: EntityManager): Promise<RevokedGrantRow[]> {
+    return this.revokeGrants(`SELECT $1::uuid`, grantId, cause, manager);
+  }
+
+  private revokeGrants(
+    target: string,
+    param: string,
+    cause: string,
+    manager: EntityManager,
+  ): Promise<RevokedGrantRow[]> {
+    return sql<RevokedGrantRow>(
+      manager,
+      `WITH g AS (
+         UPDATE grants SET revoked_at = now(), revoke_cause = $2
+          WHERE id = (${target}) AND revoked_at IS NULL
+          RETURNING id, user_id, client_id
+       ), r AS (
+         UPDATE refresh_tokens SET revoked_at = now()
+          WHERE grant_id IN (SELECT id FROM g) AND revoked_at IS NULL
+          RETURNING 1
+       )
+       SELECT id, user_id, client_id FROM g`,
+      [param, cause],
+    );
+  }
+
+  /**
+   * Rotation (one statement): marks the presented refresh token rotated — only if it is this client's,
+   * unrotated, unrevoked, unexpired, its grant live and the requested scope (space-separated, or null) within
+   * its scope — and inserts its successor with the same grant, scope and absolute expiry. The
+   * `rotated_at IS NULL` condition is re-checked after a concurrent rotation commits, so of concurrent uses
+   * exactly one succeeds.
+   */
+  async rotateRefresh(input: {
+    tokenHash: string;
+    clientId: string;
+    successorHash: string;
+    requestedScope: string | null;
+  }): Promise<GrantTokensRow | undefined> {
+    const rows = await sql<GrantTokensRow>(
+      this.dataSource,
+      `WITH old AS (
+         UPDATE refresh_tokens r SET rotated_at = now()
+           FROM grants g
+          WHERE r.token_hash = $1 AND r.client_id = $2
+            AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
+            AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
+            AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
+          RETURNING r.grant_id, r.scope, r.expires_at, g.user_id
+       ), n AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
+         SELECT $3, grant_id, $2, scope, expires_at FROM old
+         RETURNING 1
+       )
+       SELECT grant_id, user_id, scope FROM old`,
+      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope],
+    );
+    return rows[0];
+  }
+
+  /**
+   * REFRESH_REUSE_GRACE: a token rotated less than `graceSeconds` ago (grant live) gets another successor in
+   * the same grant; the first successor stays valid.
+   */
+  async reissueWithinGrace(input: {
+    tokenHash: string;
+    clientId: string;
+    successorHash: string;
+    requestedScope: string | null;
+    graceSeconds: number;
+  }): Promise<GrantTokensRow | undefined> {
+    const rows = await sql<GrantTokensRow>(
+      this.dataSource,
+      `WITH old AS (
+         SELECT r.grant_id, r.scope, r.expires_at, g.user_id
+           FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+          WHERE r.token_hash = $1 AND r.client_id = $2
+            AND r.rotated_at > now() - make_interval(secs => $5::int)
+            AND r.revoked_at IS NULL AND r.expires_at > now()
+            AND g.revoked_at IS NULL AND g.expires_at > now()
+            AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
+       ), n AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
+         SELECT $3, grant_id, $2, scope, expires_at FROM old
+         RETURNING 1
+       )
+       SELECT grant_id, user_id, scope FROM old`,
+      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.graceSeconds],
+    );
+    return rows[0];
+  }
+
+  /** Why a refresh token was refused (read only after the rotation statement returned nothing). */
+  async refreshTokenState(tokenHash: string, graceSeconds: number): Promise<RefreshTokenState | undefined> {
+    const rows = await sql<RefreshTokenState>(
+      this.dataSource,
+      `SELECT r.client_id, r.grant_id, g.user_id, r.scope, r.rotated_at, r.revoked_at,
+              (r.expires_at <= now() OR g.expires_at <= now()) AS expired,
+              (g.revoked_at IS NOT NULL) AS grant_revoked,
+              COALESCE(r.rotated_at > now() - make_interval(secs => $2::int), false) AS in_grace
+         FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+        WHERE r.token_hash = $1`,
+      [tokenHash, graceSeconds],
+    );
+    return rows[0];
+  }
+
+  /** A client_credentials grant: one per issuance, expiring with its access token. */
+  async insertClientGrant(input: {
+    grantId: string;
+    clientId: string;
+    scope: string;
+    ttlSeconds: number;
+  }): Promise<void> {
+    await sql(
+      this.dataSource,
+      `INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at)
+       VALUES ($1, $2, NULL, 'client_credentials', $3, now() + make_interval(secs => $4::int))`,
+      [input.grantId, input.clientId, input.scope, input.ttlSeconds],
+    );
+  }
+
+  /** Whose refresh token this is (revocation). */
+  async findRefreshOwner(tokenHash: string): Promise<{ grant_id: string; client_id: string } | undefined> {
+    const rows = await sql<{ grant_id: string; client_id: string }>(
+      this.dataSource,
+      `SELECT grant_id, client_id FROM refresh_tokens WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0];
+  }
+
+  /** Remembers a revoked access token's jti until the token would have expired anyway. */
+  async revokeAccessToken(
+    jti: string,
+    grantId: string | null,
+    expiresAtEpoch: number,
+    manager: EntityManager,
+  ): Promise<boolean> {
+    const rows = await sql(
+      manager,
+      `INSERT INTO revoked_access_tokens (jti, grant_id, expires_at)
+       VALUES ($1, $2, to_timestamp($3::double precision))
+       ON CONFLICT (jti) DO NOTHING RETURNING jti`,
+      [jti, grantId, expiresAtEpoch],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Introspection of a refresh token (one query): active only if unrotated, unrevoked, unexpired, its grant
+   * live and its client enabled.
+   */
+  async activeRefreshToken(tokenHash: string): Promise<ActiveRefreshTokenRow | undefined> {
+    const rows = await sql<ActiveRefreshTokenRow>(
+      this.dataSource,
+      `SELECT r.client_id, g.user_id, r.scope,
+              floor(extract(epoch FROM r.created_at))::bigint AS iat,
+              floor(extract(epoch FROM r.expires_at))::bigint AS exp
+         FROM refresh_tokens r
+         JOIN grants g ON g.id = r.grant_id
+         JOIN clients c ON c.client_id = r.client_id
+        WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
+          AND g.revoked_at IS NULL AND g.expires_at > now() AND c.enabled`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    return row && { ...row, iat: Number(row.iat), exp: Number(row.exp) };
+  }
+}

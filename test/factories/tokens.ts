@@ -1,0 +1,221 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import request from 'supertest';
+import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
+import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
+import { sql } from '../../src/database/sql';
+import type { TestApp } from '../helpers/test-app';
+
+/** Settings every token test app uses: no rate limit interference from a test's own burst of requests. */
+export const TOKEN_TEST_ENV = { RATE_LIMIT_TOKEN: '1000000', RATE_LIMIT_AUTHORIZE: '1000000' };
+
+export type AuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+export interface TestClient {
+  clientId: string;
+  clientSecret: string | null;
+  authMethod: AuthMethod;
+  redirectUri: string;
+  scope: string;
+}
+
+/** An end user row (the users module's own API may not exist yet): returns its id. */
+export async function createUser(t: TestApp, username = `user-${randomToken(6)}`): Promise<string> {
+  const rows = await sql<{ id: string }>(
+    t.dataSource,
+    `INSERT INTO users (username, username_normalized, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
+    [username, username.toLowerCase()],
+  );
+  return rows[0].id;
+}
+
+/** A registered client, inserted directly (secret stored as SHA-256, as the clients module does). */
+export async function createClient(
+  t: TestApp,
+  options: {
+    authMethod?: AuthMethod;
+    grantTypes?: string[];
+    scope?: string;
+    redirectUris?: string[];
+    enabled?: boolean;
+    clientId?: string;
+    secret?: string;
+  } = {},
+): Promise<TestClient> {
+  const authMethod = options.authMethod ?? 'client_secret_basic';
+  const clientId = options.clientId ?? `c-${randomToken(9)}`;
+  const clientSecret = authMethod === 'none' ? null : (options.secret ?? randomToken());
+  const redirectUris = options.redirectUris ?? ['https://app.example/callback'];
+  const grantTypes = options.grantTypes ?? ['authorization_code', 'refresh_token'];
+  const scope = options.scope ?? 'api:read api:write';
+  await sql(
+    t.dataSource,
+    `INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, secret_hash, redirect_uris,
+                          grant_types, scope, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      clientId,
+      `Test ${clientId}`,
+      authMethod,
+      clientSecret === null ? null : sha256Hex(clientSecret),
+      redirectUris,
+      grantTypes,
+      scope,
+      options.enabled ?? true,
+    ],
+  );
+  return { clientId, clientSecret, authMethod, redirectUri: redirectUris[0] ?? '', scope };
+}
+
+/** A PKCE pair (RFC 7636): a 43-character verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomToken();
+  return { verifier, challenge: sha256Base64url(verifier) };
+}
+
+/** An authorization code as the authorize endpoint would issue it. */
+export async function issueCode(
+  t: TestApp,
+  input: {
+    client: TestClient;
+    userId: string;
+    scope?: string;
+    redirectUri?: string;
+    ttlSeconds?: number;
+  },
+): Promise<{ code: string; verifier: string; challenge: string }> {
+  const { verifier, challenge } = pkcePair();
+  const code = await t.get(AuthorizationCodesService).issue({
+    clientId: input.client.clientId,
+    userId: input.userId,
+    redirectUri: input.redirectUri ?? input.client.redirectUri,
+    scope: input.scope ?? input.client.scope,
+    codeChallenge: challenge,
+    ttlSeconds: input.ttlSeconds ?? 60,
+  });
+  return { code, verifier, challenge };
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined with ':' and base64-encoded. */
+export function basicAuth(clientId: string, secret: string): string {
+  const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(secret)}`).toString('base64')}`;
+}
+
+/**
+ * POSTs a form to a protocol endpoint, authenticating as the client by its registered method
+ * (pass `auth: false` to send the form as is).
+ */
+export function postForm(
+  t: TestApp,
+  path: string,
+  form: Record<string, string>,
+  client?: TestClient,
+  options: { headers?: Record<string, string> } = {},
+) {
+  const body: Record<string, string> = { ...form };
+  let req = request(t.url).post(path).type('form');
+  if (client?.authMethod === 'client_secret_basic') {
+    req = req.set('Authorization', basicAuth(client.clientId, client.clientSecret!));
+  } else if (client?.authMethod === 'client_secret_post') {
+    body.client_id = client.clientId;
+    body.client_secret = client.clientSecret!;
+  } else if (client) {
+    body.client_id = client.clientId;
+  }
+  for (const [name, value] of Object.entries(options.headers ?? {})) req = req.set(name, value);
+  return req.send(body);
+}
+
+export function exchangeCode(
+  t: TestApp,
+  client: TestClient,
+  code: { code: string; verifier: string },
+  overrides: Record<string, string> = {},
+) {
+  return postForm(
+    t,
+    '/oauth/token',
+    {
+      grant_type: 'authorization_code',
+      code: code.code,
+      redirect_uri: client.redirectUri,
+      code_verifier: code.verifier,
+      ...overrides,
+    },
+    client,
+  );
+}
+
+export function refresh(
+  t: TestApp,
+  client: TestClient,
+  refreshToken: string,
+  extra: Record<string, string> = {},
+) {
+  return postForm(
+    t,
+    '/oauth/token',
+    { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+    client,
+  );
+}
+
+/** A user, a client and a fresh code → the token response of a successful exchange. */
+export async function obtainTokens(
+  t: TestApp,
+  client: TestClient,
+  userId?: string,
+): Promise<{ access_token: string; refresh_token?: string; scope: string; userId: string }> {
+  const user = userId ?? (await createUser(t));
+  const code = await issueCode(t, { client, userId: user });
+  const res = await exchangeCode(t, client, code);
+  if (res.status !== 200) throw new Error(`exchange failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { ...res.body, userId: user };
+}
+
+/** The audit events emitted while a test runs (what the audit module persists). */
+export class AuditCapture {
+  readonly events: AuditEventPayload[] = [];
+  private readonly listener = (e: AuditEventPayload) => {
+    this.events.push(e);
+  };
+
+  constructor(private readonly t: TestApp) {
+    t.get(EventEmitter2).on(AUDIT_EVENT, this.listener);
+  }
+
+  clear(): void {
+    this.events.length = 0;
+  }
+
+  ofType(type: string): AuditEventPayload[] {
+    return this.events.filter((e) => e.type === type);
+  }
+
+  stop(): void {
+    this.t.get(EventEmitter2).off(AUDIT_EVENT, this.listener);
+  }
+}
+
+/** The JWT's payload (no verification: tests verify with jose where it matters). */
+export function jwtClaims(token: string): Record<string, any> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+export function jwtHeader(token: string): Record<string, any> {
+  return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+}
+
+/** A confidential client for introspection (a resource server). */
+export function introspectionClient(t: TestApp): Promise<TestClient> {
+  return createClient(t, { grantTypes: ['client_credentials'], scope: 'api:read', redirectUris: [] });
+}
+
+export function introspect(t: TestApp, caller: TestClient, token: string, hint?: string) {
+  return postForm(t, '/oauth/introspect', { token, ...(hint ? { token_type_hint: hint } : {}) }, caller);
+}
+
+export function revoke(t: TestApp, caller: TestClient, token: string, hint?: string) {
+  return postForm(t, '/oauth/revoke', { token, ...(hint ? { token_type_hint: hint } : {}) }, caller);
+}

@@ -48,8 +48,13 @@ describe('admin REST API: /admin/clients', () => {
         .send(body as object),
     delete: (path: string) => api().delete(path).set('Authorization', `Bearer ${token}`),
   });
-  const create = async (body: Record<string, unknown> = buildClient()) =>
-    (await as(admin.token).post('/admin/clients', body).expect(201)).body;
+  /** Every clear secret this file has seen: none may ever appear in the database. */
+  const secretsSeen: string[] = [];
+  const create = async (body: Record<string, unknown> = buildClient()) => {
+    const created = (await as(admin.token).post('/admin/clients', body).expect(201)).body;
+    if (created.client_secret) secretsSeen.push(created.client_secret);
+    return created;
+  };
   const secretMatches = async (clientId: string, secret: string) =>
     (await t.get(ClientsService).findEnabled(clientId))?.secretMatches(secret) ?? false;
   const clientsTableText = async () =>
@@ -707,6 +712,7 @@ describe('admin REST API: /admin/clients', () => {
       expect(Object.keys(res.body)).toEqual(['client_secret']);
       expect(res.body.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(res.body.client_secret).not.toBe(created.client_secret);
+      secretsSeen.push(res.body.client_secret);
       expect(await secretMatches(created.client_id, res.body.client_secret)).toBe(true);
       expect(await secretMatches(created.client_id, created.client_secret)).toBe(false);
       expect(await clientsTableText()).not.toContain(res.body.client_secret);
@@ -726,6 +732,7 @@ describe('admin REST API: /admin/clients', () => {
       );
       for (const r of results) expect(r.status).toBe(200);
       const secrets = results.map((r) => r.body.client_secret as string);
+      secretsSeen.push(...secrets);
       expect(new Set(secrets).size).toBe(6);
       const valid = [];
       for (const s of [...secrets, created.client_secret])
@@ -754,6 +761,34 @@ describe('admin REST API: /admin/clients', () => {
     it('accepts an empty JSON body', async () => {
       const created = await create();
       await as(admin.token).post(`/admin/clients/${created.client_id}/secret`, {}).expect(200);
+    });
+  });
+
+  describe('the audit trail', () => {
+    it('has every registry change persisted, and no secret anywhere in the database', async () => {
+      const rows = await sql<{ type: string; n: number }>(
+        t.dataSource,
+        `SELECT type, count(*)::int AS n FROM audit_events WHERE type LIKE 'client.%' OR type = 'grant.revoked' GROUP BY type`,
+      );
+      const counts = Object.fromEntries(rows.map((r) => [r.type, r.n]));
+      for (const type of [
+        'client.created',
+        'client.updated',
+        'client.deleted',
+        'client.secret_rotated',
+        'grant.revoked',
+      ])
+        expect(counts[type]).toBeGreaterThan(0);
+      expect(secretsSeen.length).toBeGreaterThan(20);
+      const dump = (
+        await sql<{ row: string }>(
+          t.dataSource,
+          `SELECT a::text AS row FROM audit_events a UNION ALL SELECT c::text FROM clients c`,
+        )
+      )
+        .map((r) => r.row)
+        .join('\n');
+      for (const secret of secretsSeen) expect(dump).not.toContain(secret);
     });
   });
 

@@ -28,6 +28,8 @@ export interface PurgeResult {
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap {
   private readonly logger = new Logger('AuditRetention');
+  /** In-process serialisation (the advisory lock serialises instances; PGlite has no advisory lock). */
+  private queue: Promise<unknown> = Promise.resolve();
   static readonly DAYS_BEHIND = 1;
   static readonly DAYS_AHEAD = 7;
 
@@ -71,7 +73,7 @@ export class AuditRetentionService implements OnApplicationBootstrap {
 
   /** Creates the daily partitions of [first, last] that do not exist yet; returns those created. */
   async ensureRange(first: Date, last: Date): Promise<string[]> {
-    return withAdvisoryLock(this.dataSource, MAINTENANCE_LOCK, async () => {
+    return this.exclusively(async () => {
       const created: string[] = [];
       for (const day of daysBetween(first, last)) {
         const result = await this.partitions.ensureDay(day);
@@ -101,18 +103,18 @@ export class AuditRetentionService implements OnApplicationBootstrap {
    * Drops every daily partition wholly older than now − olderThanSeconds, then deletes the remaining
    * older rows in batches of PURGE_BATCH (each its own short statement, so inserts never wait long).
    */
-  async purge(olderThanSeconds: number, now = new Date()): Promise<PurgeResult> {
+  async purge(olderThanSeconds: number, now = new Date(), batch = PURGE_BATCH): Promise<PurgeResult> {
     const cutoff = new Date(now.getTime() - olderThanSeconds * 1000);
-    return withAdvisoryLock(this.dataSource, MAINTENANCE_LOCK, async () => {
+    return this.exclusively(async () => {
       const dropped: string[] = [];
       for (const name of droppable(await this.partitions.list(), cutoff)) {
         if (await this.dropWithRetry(name)) dropped.push(name);
       }
       let deleted = 0;
       for (;;) {
-        const n = await this.partitions.deleteOlderThan(cutoff, PURGE_BATCH);
+        const n = await this.partitions.deleteOlderThan(cutoff, batch);
         deleted += n;
-        if (n < PURGE_BATCH) break;
+        if (n < batch) break;
       }
       if (dropped.length || deleted)
         this.logger.log(
@@ -120,6 +122,12 @@ export class AuditRetentionService implements OnApplicationBootstrap {
         );
       return { cutoff: cutoff.toISOString(), dropped_partitions: dropped, deleted_rows: deleted };
     });
+  }
+
+  private exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => withAdvisoryLock(this.dataSource, MAINTENANCE_LOCK, fn));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async dropWithRetry(name: string): Promise<boolean> {

@@ -49,7 +49,7 @@ export function isSecretKey(key: string): boolean {
 export function cleanText(value: unknown, max: number): string | null {
   if (value === null || value === undefined) return null;
   let s = typeof value === 'string' ? value : String(value);
-  s = s.replace(/\u0000/g, '');
+  s = s.replaceAll('\u0000', '');
   if (s.length > max) s = s.slice(0, max);
   return s.replace(LONE_SURROGATE, '\uFFFD');
 }

@@ -100,7 +100,7 @@ export class SecurityReportService implements OnModuleInit {
   }
 }
 
-const ROUND_BUCKETS = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
+const ROUND_BUCKETS = [60, 120, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
 
 /** The smallest round bucket giving at most ~48 bars over the window. */
 export function bucketSize(window: ReportWindow, maxBars = 48): number {

@@ -1,0 +1,88 @@
+import { sha256Hex } from '../../src/common/crypto';
+import { sql } from '../../src/database/sql';
+import {
+  AuditCapture,
+  createClient,
+  jwtClaims,
+  obtainTokens,
+  refresh,
+  TOKEN_TEST_ENV,
+  type TestClient,
+} from '../factories/tokens';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+async function grantOf(t: TestApp, grantId: string) {
+  const rows = await sql<{ revoked_at: Date | null; revoke_cause: string | null }>(
+    t.dataSource,
+    `SELECT revoked_at, revoke_cause FROM grants WHERE id = $1`,
+    [grantId],
+  );
+  return rows[0];
+}
+
+describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30s', () => {
+  let t: TestApp;
+  let audit: AuditCapture;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ...TOKEN_TEST_ENV, REFRESH_REUSE_GRACE: '30s' });
+    audit = new AuditCapture(t);
+    client = await createClient(t);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => audit.clear());
+
+  it('within the grace, a rotated token yields new tokens in the same grant and the first successor stays valid', async () => {
+    const first = await obtainTokens(t, client);
+    const gid = jwtClaims(first.access_token).gid;
+    const a = await refresh(t, client, first.refresh_token!).expect(200);
+    const b = await refresh(t, client, first.refresh_token!).expect(200);
+    expect(b.body.refresh_token).not.toBe(a.body.refresh_token);
+    expect(jwtClaims(b.body.access_token).gid).toBe(gid);
+    expect((await grantOf(t, gid)).revoked_at).toBeNull();
+    await refresh(t, client, a.body.refresh_token).expect(200);
+    await refresh(t, client, b.body.refresh_token).expect(200);
+  });
+
+  it('after the grace, reuse revokes the grant', async () => {
+    const first = await obtainTokens(t, client);
+    const gid = jwtClaims(first.access_token).gid;
+    await refresh(t, client, first.refresh_token!).expect(200);
+    await sql(
+      t.dataSource,
+      `UPDATE refresh_tokens SET rotated_at = now() - interval '31 seconds' WHERE token_hash = $1`,
+      [sha256Hex(first.refresh_token!)],
+    );
+    audit.clear();
+    await refresh(t, client, first.refresh_token!).expect(400);
+    expect(audit.ofType('token.request_failed')[0].reason).toBe('refresh_reused');
+    expect(await grantOf(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
+  });
+
+  it('within the grace, a wider scope is still invalid_scope', async () => {
+    const first = await obtainTokens(t, client);
+    await refresh(t, client, first.refresh_token!).expect(200);
+    const res = await refresh(t, client, first.refresh_token!, { scope: 'api:read other' }).expect(400);
+    expect(res.body.error).toBe('invalid_scope');
+  });
+
+  it('of 20 concurrent uses of one refresh token all succeed, each with its own successor, and the grant stays valid', async () => {
+    const first = await obtainTokens(t, client);
+    const gid = jwtClaims(first.access_token).gid;
+    audit.clear();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => refresh(t, client, first.refresh_token!)),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(new Set(responses.map((r) => r.body.refresh_token)).size).toBe(20);
+    expect(audit.ofType('token.request_failed')).toHaveLength(0);
+    expect((await grantOf(t, gid)).revoked_at).toBeNull();
+    const live = await sql<{ n: number }>(
+      t.dataSource,
+      `SELECT count(*)::int AS n FROM refresh_tokens WHERE grant_id = $1 AND rotated_at IS NULL`,
+      [gid],
+    );
+    expect(live[0].n).toBe(20);
+  });
+});

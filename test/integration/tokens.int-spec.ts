@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { randomToken, sha256Hex } from '../../src/common/crypto';
+import { sql } from '../../src/database/sql';
+import { ClientLockoutsRepository } from '../../src/tokens/client-auth/client-lockouts.repository';
+import { TokensRepository } from '../../src/tokens/tokens.repository';
+import { createClient, createUser, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+describe('TokensRepository and ClientLockoutsRepository on the real database', () => {
+  let t: TestApp;
+  let repo: TokensRepository;
+  let client: TestClient;
+  let userId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp(TOKEN_TEST_ENV);
+    repo = t.get(TokensRepository);
+    client = await createClient(t);
+    userId = await createUser(t);
+  });
+  afterAll(() => t.close());
+
+  const exchange = (codeHash: string, refreshHash: string | null = sha256Hex(randomToken())) =>
+    repo.exchangeCode({
+      codeHash,
+      grantId: randomUUID(),
+      clientId: client.clientId,
+      grantTtlSeconds: 3600,
+      refreshHash,
+    });
+
+  it('exchanges a code in one statement: consumed, grant created and linked, refresh token inserted', async () => {
+    const { code } = await issueCode(t, { client, userId, scope: 'api:read' });
+    const refreshHash = sha256Hex(randomToken());
+    const row = await exchange(sha256Hex(code), refreshHash);
+    expect(row).toEqual({ grant_id: expect.any(String), user_id: userId, scope: 'api:read' });
+    const [codeRow] = await sql<{ consumed_at: Date | null; grant_id: string }>(
+      t.dataSource,
+      `SELECT consumed_at, grant_id FROM authorization_codes WHERE code_hash = $1`,
+      [sha256Hex(code)],
+    );
+    expect(codeRow.consumed_at).not.toBeNull();
+    expect(codeRow.grant_id).toBe(row!.grant_id);
+    const tokens = await sql(t.dataSource, `SELECT grant_id FROM refresh_tokens WHERE token_hash = $1`, [
+      refreshHash,
+    ]);
+    expect(tokens).toEqual([{ grant_id: row!.grant_id }]);
+  });
+
+  it('creates no refresh token when none is asked for', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    const row = await exchange(sha256Hex(code), null);
+    const tokens = await sql(t.dataSource, `SELECT 1 FROM refresh_tokens WHERE grant_id = $1`, [
+      row!.grant_id,
+    ]);
+    expect(tokens).toEqual([]);
+  });
+
+  it('lets exactly one of 10 concurrent exchanges of a code win, and creates exactly one grant', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    const results = await Promise.all(Array.from({ length: 10 }, () => exchange(sha256Hex(code))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const grants = await sql<{ n: number }>(
+      t.dataSource,
+      `SELECT count(*)::int AS n FROM grants WHERE client_id = $1 AND id IN
+         (SELECT grant_id FROM authorization_codes WHERE code_hash = $2)`,
+      [client.clientId, sha256Hex(code)],
+    );
+    expect(grants[0].n).toBe(1);
+  });
+
+  it('does not exchange an expired code or another client’s code', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    await sql(t.dataSource, `UPDATE authorization_codes SET expires_at = now() WHERE code_hash = $1`, [
+      sha256Hex(code),
+    ]);
+    expect(await exchange(sha256Hex(code))).toBeUndefined();
+    const other = await createClient(t);
+    const foreign = await issueCode(t, { client: other, userId });
+    expect(await exchange(sha256Hex(foreign.code))).toBeUndefined();
+  });
+
+  it('rotates a refresh token once among concurrent rotations, and revokes a grant once', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    const token = randomToken();
+    const { grant_id } = (await exchange(sha256Hex(code), sha256Hex(token)))!;
+    const rotations = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        repo.rotateRefresh({
+          tokenHash: sha256Hex(token),
+          clientId: client.clientId,
+          successorHash: sha256Hex(randomToken()),
+          requestedScope: null,
+        }),
+      ),
+    );
+    expect(rotations.filter(Boolean)).toHaveLength(1);
+    const revocations = await Promise.all(
+      Array.from({ length: 5 }, () => repo.transaction((m) => repo.revokeGrant(grant_id, 'admin', m))),
+    );
+    expect(revocations.flat()).toEqual([{ id: grant_id, user_id: userId, client_id: client.clientId }]);
+    const live = await sql(
+      t.dataSource,
+      `SELECT 1 FROM refresh_tokens WHERE grant_id = $1 AND revoked_at IS NULL`,
+      [grant_id],
+    );
+    expect(live).toEqual([]);
+  });
+
+  it('rolls the revocation back with its transaction', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    const { grant_id } = (await exchange(sha256Hex(code)))!;
+    await expect(
+      repo.transaction(async (m) => {
+        await repo.revokeGrant(grant_id, 'admin', m);
+        throw new Error('audit write failed');
+      }),
+    ).rejects.toThrow('audit write failed');
+    const [row] = await sql<{ revoked_at: Date | null }>(
+      t.dataSource,
+      `SELECT revoked_at FROM grants WHERE id = $1`,
+      [grant_id],
+    );
+    expect(row.revoked_at).toBeNull();
+  });
+
+  it('refuses a wider scope in the rotation statement itself (nothing rotated)', async () => {
+    const { code } = await issueCode(t, { client, userId, scope: 'api:read' });
+    const token = randomToken();
+    await exchange(sha256Hex(code), sha256Hex(token));
+    const input = {
+      tokenHash: sha256Hex(token),
+      clientId: client.clientId,
+      successorHash: sha256Hex(randomToken()),
+    };
+    expect(await repo.rotateRefresh({ ...input, requestedScope: 'api:read api:write' })).toBeUndefined();
+    expect(await repo.rotateRefresh({ ...input, requestedScope: 'api:read' })).toBeDefined();
+  });
+
+  describe('client lockouts', () => {
+    it('counts failures per key and locks at the limit', async () => {
+      const lockouts = t.get(ClientLockoutsRepository);
+      const key = `c|${randomUUID()}`;
+      expect(await lockouts.isLocked(key)).toBe(false);
+      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
+      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 2, locked: false });
+      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 3, locked: true });
+      expect(await lockouts.isLocked(key)).toBe(true);
+      expect(await lockouts.isLocked(`${key}-other`)).toBe(false);
+    });
+
+    it('forgets failures older than the window', async () => {
+      const lockouts = t.get(ClientLockoutsRepository);
+      const key = `c|${randomUUID()}`;
+      await lockouts.recordFailure(key, 3, 60);
+      await lockouts.recordFailure(key, 3, 60);
+      await sql(
+        t.dataSource,
+        `UPDATE lockouts SET updated_at = now() - interval '61 seconds' WHERE key = $1`,
+        [key],
+      );
+      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
+    });
+
+    it('counts concurrent failures exactly', async () => {
+      const lockouts = t.get(ClientLockoutsRepository);
+      const key = `c|${randomUUID()}`;
+      await Promise.all(Array.from({ length: 8 }, () => lockouts.recordFailure(key, 100, 60)));
+      const [row] = await sql<{ failures: number }>(
+        t.dataSource,
+        `SELECT failures FROM lockouts WHERE key = $1`,
+        [key],
+      );
+      expect(row.failures).toBe(8);
+    });
+  });
+});

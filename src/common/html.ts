@@ -15,8 +15,13 @@ button{font:inherit;padding:.6rem 1.1rem;border-radius:8px;border:1px solid var(
 button.secondary{background:transparent;color:var(--accent)}
 .error{color:var(--danger);border:1px solid var(--danger);border-radius:8px;padding:.6rem .8rem;margin:.8rem 0}
 .brand{font-weight:700;letter-spacing:.02em;color:var(--muted);font-size:.85rem;text-transform:uppercase;margin-bottom:.5rem}
-ul.scopes{padding-left:1.1rem}ul.scopes li{margin:.4rem 0}code{font-size:.9em}
-.actions{display:flex;gap:.8rem}
+code{font-size:.9em}a{color:var(--accent)}p.small{font-size:.9rem}
+button.wide{width:100%}.actions{display:flex;gap:.8rem}.actions button{flex:1}
+ul.scopes{list-style:none;padding:0;margin:.8rem 0 1rem;border:1px solid var(--border);border-radius:8px}
+ul.scopes li{padding:.7rem .9rem;border-top:1px solid var(--border)}ul.scopes li:first-child{border-top:0}
+code.scope{display:inline-block;font-weight:600;background:var(--bg);border:1px solid var(--border);border-radius:5px;padding:.05rem .4rem}
+.scope-description{display:block;color:var(--muted);font-size:.95rem;margin-top:.25rem}
+.detail{background:var(--bg);border:1px solid var(--border);border-radius:8px;padding:.6rem .8rem;font-size:.9rem;overflow-wrap:anywhere}
 `;
 
 export function layout(title: string, body: string): string {

@@ -9,8 +9,8 @@ export function authorizationErrorPage(m: { title: string; message: string; deta
     m.title,
     `<h1>${escapeHtml(m.title)}</h1>
 <p role="alert">${escapeHtml(m.message)}</p>
-${m.detail ? `<p class="muted">Details for the application's developer: <code>${escapeHtml(m.detail)}</code></p>` : ''}
-<p class="muted">Go back to the application and start again. If this keeps happening, contact the application's support.</p>`,
+${m.detail ? `<p class="detail"><span class="muted">For the application’s developer:</span> ${escapeHtml(m.detail)}</p>` : ''}
+<p class="muted">Go back to the application and start again. If this keeps happening, contact the application’s support.</p>`,
   );
 }
 

@@ -1,0 +1,178 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import {
+  createPublicClient,
+  createUser,
+  pkcePair,
+  type TestClient,
+  type TestUser,
+} from '../factories/authorize';
+import { createTestApp, freePort, TestApp } from '../helpers/test-app';
+
+const SCREENSHOTS = resolve(process.cwd(), 'test/browser/screenshots');
+const DOCS_SCREENSHOTS = resolve(process.cwd(), 'docs/screenshots');
+
+/**
+ * The authorization code flow in a real browser (headless Debian Chromium through playwright-core), against
+ * the production app configuration (helmet CSP without form-action): sign in, consent, land on the
+ * client's redirect URI with code, state and iss; then again in the same browser session without any
+ * page. Screenshots of the login, consent and error pages go to test/browser/screenshots (and to
+ * docs/screenshots for the README).
+ */
+describe('authorization in Chromium', () => {
+  let t: TestApp;
+  let callbackServer: Server;
+  let callbackPort: number;
+  const callbacks: URL[] = [];
+  let client: TestClient;
+  let user: TestUser;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    callbackPort = await freePort();
+    callbackServer = createServer((req, res) => {
+      callbacks.push(new URL(req.url ?? '/', `http://127.0.0.1:${callbackPort}`));
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Example App</title><h1>Example App received the response</h1>');
+    });
+    await new Promise<void>((r) => callbackServer.listen(callbackPort, '127.0.0.1', r));
+    client = await createPublicClient(t, {
+      clientName: 'Example App',
+      redirectUris: [`http://127.0.0.1:${callbackPort}/callback`],
+      scope: 'api:read api:write',
+    });
+    user = await createUser(t, { username: 'ada', password: 'ada-lovelace-1815' });
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    profile = mkdtempSync(join(tmpdir(), 'latchkey-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      viewport: { width: 720, height: 640 },
+      locale: 'en-US',
+      colorScheme: 'light',
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    await new Promise((r) => callbackServer.close(r));
+    await t.close();
+  });
+
+  const authorizeUrl = (state: string, extra: Record<string, string> = {}) => {
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.clientId,
+      redirect_uri: client.redirectUri,
+      scope: 'api:read api:write',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+      state,
+      ...extra,
+    });
+    return `${t.url}/oauth/authorize?${q}`;
+  };
+
+  async function screenshot(name: string) {
+    const path = join(SCREENSHOTS, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  }
+
+  it('signs in, consents and lands on the redirect URI with code, state and iss', async () => {
+    await page.goto(authorizeUrl('browser-state-1'));
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await expect(page.getByLabel('Username').evaluate((el) => el === document.activeElement)).resolves.toBe(
+      true,
+    );
+
+    // a wrong password first: the generic message
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Incorrect username or password.');
+    await screenshot('login-failed');
+
+    await page.goto(authorizeUrl('browser-state-1'));
+    await screenshot('login');
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.waitForURL(/\/consent\?request=/);
+    await expect(page.locator('h1').textContent()).resolves.toContain('Example App');
+    await expect(page.locator('code.scope').allTextContents()).resolves.toEqual(['api:read', 'api:write']);
+    await screenshot('consent');
+
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`http://127.0.0.1:${callbackPort}/callback?*`);
+    const landed = new URL(page.url());
+    expect(landed.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(landed.searchParams.get('state')).toBe('browser-state-1');
+    expect(landed.searchParams.get('iss')).toBe(t.url);
+    expect(callbacks.at(-1)?.searchParams.get('code')).toBe(landed.searchParams.get('code'));
+  });
+
+  it('authorizes again in the same browser session without login or consent page', async () => {
+    const seen: string[] = [];
+    const onResponse = (res: { url(): string; status(): number }) =>
+      seen.push(`${res.status()} ${res.url()}`);
+    page.on('response', onResponse);
+    await page.goto(authorizeUrl('browser-state-2'));
+    page.off('response', onResponse);
+    const landed = new URL(page.url());
+    expect(`${landed.origin}${landed.pathname}`).toBe(client.redirectUri);
+    expect(landed.searchParams.get('state')).toBe('browser-state-2');
+    expect(landed.searchParams.get('iss')).toBe(t.url);
+    expect(landed.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(seen.some((s) => /\/login|\/consent/.test(s))).toBe(false);
+  });
+
+  it('sends a denial back as access_denied', async () => {
+    const other = await createPublicClient(t, {
+      clientName: 'Another App',
+      redirectUris: [client.redirectUri],
+      scope: 'api:read',
+    });
+    await page.goto(authorizeUrl('deny-state', { client_id: other.clientId, scope: 'api:read' }));
+    await page.waitForURL(/\/consent\?request=/);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL(`http://127.0.0.1:${callbackPort}/callback?*`);
+    const landed = new URL(page.url());
+    expect(landed.searchParams.get('error')).toBe('access_denied');
+    expect(landed.searchParams.get('state')).toBe('deny-state');
+    expect(landed.searchParams.get('iss')).toBe(t.url);
+  });
+
+  it('shows an error page, not a redirect, for an unregistered redirect URI', async () => {
+    const response = await page.goto(authorizeUrl('x', { redirect_uri: 'https://attacker.example/steal' }));
+    expect(response?.status()).toBe(400);
+    expect(new URL(page.url()).origin).toBe(t.url);
+    await expect(page.locator('h1').textContent()).resolves.toBe('This sign-in link cannot be used');
+    await screenshot('error');
+  });
+
+  afterAll(() => {
+    mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+    for (const name of ['login', 'consent', 'error'])
+      copyFileSync(join(SCREENSHOTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${name}.png`));
+  });
+});

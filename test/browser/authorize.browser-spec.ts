@@ -128,7 +128,8 @@ describe('authorization in Chromium', () => {
     expect(landed.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(landed.searchParams.get('state')).toBe('browser-state-1');
     expect(landed.searchParams.get('iss')).toBe(t.url);
-    expect(callbacks.at(-1)?.searchParams.get('code')).toBe(landed.searchParams.get('code'));
+    const received = callbacks.filter((u) => u.pathname === '/callback').at(-1);
+    expect(received?.searchParams.get('code')).toBe(landed.searchParams.get('code'));
   });
 
   it('authorizes again in the same browser session without login or consent page', async () => {

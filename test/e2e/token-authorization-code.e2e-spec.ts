@@ -264,6 +264,16 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
         details: { grant_id: grantId, cause: 'code_replayed' },
       });
       expect(revoked[0].manager).toBe(replay.manager);
+      // both rows were committed with the revocation, before the response
+      const rows = await sql<{ type: string; reason: string | null }>(
+        t.dataSource,
+        `SELECT type, reason FROM audit_events WHERE details->>'grant_id' = $1 AND type <> 'token.issued' ORDER BY id`,
+        [grantId],
+      );
+      expect(rows).toEqual([
+        { type: 'token.request_failed', reason: 'code_replayed' },
+        { type: 'grant.revoked', reason: null },
+      ]);
       // the access token and the refresh token are dead
       expect((await introspect(t, resourceServer, tokens.access_token)).body).toEqual({ active: false });
       expect((await introspect(t, resourceServer, tokens.refresh_token)).body).toEqual({ active: false });

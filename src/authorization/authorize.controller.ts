@@ -26,7 +26,8 @@ export function sendHtml(res: Response, status: number, html: string): void {
 
 /**
  * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
- * who already consented — costs four queries: client, session, consent, code insert (plus audit events).
+ * who already consented — costs four queries: client and session (at once), consent, code insert; plus two
+ * audit events (the first written while the others run).
  */
 @ApiExcludeController()
 @Controller('oauth')
@@ -41,9 +42,11 @@ export class AuthorizeController {
 
   @Get('authorize')
   async authorize(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const validation = await this.validator.validate(
-      parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url)),
-    );
+    // the session lookup does not depend on the validation: both round trips run at once
+    const [validation, session] = await Promise.all([
+      this.validator.validate(parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url))),
+      this.sessions.current(req),
+    ]);
 
     if (validation.kind !== 'valid') {
       const { rejection } = validation;
@@ -79,19 +82,24 @@ export class AuthorizeController {
 
     const { client, redirectUri, scopes, state, codeChallenge } = validation.request;
     const scope = scopes.join(' ');
-    await this.audit.record({
+    // recorded while the consent lookup and the code insert run; committed before the response is sent
+    const requested = this.audit.record({
       type: 'authorization.requested',
       outcome: 'success',
       clientId: client.clientId,
       details: { scope },
     });
+    requested.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
 
-    const session = await this.sessions.current(req);
-    if (session && (await this.authorization.consentRemembered(session.userId, client, scopes)))
-      return redirect(res, await this.authorization.issueCode(request, session.userId));
-
-    const requestId = await this.pending.create(request);
-    redirect(res, `${session ? '/consent' : '/login'}?request=${requestId}`);
+    let location: string;
+    if (session && (await this.authorization.consentRemembered(session.userId, client, scopes))) {
+      location = await this.authorization.issueCode(request, session.userId);
+    } else {
+      const requestId = await this.pending.create(request);
+      location = `${session ? '/consent' : '/login'}?request=${requestId}`;
+    }
+    await requested;
+    redirect(res, location);
   }
 }

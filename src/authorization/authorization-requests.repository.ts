@@ -64,17 +64,6 @@ export class AuthorizationRequestsRepository {
     return rows[0]?.live ? fromRow(rows[0]) : undefined;
   }
 
-  async purgeExpired(limit: number): Promise<number> {
-    const rows = await sql(
-      this.dataSource,
-      `DELETE FROM authorization_requests WHERE id_hash IN (
-         SELECT id_hash FROM authorization_requests WHERE expires_at <= now() LIMIT $1
-       ) RETURNING 1`,
-      [limit],
-    );
-    return rows.length;
-  }
-
   /**
    * Whether a client id names a registered client, and whether it is enabled: read only when
    * ClientsService.findEnabled found nothing, to tell `unknown_client` from `client_disabled` in the audit

@@ -35,8 +35,4 @@ export class PendingRequestsService {
     if (typeof id !== 'string' || !REQUEST_ID.test(id)) return Promise.resolve(undefined);
     return this.requests.take(sha256Hex(id));
   }
-
-  purgeExpired(limit = 1000): Promise<number> {
-    return this.requests.purgeExpired(limit);
-  }
 }

@@ -53,16 +53,4 @@ export class SessionsRepository {
     );
     return rows[0]?.user_id;
   }
-
-  /** Housekeeping: deletes up to `limit` expired sessions (small batches, no long locks). */
-  async purgeExpired(limit: number): Promise<number> {
-    const rows = await sql(
-      this.dataSource,
-      `DELETE FROM sessions WHERE id_hash IN (
-         SELECT id_hash FROM sessions WHERE idle_expires_at <= now() OR absolute_expires_at <= now() LIMIT $1
-       ) RETURNING 1`,
-      [limit],
-    );
-    return rows.length;
-  }
 }

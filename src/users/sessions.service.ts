@@ -68,8 +68,4 @@ export class SessionsService {
     if (!sessionId || !OPAQUE_ID.test(sessionId)) return undefined;
     return this.sessions.delete(sha256Hex(sessionId));
   }
-
-  purgeExpired(limit = 1000): Promise<number> {
-    return this.sessions.purgeExpired(limit);
-  }
 }

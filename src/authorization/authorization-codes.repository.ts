@@ -48,6 +48,31 @@ export class AuthorizationCodesRepository {
     );
   }
 
+  /**
+   * The authorize hot path in one statement: inserts the code only if the user's remembered consent for
+   * the client covers every scope (array containment: a superset). Returns false when it does not.
+   */
+  async insertIfConsented(code: NewAuthorizationCode): Promise<boolean> {
+    const rows = await sql(
+      this.dataSource,
+      `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
+       SELECT $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::text, now() + make_interval(secs => $7::float8)
+        WHERE EXISTS (SELECT 1 FROM consents c WHERE c.user_id = $3::uuid AND c.client_id = $2::text
+                        AND string_to_array(c.scope, ' ') @> string_to_array($5::text, ' '))
+       RETURNING 1 AS inserted`,
+      [
+        code.codeHash,
+        code.clientId,
+        code.userId,
+        code.redirectUri,
+        code.scope,
+        code.codeChallenge,
+        code.ttlSeconds,
+      ],
+    );
+    return rows.length === 1;
+  }
+
   async findByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {
     const rows = await sql<AuthorizationCodeRow>(
       manager ?? this.dataSource,

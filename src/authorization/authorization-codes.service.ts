@@ -24,6 +24,22 @@ export class AuthorizationCodesService {
     return code;
   }
 
+  /**
+   * Like `issue`, but only when the user already consented to this client for (a superset of) the scope:
+   * one statement for the consent check and the insert. Returns the clear code, or null (consent needed).
+   */
+  async issueIfConsented(input: {
+    clientId: string;
+    userId: string;
+    redirectUri: string;
+    scope: string;
+    codeChallenge: string;
+    ttlSeconds: number;
+  }): Promise<string | null> {
+    const code = randomToken();
+    return (await this.codes.insertIfConsented({ ...input, codeHash: sha256Hex(code) })) ? code : null;
+  }
+
   findByCode(code: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {
     return this.codes.findByHash(sha256Hex(code), manager);
   }

@@ -37,14 +37,36 @@ export class AuthorizationService {
 
   /** Issues a single-use code bound to client, redirect URI, scopes, user and challenge; returns the redirect. */
   async issueCode(request: PendingAuthorizationRequest, userId: string): Promise<string> {
-    const code = await this.codes.issue({
+    const code = await this.codes.issue(this.codeInput(request, userId));
+    return this.issued(request, userId, code);
+  }
+
+  /**
+   * The hot path: issues the code if the user's remembered consent covers the request (consent check and
+   * insert in one statement) and the client does not ask every time; null when the user must be asked.
+   */
+  async issueCodeIfConsented(
+    request: PendingAuthorizationRequest,
+    userId: string,
+    client: { requireConsent: boolean },
+  ): Promise<string | null> {
+    if (client.requireConsent) return null;
+    const code = await this.codes.issueIfConsented(this.codeInput(request, userId));
+    return code === null ? null : this.issued(request, userId, code);
+  }
+
+  private codeInput(request: PendingAuthorizationRequest, userId: string) {
+    return {
       clientId: request.clientId,
       userId,
       redirectUri: request.redirectUri,
       scope: request.scope,
       codeChallenge: request.codeChallenge,
       ttlSeconds: this.oauth.authCodeTtl,
-    });
+    };
+  }
+
+  private async issued(request: PendingAuthorizationRequest, userId: string, code: string): Promise<string> {
     await this.audit.record({
       type: 'authorization_code.issued',
       outcome: 'success',

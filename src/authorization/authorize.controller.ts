@@ -26,8 +26,8 @@ export function sendHtml(res: Response, status: number, html: string): void {
 
 /**
  * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
- * who already consented — costs four queries: client and session (at once), consent, code insert; plus two
- * audit events (the first written while the others run).
+ * who already consented — costs three queries: client and session (at once), then the code insert that also
+ * checks the remembered consent; plus two audit events (the first written while the others run).
  */
 @ApiExcludeController()
 @Controller('oauth')
@@ -92,10 +92,9 @@ export class AuthorizeController {
     requested.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
 
-    let location: string;
-    if (session && (await this.authorization.consentRemembered(session.userId, client, scopes))) {
-      location = await this.authorization.issueCode(request, session.userId);
-    } else {
+    let location =
+      session && (await this.authorization.issueCodeIfConsented(request, session.userId, client));
+    if (!location) {
       const requestId = await this.pending.create(request);
       location = `${session ? '/consent' : '/login'}?request=${requestId}`;
     }

@@ -1,6 +1,6 @@
 /** What each scope means, in words, for the consent page. */
 const DESCRIPTIONS: Record<string, string> = {
-  'api:read': 'See your data through the API (read-only).',
+  'api:read': 'See your data through the API, without changing anything.',
   'api:write': 'Create, change and delete your data through the API.',
 };
 

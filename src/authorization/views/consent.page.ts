@@ -12,9 +12,12 @@ export interface ConsentPageModel {
   csrfToken: string;
 }
 
-function destination(redirectUri: string): string {
+/** Where the user returns to, in words: the host, or "this device" for a native app's loopback URI. */
+export function destination(redirectUri: string): string {
   try {
     const url = new URL(redirectUri);
+    if (url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]'))
+      return 'an application on this device';
     return url.host || url.protocol.replace(/:$/, '');
   } catch {
     return redirectUri;

@@ -2,7 +2,7 @@ import { consentCovers, describeScope } from '../../../src/authorization/scope-d
 
 describe('consent page scope descriptions and remembered consent', () => {
   it('describes api:read and api:write in words', () => {
-    expect(describeScope('api:read')).toMatch(/read/i);
+    expect(describeScope('api:read')).toMatch(/see your data/i);
     expect(describeScope('api:write')).toMatch(/change/i);
   });
 

@@ -45,4 +45,12 @@ export class AuditEventEntity {
 
   @Column({ type: 'jsonb' })
   details: Record<string, unknown>;
+
+  /** first event of its request (migration AuditReportIndexes) */
+  @Column({ name: 'request_first', type: 'boolean', nullable: true })
+  requestFirst: boolean | null;
+
+  /** first failure event of its request */
+  @Column({ name: 'request_first_failure', type: 'boolean', nullable: true })
+  requestFirstFailure: boolean | null;
 }

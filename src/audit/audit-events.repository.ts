@@ -43,11 +43,12 @@ export interface AuditEventPage {
 }
 
 const COLUMNS =
-  'occurred_at, type, outcome, error_code, reason, client_id, subject, ip, user_agent, duration_ms, request_id, details';
+  'occurred_at, type, outcome, error_code, reason, client_id, subject, ip, user_agent, duration_ms, request_id, ' +
+  'details, request_first, request_first_failure';
 
 /**
  * The only place that reads and writes audit_events rows. Inserts are multi-row (one statement per
- * group commit) through unnest() of one array per column: twelve parameters whatever the batch size.
+ * group commit) through unnest() of one array per column: one parameter per column whatever the batch size.
  */
 @Injectable()
 export class AuditEventsRepository {
@@ -61,7 +62,7 @@ export class AuditEventsRepository {
       `INSERT INTO audit_events (${COLUMNS})
        SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[],
                             $6::varchar[], $7::varchar[], $8::inet[], $9::varchar[], $10::int[], $11::varchar[],
-                            $12::jsonb[])`,
+                            $12::jsonb[], $13::boolean[], $14::boolean[])`,
       [
         rows.map((r) => r.occurredAt),
         rows.map((r) => r.type),
@@ -75,6 +76,8 @@ export class AuditEventsRepository {
         rows.map((r) => r.durationMs),
         rows.map((r) => r.requestId),
         rows.map((r) => JSON.stringify(r.details)),
+        rows.map((r) => r.requestFirst),
+        rows.map((r) => r.requestFirstFailure),
       ],
     );
   }

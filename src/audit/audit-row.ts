@@ -1,4 +1,5 @@
 import type { AuditEventPayload } from '../common/events';
+import type { RequestFlags } from './audit-request-tracker';
 import { cleanText, sanitizeDetails, validDuration, validInet } from './audit-sanitizer';
 
 /** One audit_events row as written (column lengths from the initial migration). */
@@ -15,10 +16,19 @@ export interface AuditRow {
   durationMs: number | null;
   requestId: string | null;
   details: Record<string, unknown>;
+  /** first event of its request / first failure event of its request (AuditRequestTracker) */
+  requestFirst: boolean;
+  requestFirstFailure: boolean;
 }
 
 /** The stored form of an emitted event: every field bounded and cleaned, details sanitized. */
-export function toAuditRow(payload: AuditEventPayload): AuditRow {
+export function toAuditRow(
+  payload: AuditEventPayload,
+  flags: RequestFlags = {
+    requestFirst: !!payload.requestId,
+    requestFirstFailure: !!payload.requestId && payload.outcome !== 'success',
+  },
+): AuditRow {
   const reason = cleanText(payload.reason, 64);
   const occurredAt =
     payload.occurredAt instanceof Date && !Number.isNaN(payload.occurredAt.getTime())
@@ -37,5 +47,7 @@ export function toAuditRow(payload: AuditEventPayload): AuditRow {
     durationMs: validDuration(payload.durationMs),
     requestId: cleanText(payload.requestId, 64),
     details: sanitizeDetails(payload.details, reason),
+    requestFirst: flags.requestFirst,
+    requestFirstFailure: flags.requestFirstFailure,
   };
 }

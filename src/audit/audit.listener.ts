@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { AUDIT_EVENT, type AuditEventPayload } from '../common/events';
+import { currentRequestContext } from '../common/request-context';
+import { AuditRequestTracker } from './audit-request-tracker';
 import { AuditEventsRepository } from './audit-events.repository';
 import { toAuditRow } from './audit-row';
 import { AuditWriter } from './audit-writer';
@@ -13,6 +15,8 @@ import { AuditWriter } from './audit-writer';
  */
 @Injectable()
 export class AuditListener {
+  private readonly requests = new AuditRequestTracker();
+
   constructor(
     private readonly writer: AuditWriter,
     private readonly repository: AuditEventsRepository,
@@ -20,7 +24,11 @@ export class AuditListener {
 
   @OnEvent(AUDIT_EVENT, { suppressErrors: false })
   async persist(payload: AuditEventPayload): Promise<void> {
-    const row = toAuditRow(payload);
+    const outcome = payload.outcome === 'success' ? 'success' : 'failure';
+    const row = toAuditRow(
+      payload,
+      this.requests.flags(currentRequestContext(), payload.requestId, outcome === 'failure'),
+    );
     if (payload.manager) await this.repository.insertMany([row], payload.manager);
     else await this.writer.write(row);
   }

@@ -55,25 +55,28 @@ export class SecurityReportService implements OnModuleInit {
   }
 
   async generate(window: ReportWindow, rules: readonly ReportRule[] = REPORT_RULES): Promise<SecurityReport> {
-    const memo = new Map<string, Promise<WindowTotals>>();
-    const totals = (w: ReportWindow) => {
+    const memo = new Map<string, ReturnType<SecurityReportRepository['summary']>>();
+    const summaryOf = (w: ReportWindow) => {
       const key = `${w.from.toISOString()}/${w.to.toISOString()}`;
       let p = memo.get(key);
       if (!p) {
-        p = this.repository.totals(w);
+        p = this.repository.summary(w);
         memo.set(key, p);
       }
       return p;
     };
-    const [summary, byType] = await Promise.all([totals(window), this.repository.byType(window)]);
-    const perRule = await mapLimited(rules, RULE_CONCURRENCY, (rule) =>
-      rule.query({
-        window,
-        thresholds: resolveThresholds(rule, this.config.reportThresholds),
-        sql: this.repository.sql,
-        totals,
-      }),
-    );
+    const totals = async (w: ReportWindow): Promise<WindowTotals> => (await summaryOf(w)).totals;
+    const [{ totals: summary, byType }, perRule] = await Promise.all([
+      summaryOf(window),
+      mapLimited(rules, RULE_CONCURRENCY, (rule) =>
+        rule.query({
+          window,
+          thresholds: resolveThresholds(rule, this.config.reportThresholds),
+          sql: this.repository.sql,
+          totals,
+        }),
+      ),
+    ]);
     const findings = perRule
       .flat()
       .sort(

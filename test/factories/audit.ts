@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditWriter } from '../../src/audit/audit-writer';
 import type { AuditRow } from '../../src/audit/audit-row';
 import { AuditEmitter, type AuditEventInput } from '../../src/common/events';
-import { runWithRequestContext } from '../../src/common/request-context';
+import { runWithRequestContext, type RequestContext } from '../../src/common/request-context';
 import { KeyStore } from '../../src/keys/key-store.service';
 import type { TestApp } from '../helpers/test-app';
 
@@ -64,38 +64,62 @@ export interface RequestFacts {
  * context is what the middleware would set). Resolves once the event is stored.
  */
 export function recordAs(t: TestApp, facts: RequestFacts, event: AuditEventInput): Promise<void> {
-  return runWithRequestContext(
-    {
-      requestId: facts.requestId ?? randomUUID(),
+  const requestId = facts.requestId ?? randomUUID();
+  let ctx = contexts.get(requestId);
+  if (!ctx) {
+    ctx = {
+      requestId,
       ip: facts.ip ?? null,
       userAgent: facts.userAgent ?? 'audit-tests',
       startedAt: process.hrtime.bigint(),
       path: '/test',
-    },
-    () => t.get(AuditEmitter).record(event),
-  );
+    };
+    contexts.set(requestId, ctx);
+  }
+  return runWithRequestContext(ctx, () => t.get(AuditEmitter).record(event));
 }
 
-/** Writes rows with chosen timestamps through the group-commit writer (backdated events for reports). */
+/** Events recorded with the same requestId belong to one request (one context, as in the app). */
+const contexts = new Map<string, RequestContext>();
+
+/**
+ * Writes rows with chosen timestamps through the group-commit writer (backdated events for reports).
+ * Each row is its own request unless rows share a requestId; the request flags are set as the listener
+ * would (the first row of a request, the first failure of a request).
+ */
 export async function writeRows(t: TestApp, rows: Array<Partial<AuditRow> & Pick<AuditRow, 'type'>>) {
   const writer = t.get(AuditWriter);
+  const seen = new Map<string, { failed: boolean }>();
+  const flags = (requestId: string | null | undefined, failure: boolean) => {
+    if (!requestId) return { requestFirst: false, requestFirstFailure: false };
+    const state = seen.get(requestId);
+    if (!state) {
+      seen.set(requestId, { failed: failure });
+      return { requestFirst: true, requestFirstFailure: failure };
+    }
+    const first = failure && !state.failed;
+    if (failure) state.failed = true;
+    return { requestFirst: false, requestFirstFailure: first };
+  };
   await Promise.all(
-    rows.map((r) =>
-      writer.write({
-        occurredAt: new Date(),
-        outcome: 'success',
-        errorCode: null,
-        reason: null,
-        clientId: null,
-        subject: null,
-        ip: null,
-        userAgent: null,
-        durationMs: 1,
-        requestId: randomUUID(),
-        ...r,
-        details: { ...(r.reason ? { reason: r.reason } : {}), ...(r.details ?? {}) },
-      }),
-    ),
+    rows
+      .map((r) => ({ ...r, requestId: r.requestId === undefined ? randomUUID() : r.requestId }))
+      .map((r) =>
+        writer.write({
+          occurredAt: new Date(),
+          outcome: 'success',
+          errorCode: null,
+          reason: null,
+          clientId: null,
+          subject: null,
+          ip: null,
+          userAgent: null,
+          durationMs: 1,
+          ...flags(r.requestId, r.outcome === 'failure'),
+          ...r,
+          details: { ...(r.reason ? { reason: r.reason } : {}), ...(r.details ?? {}) },
+        }),
+      ),
   );
 }
 

@@ -20,6 +20,8 @@ const row = (overrides: Partial<AuditRow> = {}): AuditRow => ({
   durationMs: 3,
   requestId: randomUUID(),
   details: {},
+  requestFirst: true,
+  requestFirstFailure: false,
   ...overrides,
 });
 

@@ -1,10 +1,10 @@
 import {
+  eventsWhere,
+  groupedFindingsSql,
   GroupRow,
-  IN_WINDOW,
-  MAX_FINDINGS_PER_RULE,
   plural,
   ReportRule,
-  SAMPLE_IDS_SQL,
+  threshold,
   toFinding,
 } from './report-rule';
 
@@ -26,16 +26,24 @@ export const clientEnumerationRule: ReportRule = {
   summary: 'one IP presenting ≥ 5 distinct unknown client_ids',
   async query({ window, thresholds: t, sql }) {
     const rows = await sql<GroupRow>(
-      `SELECT 'ip' AS subject_type, host(ip) AS subject_value, count(DISTINCT client_id)::int AS count,
-              count(*)::int AS attempts, min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
-              ${SAMPLE_IDS_SQL} AS sample_ids
-         FROM audit_events
-        WHERE ${IN_WINDOW} AND reason = 'unknown_client' AND ip IS NOT NULL
-          AND type IN ('authorization.rejected', 'client.authentication_failed')
-        GROUP BY ip HAVING count(DISTINCT client_id) >= $3
-        ORDER BY count DESC, subject_value
-        LIMIT ${MAX_FINDINGS_PER_RULE}`,
-      [window.from, window.to, Math.max(1, Math.ceil(t.distinct_clients))],
+      groupedFindingsSql(
+        eventsWhere(
+          `reason = 'unknown_client' AND ip IS NOT NULL
+           AND type IN ('authorization.rejected', 'client.authentication_failed')`,
+        ),
+        [
+          {
+            subject: 'ip',
+            key: 'ip',
+            label: 'host(g.k)',
+            distinct: 'client_id',
+            extra: 'count(*)::int AS attempts',
+            min: t.distinct_clients,
+          },
+        ],
+        ['attempts'],
+      ),
+      [window.from, window.to, threshold(t.distinct_clients)],
     );
     return rows.map((row) => toFinding(this, row, (r) => describeClientEnumeration(r, t)));
   },

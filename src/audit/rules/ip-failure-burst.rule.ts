@@ -5,6 +5,7 @@ import {
   plural,
   ReportRule,
   SAMPLE_IDS_SQL,
+  threshold,
   toFinding,
 } from './report-rule';
 
@@ -23,7 +24,10 @@ export function describeIpFailureBurst(row: GroupRow, t: Record<string, number>)
 /**
  * ≥ `count` failures (any failure event) from one IP within any span of `window_seconds` — a sliding
  * window (RANGE frame over occurred_at), not fixed buckets, so a burst across a bucket edge is not missed.
- * Only IPs with at least `count` failures in the whole window are windowed.
+ * An exact pre-filter keeps the window function to candidate IPs: a span shorter than the bucket size
+ * lies within two adjacent buckets, one of which then holds at least half of its failures; so only IPs
+ * with a bucket of ≥ ⌈count/2⌉ failures can qualify (counted from the partial index on failures by IP,
+ * without reading the rows).
  */
 export const ipFailureBurstRule: ReportRule = {
   name,
@@ -32,23 +36,33 @@ export const ipFailureBurstRule: ReportRule = {
   summary: '≥ 10 failed requests from one IP within any 5-minute span',
   async query({ window, thresholds: t, sql }) {
     const rows = await sql<GroupRow>(
-      `WITH f AS (
-         SELECT id, occurred_at, ip FROM audit_events
-          WHERE ${IN_WINDOW} AND outcome = 'failure' AND ip IS NOT NULL),
-       heavy AS (SELECT ip FROM f GROUP BY ip HAVING count(*) >= $3),
+      `WITH candidates AS (
+         SELECT DISTINCT ip FROM (
+           SELECT ip FROM audit_events
+            WHERE ${IN_WINDOW} AND outcome = 'failure' AND ip IS NOT NULL
+            GROUP BY ip, floor(extract(epoch FROM occurred_at) / $4)
+           HAVING count(*) >= $6) dense),
        w AS (
-         SELECT f.id, f.occurred_at, f.ip,
-                count(*) OVER (PARTITION BY f.ip ORDER BY f.occurred_at
-                               RANGE BETWEEN CURRENT ROW AND make_interval(secs => $4) FOLLOWING) AS burst
-           FROM f JOIN heavy ON heavy.ip = f.ip)
+         SELECT a.id, a.occurred_at, a.ip,
+                count(*) OVER (PARTITION BY a.ip ORDER BY a.occurred_at
+                               RANGE BETWEEN CURRENT ROW AND make_interval(secs => $5) FOLLOWING) AS burst
+           FROM audit_events a JOIN candidates c ON c.ip = a.ip
+          WHERE a.occurred_at >= $1 AND a.occurred_at < $2 AND a.outcome = 'failure')
        SELECT 'ip' AS subject_type, host(ip) AS subject_value, count(*)::int AS count,
               max(burst)::int AS max_burst, min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
               ${SAMPLE_IDS_SQL} AS sample_ids
          FROM w GROUP BY ip HAVING max(burst) >= $3
         ORDER BY max(burst) DESC, count(*) DESC
         LIMIT ${MAX_FINDINGS_PER_RULE}`,
-      // the frame is inclusive at both ends: "within 5 minutes" = less than window_seconds apart
-      [window.from, window.to, Math.max(1, Math.ceil(t.count)), Math.max(0, t.window_seconds - 0.001)],
+      [
+        window.from,
+        window.to,
+        threshold(t.count),
+        Math.max(1, t.window_seconds),
+        // the frame is inclusive at both ends: "within 5 minutes" = less than window_seconds apart
+        Math.max(0, t.window_seconds - 0.001),
+        Math.ceil(threshold(t.count) / 2),
+      ],
     );
     return rows.map((row) => toFinding(this, row, (r) => describeIpFailureBurst(r, t)));
   },

@@ -1,10 +1,10 @@
 import {
+  eventsWhere,
+  groupedFindingsSql,
   GroupRow,
-  IN_WINDOW,
-  MAX_FINDINGS_PER_RULE,
   plural,
   ReportRule,
-  SAMPLE_IDS_SQL,
+  threshold,
   toFinding,
 } from './report-rule';
 
@@ -32,23 +32,17 @@ export const loginBruteforceRule: ReportRule = {
   summary: '≥ 5 failed logins for one username, or ≥ 10 distinct usernames failing from one IP',
   async query({ window, thresholds: t, sql }) {
     const rows = await sql<GroupRow>(
-      `WITH e AS (
-         SELECT id, occurred_at, subject, ip FROM audit_events
-          WHERE ${IN_WINDOW} AND type = 'login.failed' AND reason IS DISTINCT FROM 'csrf_failed')
-       SELECT 'username' AS subject_type, subject AS subject_value, count(*)::int AS count,
-              min(occurred_at) AS first_seen, max(occurred_at) AS last_seen, ${SAMPLE_IDS_SQL} AS sample_ids
-         FROM e WHERE subject IS NOT NULL GROUP BY subject HAVING count(*) >= $3
-       UNION ALL
-       SELECT 'ip', host(ip), count(DISTINCT subject)::int, min(occurred_at), max(occurred_at), ${SAMPLE_IDS_SQL}
-         FROM e WHERE ip IS NOT NULL GROUP BY ip HAVING count(DISTINCT subject) >= $4
-       ORDER BY count DESC, subject_value
-       LIMIT ${MAX_FINDINGS_PER_RULE}`,
-      [
-        window.from,
-        window.to,
-        Math.max(1, Math.ceil(t.per_username)),
-        Math.max(1, Math.ceil(t.distinct_usernames)),
-      ],
+      groupedFindingsSql(eventsWhere(`type = 'login.failed' AND reason IS DISTINCT FROM 'csrf_failed'`), [
+        { subject: 'username', key: 'subject', min: t.per_username },
+        {
+          subject: 'ip',
+          key: 'ip',
+          label: 'host(g.k)',
+          distinct: 'subject',
+          min: t.distinct_usernames,
+        },
+      ]),
+      [window.from, window.to, threshold(t.per_username), threshold(t.distinct_usernames)],
     );
     return rows.map((row) => toFinding(this, row, (r) => describeLoginBruteforce(r, t)));
   },

@@ -153,35 +153,87 @@ export interface Grouping {
   min: number;
 }
 
-const GROUP_COLUMN: Record<Grouping['subject'], { key: string; label: string }> = {
-  ip: { key: 'ip', label: 'host(ip)' },
-  client_id: { key: 'client_id', label: 'client_id' },
-  username: { key: 'subject', label: 'subject' },
+/** One GROUP BY of a rule over its events `e` (see groupedFindingsSql). */
+export interface GroupSpec {
+  subject: FindingSubject['type'];
+  /** a column of `e` to group by */
+  key: string;
+  /** the subject's value: an expression of the group key `g.k` or an aggregate over `e` (default g.k::text) */
+  label?: string;
+  /** count distinct values of this column of `e` instead of events (the measure compared with `min`) */
+  distinct?: string;
+  /** further aggregates over `e` (alias e) for the findings' descriptions, named: `count(*)::int AS attempts` */
+  extra?: string;
+  min: number;
+}
+
+/**
+ * SQL turning a rule's events into grouped findings. `source` selects the events `e` (at least id and
+ * occurred_at; `$1`/`$2` are the window). For each spec, a first hash aggregate keeps the groups whose
+ * measure reaches the threshold (`$3`, `$4`, … in spec order); only those groups are then joined back to
+ * their events for first/last seen, sample ids and extras — an ordered array_agg or a count(DISTINCT)
+ * over every group would sort them all.
+ */
+export function groupedFindingsSql(source: string, specs: GroupSpec[], extraColumns: string[] = []): string {
+  const ctes: string[] = [`e AS MATERIALIZED (${source})`];
+  const selects: string[] = [];
+  specs.forEach((s, i) => {
+    const param = `$${i + 3}`;
+    const counted = s.distinct
+      ? `(SELECT DISTINCT ${s.key}, ${s.distinct} FROM e WHERE ${s.key} IS NOT NULL AND ${s.distinct} IS NOT NULL) d`
+      : `e`;
+    ctes.push(
+      `g${i} AS (SELECT ${s.key} AS k, count(*)::int AS count FROM ${counted}
+                  ${s.distinct ? '' : `WHERE ${s.key} IS NOT NULL`}
+                  GROUP BY ${s.key} HAVING count(*) >= ${param}
+                  ORDER BY count DESC LIMIT ${MAX_FINDINGS_PER_RULE})`,
+      `s${i} AS (SELECT ${s.label ?? 'g.k::text'} AS subject_value, g.count,
+                        min(e.occurred_at) AS first_seen, max(e.occurred_at) AS last_seen,
+                        (array_agg(e.id::text ORDER BY e.occurred_at DESC, e.id DESC))[1:${SAMPLE_IDS}] AS sample_ids
+                        ${s.extra ? `, ${s.extra}` : ''}
+                   FROM e JOIN g${i} g ON e.${s.key} = g.k GROUP BY g.k, g.count)`,
+    );
+    selects.push(
+      `SELECT '${s.subject}' AS subject_type, subject_value, count, first_seen, last_seen, sample_ids` +
+        extraColumns.map((c) => `, ${c}`).join('') +
+        ` FROM s${i}`,
+    );
+  });
+  return `WITH ${ctes.join(',\n')}
+          ${selects.join('\n UNION ALL \n')}
+          ORDER BY count DESC, subject_value
+          LIMIT ${MAX_FINDINGS_PER_RULE}`;
+}
+
+/** The events of the window matching `predicate`, as `e` for groupedFindingsSql. */
+export function eventsWhere(predicate: string, columns = 'id, occurred_at, client_id, ip, subject'): string {
+  return `SELECT ${columns} FROM audit_events WHERE ${IN_WINDOW} AND (${predicate})`;
+}
+
+const GROUP_KEY: Record<Grouping['subject'], Pick<GroupSpec, 'key' | 'label'>> = {
+  ip: { key: 'ip', label: 'host(g.k)' },
+  client_id: { key: 'client_id' },
+  username: { key: 'subject' },
 };
 
 /**
  * SQL for the common shape "events matching `predicate` in the window, grouped by one or more subjects,
- * each group with at least `min` events": one CTE over the window, one GROUP BY per subject.
- * Threshold parameters follow the window ($3, $4, …).
+ * each group with at least `min` events". Threshold parameters follow the window ($3, $4, …).
  */
 export function groupedSql(
   predicate: string,
   groupings: Grouping[],
 ): { text: string; params: (window: ReportWindow) => unknown[] } {
-  const selects = groupings.map((g, i) => {
-    const col = GROUP_COLUMN[g.subject];
-    return `SELECT '${g.subject}' AS subject_type, ${col.label} AS subject_value, count(*)::int AS count,
-                   min(occurred_at) AS first_seen, max(occurred_at) AS last_seen, ${SAMPLE_IDS_SQL} AS sample_ids
-              FROM e WHERE ${col.key} IS NOT NULL
-             GROUP BY ${col.key} HAVING count(*) >= $${i + 3}`;
-  });
   return {
-    text: `WITH e AS (
-             SELECT id, occurred_at, client_id, ip, subject FROM audit_events
-              WHERE ${IN_WINDOW} AND (${predicate}))
-           ${selects.join('\n UNION ALL \n')}
-           ORDER BY count DESC, subject_value
-           LIMIT ${MAX_FINDINGS_PER_RULE}`,
-    params: (window) => [window.from, window.to, ...groupings.map((g) => Math.max(1, Math.ceil(g.min)))],
+    text: groupedFindingsSql(
+      eventsWhere(predicate),
+      groupings.map((g) => ({ subject: g.subject, ...GROUP_KEY[g.subject], min: g.min })),
+    ),
+    params: (window) => [window.from, window.to, ...groupings.map((g) => threshold(g.min))],
   };
+}
+
+/** A count threshold as SQL wants it: a whole number ≥ 1. */
+export function threshold(value: number, min = 1): number {
+  return Math.max(min, Math.ceil(value));
 }

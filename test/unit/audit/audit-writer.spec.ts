@@ -29,6 +29,8 @@ const row = (type = 'token.issued'): AuditRow => ({
   durationMs: null,
   requestId: null,
   details: {},
+  requestFirst: false,
+  requestFirstFailure: false,
 });
 
 function writerWith(flushIntervalMs: number) {

@@ -122,7 +122,7 @@ describe('report rules', () => {
       });
       expect(calls[0].params.slice(2)).toEqual([7]);
       const burst = await runRule(rule('ip_failure_burst'), [], { ip_failure_burst_window_seconds: 60 });
-      expect(burst.calls[0].params.slice(2)).toEqual([10, 59.999]);
+      expect(burst.calls[0].params.slice(2)).toEqual([10, 60, 59.999, 5]);
     });
 
     it('never lets challenge_reuse count a single use', async () => {
@@ -140,6 +140,9 @@ describe('report rules', () => {
       expect(q.text).toContain('occurred_at >= $1 AND occurred_at < $2');
       expect(q.text).toContain('GROUP BY client_id HAVING count(*) >= $3');
       expect(q.text).toContain('GROUP BY ip HAVING count(*) >= $4');
+      // first/last seen and sample ids only for the groups that qualify
+      expect(q.text).toContain('FROM e JOIN g0 g ON e.client_id = g.k');
+      expect(q.text).toContain('FROM e JOIN g1 g ON e.ip = g.k');
       expect(q.text).toContain('UNION ALL');
       const w = { from: new Date(1), to: new Date(2) };
       expect(q.params(w)).toEqual([w.from, w.to, 3, 4]);
@@ -273,7 +276,7 @@ describe('report rules', () => {
         'challenge_reuse',
         () =>
           describeChallengeReuse(
-            row({ count: 2, clients: 1, challenge: 'abcdef0123456789' }),
+            row({ count: 2, clients: 1, challenge_hash: 'abcdef0123456789' }),
             t('challenge_reuse'),
           ),
         'client_id "app": the same code_challenge (SHA-256 abcdef012345…) in 2 authorization codes (threshold 2)',

@@ -1,0 +1,478 @@
+#!/usr/bin/env node
+// `npm run bench:audit`: the audit trail at scale (issue 6). On PostgreSQL (a throwaway 15 cluster, or the
+// server in DATABASE_URL — a fresh database is created on it and dropped afterwards) and on PGlite (files in a
+// temporary directory), it:
+//   1. creates the daily partitions, seeds BENCH_AUDIT_EVENTS (default 1,000,000) events over 30 days with
+//      INSERT … SELECT generate_series (a realistic mix: ~86 % successes, failures of every kind) plus attacks
+//      (a failure burst, verifier mismatches, code replay, refresh reuse, enumeration, brute force, secret
+//      guessing, PKCE downgrade, a constant challenge) — the last day and scattered over the month;
+//   2. times the security report over the last 24 hours and over 30 days (the service's own SQL; median of
+//      several runs after one warm-up);
+//   3. measures the group-commit writer (events/s and latency with 64 concurrent callers);
+//   4. purges a month (audit:purge --older-than 1d) while 32 callers keep inserting, and reports the insert
+//      latency during the purge next to the latency before it.
+// Goals on PostgreSQL: 24-hour report < 200 ms, 30-day report < 1 s, inserts not blocked by the purge.
+// Options (env): BENCH_AUDIT_EVENTS, BENCH_AUDIT_TARGETS="postgres pglite", DATABASE_URL.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(ROOT, 'package.json'));
+const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+const TARGETS = (process.env.BENCH_AUDIT_TARGETS ?? 'postgres pglite').split(/\s+/).filter(Boolean);
+const DAY = 86_400_000;
+const log = (...a) => console.error('[bench:audit]', ...a);
+
+// ---- build (only when dist is missing or older than the sources) -------------------------------------
+function newest(dir) {
+  let t = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    t = Math.max(t, name.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const built = join(ROOT, 'dist/src/audit/security-report.service.js');
+if (!existsSync(built) || statSync(built).mtimeMs < newest(join(ROOT, 'src'))) {
+  log('building dist/ …');
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+}
+
+require('reflect-metadata');
+const { Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { DataSource } = require('typeorm');
+const pg = require('pg');
+const dist = (p) => require(join(ROOT, 'dist/src', p));
+const { ConfigModule } = require('@nestjs/config');
+const { EventEmitterModule } = require('@nestjs/event-emitter');
+const { DatabaseModule } = dist('database/database.module.js');
+const { CommonModule } = dist('common/common.module.js');
+const { AuditModule } = dist('audit/audit.module.js');
+const { ALL_NAMESPACES, setEnvironment } = dist('config/config.namespaces.js');
+const { loadEnvironment } = dist('config/environment.js');
+const { SecurityReportService } = dist('audit/security-report.service.js');
+const { AuditRetentionService } = dist('audit/audit-retention.service.js');
+const { AuditWriter } = dist('audit/audit-writer.js');
+
+// ---- PostgreSQL cluster -----------------------------------------------------------------------------
+let cluster = null;
+const bash = (script) =>
+  execFileSync('bash', ['-c', `source "${ROOT}/scripts/pg-cluster.sh"; ${script}`], { encoding: 'utf8' });
+function stopCluster() {
+  if (cluster) bash(`PG_CLUSTER_DIR="${cluster.dir}" pg_cluster_stop`);
+  cluster = null;
+}
+process.on('exit', () => {
+  try {
+    stopCluster();
+  } catch {}
+});
+process.on('SIGINT', () => process.exit(130));
+
+async function postgresUrl() {
+  let server = process.env.DATABASE_URL;
+  if (!server || !/^postgres(ql)?:/.test(server)) {
+    const [url, dir] = bash('pg_cluster_start >&2 && echo "$PG_CLUSTER_URL|$PG_CLUSTER_DIR"')
+      .trim()
+      .split('\n')
+      .pop()
+      .split('|');
+    cluster = { url, dir };
+    server = url;
+  }
+  const name = `latchkey_bench_audit_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: server });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+// ---- the application (configuration, database, audit module; no HTTP) ------------------------------
+async function startApp(databaseUrl, dataDir) {
+  setEnvironment(
+    loadEnvironment({
+      NODE_ENV: 'test',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
+      SESSION_SECRET: Buffer.alloc(32, 4).toString('base64url'),
+      LOG_LEVEL: 'silent',
+      DATABASE_POOL_SIZE: '10',
+    }),
+  );
+  class AuditBenchModule {}
+  // the app's infrastructure (as in AppModule) and the audit module only: no HTTP, no other feature
+  Module({
+    imports: [
+      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: ALL_NAMESPACES }),
+      EventEmitterModule.forRoot({ wildcard: false }),
+      DatabaseModule,
+      CommonModule,
+      AuditModule,
+    ],
+  })(AuditBenchModule);
+  const app = await NestFactory.createApplicationContext(AuditBenchModule, { logger: ['error', 'warn'] });
+  setEnvironment(undefined);
+  return app;
+}
+
+// ---- seeding ----------------------------------------------------------------------------------------
+/** The normal mix, in per-mille of events: [type, outcome, error_code, reason]. */
+const MIX = [
+  [350, 'token.issued', 'success', null, null],
+  [120, 'authorization.requested', 'success', null, null],
+  [110, 'authorization_code.issued', 'success', null, null],
+  [30, 'consent.granted', 'success', null, null],
+  [80, 'login.succeeded', 'success', null, null],
+  [120, 'token.introspected', 'success', null, null],
+  [20, 'token.revoked', 'success', null, null],
+  [10, 'session.ended', 'success', null, null],
+  [58, 'token.request_failed', 'failure', 'invalid_grant', 'code_expired'],
+  [20, 'token.request_failed', 'failure', 'invalid_request', 'invalid_request'],
+  [40, 'login.failed', 'failure', null, 'invalid_credentials'],
+  [20, 'authorization.rejected', 'failure', null, 'invalid_scope'],
+  [8, 'authorization.rejected', 'failure', null, 'unknown_client'],
+  [1, 'client.authentication_failed', 'failure', 'invalid_client', 'bad_secret'],
+  [12, 'api.access_denied', 'failure', 'invalid_token', 'invalid_token'],
+  [1, 'token.request_failed', 'failure', 'invalid_grant', 'pkce_verifier_mismatch'],
+];
+const q = (v) => (v === null ? 'NULL' : `'${v}'`);
+const MIX_VALUES = (() => {
+  let lo = 0;
+  return MIX.map(([n, type, outcome, code, reason]) => {
+    const row = `(${lo}, ${lo + n}, '${type}', '${outcome}', ${q(code)}, ${q(reason)})`;
+    lo += n;
+    return row;
+  }).join(',\n');
+})();
+
+/** Events first..last of `total`, spread evenly over [start, start + 30 days) with jitter. */
+function seedSql(first, last, total, start) {
+  return `
+    WITH mix(lo, hi, type, outcome, error_code, reason) AS (VALUES ${MIX_VALUES}),
+    g AS (
+      SELECT i,
+             '${start.toISOString()}'::timestamptz + ((i + random()) / ${total}) * interval '30 days' AS at,
+             floor(random() * 1000)::int AS k,
+             floor(random() * 200)::int AS c,
+             floor(random() * 5000)::int AS h,
+             floor(random() * 50000)::int AS u
+        FROM generate_series(${first}, ${last}) AS i)
+    INSERT INTO audit_events (occurred_at, type, outcome, error_code, reason, client_id, subject, ip,
+                              user_agent, duration_ms, request_id, details, request_first, request_first_failure)
+    SELECT g.at, mix.type, mix.outcome, mix.error_code, mix.reason,
+           CASE WHEN mix.reason = 'unknown_client' THEN 'unknown-' || (g.u % 97) ELSE 'client-' || g.c END,
+           CASE WHEN mix.type IN ('token.issued', 'authorization_code.issued', 'consent.granted',
+                                  'login.succeeded', 'session.ended', 'login.failed')
+                THEN 'user-' || g.u END,
+           ('10.' || (g.h / 250) || '.' || (g.h % 250) || '.7')::inet,
+           'Mozilla/5.0 (bench) client-' || g.c,
+           (g.k % 40) + 1,
+           md5(g.i::text),
+           CASE WHEN mix.type = 'authorization_code.issued'
+                THEN jsonb_build_object('scope', 'api:read', 'challenge_sha256', md5(g.i::text) || md5((g.i + 1)::text))
+                WHEN mix.reason IS NOT NULL
+                THEN jsonb_build_object('reason', mix.reason, 'grant_type', 'authorization_code')
+                ELSE jsonb_build_object('scope', 'api:read') END,
+           true, mix.outcome = 'failure'
+      FROM g JOIN mix ON g.k >= mix.lo AND g.k < mix.hi`;
+}
+
+/** Attacks: n events of one kind at `at` + i × stepSeconds. */
+function attackSql(
+  at,
+  n,
+  stepSeconds,
+  type,
+  reason,
+  clientExpr,
+  subjectExpr,
+  ipExpr,
+  details = "'{}'::jsonb",
+) {
+  return `
+    INSERT INTO audit_events (occurred_at, type, outcome, error_code, reason, client_id, subject, ip,
+                              user_agent, duration_ms, request_id, details, request_first, request_first_failure)
+    SELECT '${at.toISOString()}'::timestamptz + i * interval '${stepSeconds} seconds', '${type}',
+           ${type === 'authorization_code.issued' ? "'success'" : "'failure'"}, NULL, ${q(reason)},
+           ${clientExpr}, ${subjectExpr}, (${ipExpr})::inet, 'attack-tool/1.0', 3, md5('attack' || random()::text),
+           ${details} || ${reason ? `jsonb_build_object('reason', '${reason}')` : "'{}'::jsonb"},
+           true, ${type === 'authorization_code.issued' ? 'false' : 'true'}
+      FROM generate_series(0, ${n - 1}) AS i`;
+}
+
+function attacks(at) {
+  return [
+    attackSql(at, 60, 3, 'token.request_failed', 'invalid_request', "'client-7'", 'NULL', "'203.0.113.66'"),
+    attackSql(
+      at,
+      6,
+      30,
+      'token.request_failed',
+      'pkce_verifier_mismatch',
+      "'client-9'",
+      'NULL',
+      "'198.51.100.' || (1 + i)",
+    ),
+    attackSql(at, 2, 60, 'token.request_failed', 'code_replayed', "'client-11'", 'NULL', "'192.0.2.30'"),
+    attackSql(at, 1, 60, 'token.request_failed', 'refresh_reused', "'client-12'", 'NULL', "'192.0.2.31'"),
+    attackSql(
+      at,
+      5,
+      20,
+      'authorization.rejected',
+      'redirect_uri_mismatch',
+      "'client-13'",
+      'NULL',
+      "'192.0.2.40'",
+    ),
+    attackSql(
+      at,
+      30,
+      2,
+      'client.authentication_failed',
+      'unknown_client',
+      "'guess-' || i",
+      'NULL',
+      "'198.51.100.99'",
+    ),
+    attackSql(
+      at,
+      3,
+      60,
+      'authorization.rejected',
+      'pkce_plain_rejected',
+      "'client-14'",
+      'NULL',
+      "'192.0.2.50'",
+    ),
+    attackSql(
+      at,
+      25,
+      10,
+      'login.failed',
+      'invalid_credentials',
+      'NULL',
+      "'user-42'",
+      "'192.0.2.' || (60 + i)",
+    ),
+    attackSql(at, 40, 5, 'login.failed', 'invalid_credentials', 'NULL', "'sprayed-' || i", "'203.0.113.77'"),
+    attackSql(
+      at,
+      20,
+      15,
+      'client.authentication_failed',
+      'bad_secret',
+      "'client-15'",
+      'NULL',
+      "'192.0.2.' || (80 + i % 5)",
+    ),
+    attackSql(
+      at,
+      4,
+      120,
+      'authorization_code.issued',
+      null,
+      "'client-16'",
+      "'user-7'",
+      "'10.9.9.9'",
+      `jsonb_build_object('scope', 'api:read', 'challenge_sha256', md5('constant') || md5('challenge'))`,
+    ),
+  ];
+}
+
+// ---- measurements -----------------------------------------------------------------------------------
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+async function timeReport(reports, window, runs) {
+  await reports.generate(window); // warm-up
+  const times = [];
+  let report;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    report = await reports.generate(window);
+    times.push(ms(t0));
+  }
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times), report };
+}
+
+function benchRow(i) {
+  return {
+    occurredAt: new Date(),
+    type: 'token.issued',
+    outcome: 'success',
+    errorCode: null,
+    reason: null,
+    clientId: `client-${i % 200}`,
+    subject: `user-${i % 50000}`,
+    ip: `10.1.${i % 250}.7`,
+    userAgent: 'bench',
+    durationMs: 2,
+    requestId: `bench-${i}`,
+    details: { grant_type: 'authorization_code', scope: 'api:read' },
+  };
+}
+
+/** `callers` loops writing one event at a time until `until()`; returns per-write latencies (ms). */
+async function insertLoad(writer, callers, until) {
+  const latencies = [];
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (!until()) {
+        const t0 = process.hrtime.bigint();
+        await writer.write(benchRow(n++));
+        latencies.push(ms(t0));
+      }
+    }),
+  );
+  return latencies;
+}
+
+async function runTarget(kind) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-audit-'));
+  let db = null;
+  let url;
+  if (kind === 'postgres') {
+    db = await postgresUrl();
+    url = db.url;
+  } else {
+    url = `pglite://${join(dataDir, 'pglite')}`;
+  }
+  const result = { target: kind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)', events: EVENTS };
+  const app = await startApp(url, dataDir);
+  try {
+    const dataSource = app.get(DataSource);
+    const reports = app.get(SecurityReportService);
+    const retention = app.get(AuditRetentionService);
+    const writer = app.get(AuditWriter);
+    if (kind === 'postgres')
+      result.server = (await dataSource.query('SHOW server_version'))[0].server_version;
+
+    const now = new Date();
+    const start = new Date(now.getTime() - 30 * DAY);
+    await retention.ensureRange(new Date(start.getTime() - DAY), new Date(now.getTime() + 7 * DAY));
+
+    log(`${kind}: seeding ${EVENTS.toLocaleString('en')} events over 30 days …`);
+    let t0 = process.hrtime.bigint();
+    const chunk = 100_000;
+    for (let first = 1; first <= EVENTS; first += chunk) {
+      await dataSource.query(seedSql(first, Math.min(EVENTS, first + chunk - 1), EVENTS, start));
+    }
+    for (const at of [new Date(now.getTime() - 3 * 3600_000), new Date(now.getTime() - 12 * DAY)])
+      for (const sql of attacks(at)) await dataSource.query(sql);
+    result.seed_s = ms(t0) / 1000;
+    t0 = process.hrtime.bigint();
+    // a long-lived table is vacuumed by autovacuum (visibility map: index-only scans); do it now
+    await dataSource.query('VACUUM (ANALYZE) audit_events');
+    result.analyze_s = ms(t0) / 1000;
+    result.rows = Number((await dataSource.query('SELECT count(*)::int AS n FROM audit_events'))[0].n);
+    log(
+      `${kind}: ${result.rows.toLocaleString('en')} rows in ${result.seed_s.toFixed(1)} s; timing reports …`,
+    );
+
+    const day = await timeReport(reports, { from: new Date(now.getTime() - DAY), to: now }, 5);
+    const month = await timeReport(reports, { from: new Date(now.getTime() - 30 * DAY), to: now }, 3);
+    result.report_24h_ms = day.median;
+    result.report_24h_min_ms = day.min;
+    result.report_24h_events = Object.values(day.report.by_type).reduce((a, b) => a + b, 0);
+    result.report_24h_findings = day.report.findings.length;
+    result.report_24h_rules = [...new Set(day.report.findings.map((f) => f.rule))].sort();
+    result.report_30d_ms = month.median;
+    result.report_30d_min_ms = month.min;
+    result.report_30d_findings = month.report.findings.length;
+
+    log(`${kind}: group-commit writer …`);
+    const writeFor = 3000;
+    let stopAt = Date.now() + writeFor;
+    t0 = process.hrtime.bigint();
+    const writes = await insertLoad(writer, 64, () => Date.now() >= stopAt);
+    result.writer_events_per_s = writes.length / (ms(t0) / 1000);
+    result.writer_p50_ms = pct(writes, 50);
+    result.writer_p99_ms = pct(writes, 99);
+
+    log(`${kind}: purge of a month while inserts continue …`);
+    stopAt = Date.now() + 1500;
+    const before = await insertLoad(writer, 32, () => Date.now() >= stopAt);
+    let purging = true;
+    const during = insertLoad(writer, 32, () => !purging);
+    t0 = process.hrtime.bigint();
+    const purge = await retention.purge(86400);
+    result.purge_ms = ms(t0);
+    purging = false;
+    const latencies = await during;
+    result.purge_dropped_partitions = purge.dropped_partitions.length;
+    result.purge_deleted_rows = purge.deleted_rows;
+    result.insert_before_p99_ms = pct(before, 99);
+    result.insert_before_max_ms = Math.max(...before);
+    result.insert_during_purge_n = latencies.length;
+    result.insert_during_purge_p99_ms = latencies.length ? pct(latencies, 99) : null;
+    result.insert_during_purge_max_ms = latencies.length ? Math.max(...latencies) : null;
+    result.rows_after_purge = Number(
+      (await dataSource.query('SELECT count(*)::int AS n FROM audit_events'))[0].n,
+    );
+  } finally {
+    await app.close();
+    await db?.drop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+const results = [];
+for (const target of TARGETS) results.push(await runTarget(target));
+stopCluster();
+
+console.log(JSON.stringify(results, null, 2));
+const line = (label, f) => `| ${label} | ${results.map(f).join(' | ')} |`;
+console.log(
+  [
+    '',
+    `| audit, ${EVENTS.toLocaleString('en')} events over 30 days | ${results.map((r) => r.target).join(' | ')} |`,
+    `|---|${results.map(() => '---').join('|')}|`,
+    line('seeding (INSERT … SELECT generate_series)', (r) => `${r.seed_s.toFixed(1)} s`),
+    line('security report, last 24 h (median)', (r) => `${fmt(r.report_24h_ms)} ms`),
+    line('security report, 30 days (median)', (r) => `${fmt(r.report_30d_ms)} ms`),
+    line('findings (24 h / 30 days)', (r) => `${r.report_24h_findings} / ${r.report_30d_findings}`),
+    line(
+      'group-commit writer, 64 callers',
+      (r) =>
+        `${Math.round(r.writer_events_per_s).toLocaleString('en')} events/s, p50 ${fmt(r.writer_p50_ms)} ms, p99 ${fmt(r.writer_p99_ms)} ms`,
+    ),
+    line(
+      'purge of a month (--older-than 1d)',
+      (r) =>
+        `${fmt(r.purge_ms)} ms: ${r.purge_dropped_partitions} partitions dropped, ${r.purge_deleted_rows.toLocaleString('en')} rows deleted`,
+    ),
+    line(
+      'insert p99 / max before the purge',
+      (r) => `${fmt(r.insert_before_p99_ms)} / ${fmt(r.insert_before_max_ms)} ms`,
+    ),
+    line('insert p99 / max during the purge', (r) =>
+      r.insert_during_purge_n
+        ? `${fmt(r.insert_during_purge_p99_ms)} / ${fmt(r.insert_during_purge_max_ms)} ms (${r.insert_during_purge_n} inserts)`
+        : 'n/a',
+    ),
+  ].join('\n'),
+);
+process.exit(0);

@@ -1,0 +1,54 @@
+import { AuditRequestTracker } from '../../../src/audit/audit-request-tracker';
+import type { RequestContext } from '../../../src/common/request-context';
+
+const ctx = (requestId: string): RequestContext => ({
+  requestId,
+  ip: '192.0.2.1',
+  userAgent: null,
+  startedAt: 0n,
+  path: '/oauth/token',
+});
+
+describe('AuditRequestTracker (request flags for the report counts)', () => {
+  it('marks the first event of a request, and only the first', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r1');
+    expect(tracker.flags(c, 'r1', false)).toEqual({ requestFirst: true, requestFirstFailure: false });
+    expect(tracker.flags(c, 'r1', false)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
+
+  it('marks the first failure of a request once, even after successes', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r2');
+    tracker.flags(c, 'r2', false);
+    expect(tracker.flags(c, 'r2', true)).toEqual({ requestFirst: false, requestFirstFailure: true });
+    expect(tracker.flags(c, 'r2', true)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
+
+  it('a failure that opens its request is both first and first failure (token.request_failed, then grant.revoked)', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r3');
+    expect(tracker.flags(c, 'r3', true)).toEqual({ requestFirst: true, requestFirstFailure: true });
+    expect(tracker.flags(c, 'r3', false)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
+
+  it('tells two requests apart, whatever their ids', () => {
+    const tracker = new AuditRequestTracker();
+    expect(tracker.flags(ctx('same'), 'same', false).requestFirst).toBe(true);
+    expect(tracker.flags(ctx('same'), 'same', false).requestFirst).toBe(true);
+  });
+
+  it('counts nothing without a request id (CLI, schedules)', () => {
+    const tracker = new AuditRequestTracker();
+    expect(tracker.flags(undefined, null, true)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
+
+  it('treats an event whose request context is unknown as its own request', () => {
+    const tracker = new AuditRequestTracker();
+    expect(tracker.flags(undefined, 'r4', true)).toEqual({ requestFirst: true, requestFirstFailure: true });
+    expect(tracker.flags(ctx('other'), 'r4', false)).toEqual({
+      requestFirst: true,
+      requestFirstFailure: false,
+    });
+  });
+});

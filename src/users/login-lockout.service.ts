@@ -6,6 +6,9 @@ import { LockoutPolicy, LoginLockoutsRepository } from './login-lockouts.reposit
 /** Failures (and the doubling level) are forgotten after this long without an attempt. */
 export const LOCKOUT_RESET_SECONDS = 12 * 3600;
 
+/** How long an attempt may wait for the verdicts of concurrent attempts on the same username. */
+export const ADMISSION_WAIT_MS = 5000;
+
 /**
  * Brute-force protection per username (CONTRACT.md, Abuse protection): LOCKOUT_THRESHOLD consecutive
  * failures lock the username for LOCKOUT_BASE, doubling with each further lock up to LOCKOUT_MAX; a
@@ -37,9 +40,20 @@ export class LoginLockoutService {
     return hmacHex(this.secret, usernameNormalized);
   }
 
-  /** Counts an attempt; false when the username is locked (the password must then not be checked). */
-  beginAttempt(key: string): Promise<boolean> {
-    return this.lockouts.beginAttempt(key, this.policy);
+  /**
+   * Counts an attempt; false when the username is locked (the password must then not be checked).
+   * At most LOCKOUT_THRESHOLD attempts of one username are checked at a time: further concurrent attempts
+   * wait (up to ADMISSION_WAIT_MS) for their verdicts. So parallel guesses cannot outrun the lock, while
+   * parallel logins with the right password (several tabs, a load test) all get in: each success resets.
+   */
+  async beginAttempt(key: string): Promise<boolean> {
+    const deadline = Date.now() + ADMISSION_WAIT_MS;
+    for (;;) {
+      const { admitted, locked } = await this.lockouts.beginAttempt(key, this.policy);
+      if (admitted) return true;
+      if (locked || Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
+    }
   }
 
   recordFailure(key: string): Promise<Date | undefined> {

@@ -28,29 +28,31 @@ const PENDING_VERDICT_SECONDS = 60;
 export class LoginLockoutsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Counts an attempt; true when it may proceed (not locked, and within the threshold). */
-  async beginAttempt(key: string, policy: LockoutPolicy): Promise<boolean> {
+  /**
+   * Counts an attempt whose verdict is pending. `admitted` is false when the key is locked, or when
+   * `threshold` attempts are already pending (their verdicts decide: a success resets the count, failures
+   * lock) — the caller then waits for them instead of guessing in parallel.
+   */
+  async beginAttempt(key: string, policy: LockoutPolicy): Promise<{ admitted: boolean; locked: boolean }> {
     const locked = `(l.locked_until IS NOT NULL AND l.locked_until > now())`;
     const quiet = `(l.updated_at < now() - make_interval(secs => $3))`;
-    // the threshold is reached and the verdicts of those attempts are not all in yet: refuse (the count
-    // goes past the threshold, which is how the caller tells), keeping updated_at so that it can go stale
+    // verdicts older than this are never coming (a crashed instance): start counting again
     const pending = `(l.failures >= $2 AND l.updated_at > now() - make_interval(secs => ${PENDING_VERDICT_SECONDS}))`;
-    const rows = await sql<{ failures: number; locked: boolean }>(
+    const full = `(NOT ${locked} AND NOT ${quiet} AND ${pending})`;
+    const rows = await sql<{ admitted: boolean; locked: boolean }>(
       this.dataSource,
       `INSERT INTO lockouts AS l (kind, key, failures, level, locked_until, updated_at)
        VALUES ('user', $1, 1, 0, NULL, now())
        ON CONFLICT (kind, key) DO UPDATE SET
-         failures = CASE WHEN ${locked} THEN l.failures
-                         WHEN ${quiet} THEN 1
-                         WHEN l.failures >= $2 AND NOT ${pending} THEN 1
+         failures = CASE WHEN ${locked} OR ${full} THEN l.failures
+                         WHEN ${quiet} OR l.failures >= $2 THEN 1
                          ELSE l.failures + 1 END,
          level = CASE WHEN NOT ${locked} AND ${quiet} THEN 0 ELSE l.level END,
-         updated_at = CASE WHEN ${locked} OR ${pending} THEN l.updated_at ELSE now() END
-       RETURNING failures::int AS failures, (locked_until IS NOT NULL AND locked_until > now()) AS locked`,
+         updated_at = CASE WHEN ${locked} OR ${full} THEN l.updated_at ELSE now() END
+       RETURNING (updated_at = now()) AS admitted, (locked_until IS NOT NULL AND locked_until > now()) AS locked`,
       [key, policy.threshold, policy.resetSeconds],
     );
-    const row = rows[0];
-    return !row.locked && row.failures <= policy.threshold;
+    return { admitted: rows[0].admitted === true, locked: rows[0].locked === true };
   }
 
   /** Records a failed attempt's verdict; locks the key when the threshold is reached. Returns the lock end, if set now. */

@@ -347,6 +347,26 @@ describe('login, sessions and logout', () => {
       expect(JSON.stringify(rows)).not.toMatch(/dave/i);
     });
 
+    it('lets 12 concurrent logins with the right password all in (each success resets the count)', async () => {
+      const user = await createUser(t, { username: 'frank', password: 'frank-password-1' });
+      audit.clear();
+      const jars = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const jar = new CookieJar();
+          const page = await getWithJar(t, jar, '/login');
+          return { jar, token: csrfTokenOf(page.text) };
+        }),
+      );
+      const results = await Promise.all(
+        jars.map(({ jar, token }) =>
+          postFormWithJar(t, jar, '/login', { _csrf: token, username: 'frank', password: user.password }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(12).fill(302));
+      expect(audit.ofType('login.succeeded')).toHaveLength(12);
+      expect(audit.ofType('login.failed')).toHaveLength(0);
+    });
+
     it('lets no more than 5 concurrent guesses through before the lock', async () => {
       await createUser(t, { username: 'erin', password: 'erin-password-1' });
       audit.clear();

@@ -11,10 +11,15 @@
 //   3. measures the group-commit writer (events/s and latency with 64 concurrent callers);
 //   4. purges a month (audit:purge --older-than 1d) while 32 callers keep inserting, and reports the insert
 //      latency during the purge next to the latency before it.
-// Goals on PostgreSQL: 24-hour report < 200 ms, 30-day report < 1 s, inserts not blocked by the purge.
-// Options (env): BENCH_AUDIT_EVENTS, BENCH_AUDIT_TARGETS="postgres pglite", DATABASE_URL.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+//   5. (PostgreSQL, when the flow harness ../shared/bench/flow-bench.mjs is there) the cost of the audit trail
+//      to the token flow: the authorization code + PKCE flow with every event persisted, then with the audit
+//      listener removed (bench/audit-listener-off.cjs), same server, same database.
+// Goals on PostgreSQL: 24-hour report < 200 ms, 30-day report < 1 s, inserts not blocked by the purge, and
+// audit writing costing the token flow < 15 % of its throughput.
+// Options (env): BENCH_AUDIT_EVENTS, BENCH_AUDIT_TARGETS="postgres pglite", BENCH_AUDIT_FLOW=1|0,
+//   BENCH_AUDIT_FLOW_CONCURRENCY (16), BENCH_AUDIT_FLOW_DURATION (10 s), BENCH_HARNESS_DIR, DATABASE_URL.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +30,10 @@ const require = createRequire(join(ROOT, 'package.json'));
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const TARGETS = (process.env.BENCH_AUDIT_TARGETS ?? 'postgres pglite').split(/\s+/).filter(Boolean);
 const DAY = 86_400_000;
+const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
+const WITH_FLOW = process.env.BENCH_AUDIT_FLOW !== '0' && existsSync(join(HARNESS, 'flow-bench.mjs'));
+const FLOW_CONCURRENCY = process.env.BENCH_AUDIT_FLOW_CONCURRENCY ?? '16';
+const FLOW_DURATION = process.env.BENCH_AUDIT_FLOW_DURATION ?? '10';
 const log = (...a) => console.error('[bench:audit]', ...a);
 
 // ---- build (only when dist is missing or older than the sources) -------------------------------------
@@ -74,17 +83,21 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-async function postgresUrl() {
+async function postgresServer() {
   let server = process.env.DATABASE_URL;
   if (!server || !/^postgres(ql)?:/.test(server)) {
-    const [url, dir] = bash('pg_cluster_start >&2 && echo "$PG_CLUSTER_URL|$PG_CLUSTER_DIR"')
-      .trim()
-      .split('\n')
-      .pop()
-      .split('|');
-    cluster = { url, dir };
-    server = url;
+    if (!cluster) {
+      const out = bash('pg_cluster_start >&2 && echo "$PG_CLUSTER_URL|$PG_CLUSTER_DIR"');
+      const [url, dir] = out.trim().split('\n').pop().split('|');
+      cluster = { url, dir };
+    }
+    server = cluster.url;
   }
+  return server;
+}
+
+async function postgresUrl() {
+  const server = await postgresServer();
   const name = `latchkey_bench_audit_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
@@ -171,7 +184,7 @@ function seedSql(first, last, total, start) {
              '${start.toISOString()}'::timestamptz + ((i + random()) / ${total}) * interval '30 days' AS at,
              floor(random() * 1000)::int AS k,
              floor(random() * 200)::int AS c,
-             floor(random() * 5000)::int AS h,
+             floor(random() * 20000)::int AS h,
              floor(random() * 50000)::int AS u
         FROM generate_series(${first}, ${last}) AS i)
     INSERT INTO audit_events (occurred_at, type, outcome, error_code, reason, client_id, subject, ip,
@@ -439,11 +452,146 @@ async function runTarget(kind) {
   return result;
 }
 
+// ---- the token flow with and without the audit listener (PostgreSQL) -----------------------------------
+const FLOW_PORT = 3210;
+const FLOW_ISSUER = `http://127.0.0.1:${FLOW_PORT}`;
+async function flowRun(databaseUrl, dataDir, listenerOff, setup) {
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(FLOW_PORT),
+    HOST: '127.0.0.1',
+    ISSUER: FLOW_ISSUER,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    DATABASE_POOL_SIZE: '16',
+    KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
+    SESSION_SECRET: Buffer.alloc(32, 4).toString('base64url'),
+    LOG_LEVEL: 'warn',
+    // one IP and one client drive the whole load: rate limits raised for the run
+    RATE_LIMIT_TOKEN: '100000000',
+    RATE_LIMIT_AUTHORIZE: '100000000',
+  };
+  const cli = (args, input) => {
+    const out = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), ...args, '--json'], { env, encoding: 'utf8', input });
+    if (out.status !== 0) throw new Error(`cli ${args[0]} failed: ${out.stderr}`);
+    return JSON.parse(out.stdout.trim().split('\n').pop());
+  };
+  const preload = listenerOff ? ['--require', join(ROOT, 'bench/audit-listener-off.cjs')] : [];
+  const server = spawn(process.execPath, [...preload, join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    let ready = false;
+    for (let i = 0; i < 150 && !ready; i++) {
+      ready = await fetch(`${FLOW_ISSUER}/health/ready`).then((r) => r.ok, () => false);
+      if (!ready) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (!ready) throw new Error('Latchkey did not become ready');
+    if (!setup.clientId) {
+      setup.clientId = cli(['client:create', '--name', 'bench', '--auth-method', 'none', '--redirect-uri',
+        'http://127.0.0.1:9999/cb', '--grant-types', 'authorization_code,refresh_token', '--scope', 'api:read']).client_id;
+      // one user per virtual user: the login lockout admits one sign-in attempt per username at a time
+      for (let vu = 0; vu < Number(FLOW_CONCURRENCY); vu++)
+        cli(['user:create', '--username', `bench-${vu}`, '--password-stdin'], 'bench-password-1');
+    }
+    const ticks0 = clusterTicks();
+    const out = spawnSync(process.execPath, [join(HARNESS, 'flow-bench.mjs'), '--issuer', FLOW_ISSUER,
+      '--client-id', setup.clientId, '--scope', 'api:read', '--username', 'bench-{vu}', '--password', 'bench-password-1',
+      '--mode', 'flow', '--concurrency', FLOW_CONCURRENCY, '--duration', FLOW_DURATION, '--server-pid', String(server.pid)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
+    const result = JSON.parse(out.stdout.trim().split('\n').pop());
+    // PostgreSQL CPU per flow while the harness ran (logins and warm-up included: an upper bound)
+    const flows = result.ops_per_s * (Number(FLOW_DURATION) + 2);
+    result.pg_cpu_ms_per_flow = cluster && flows ? ((clusterTicks() - ticks0) * 10) / flows : null;
+    return result;
+  } finally {
+    await new Promise((r) => {
+      server.once('exit', r);
+      server.kill('SIGTERM');
+    });
+  }
+}
+
+/** CPU ticks (1/100 s) of our throwaway cluster's processes (postmaster and its children); 0 without one. */
+function clusterTicks() {
+  if (!cluster) return 0;
+  let postmaster;
+  try {
+    postmaster = Number(readFileSync(join(cluster.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pid) === postmaster)
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // + reaped backends
+      else if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks;
+}
+
+async function flowOverhead() {
+  const server = await postgresServer();
+  const name = `latchkey_bench_flow_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-flow-'));
+  const countEvents = async () => {
+    const c = new pg.Client({ connectionString: url.href });
+    await c.connect();
+    const n = Number((await c.query('SELECT count(*)::int AS n FROM audit_events')).rows[0].n);
+    await c.end();
+    return n;
+  };
+  const out = {};
+  const setup = {};
+  try {
+    // listener on, off, on, off (same database, same users): alternating evens out a machine whose load drifts
+    for (const [label, off] of [['on1', false], ['off1', true], ['on2', false], ['off2', true]]) {
+      log(`token flow, audit listener ${off ? 'off' : 'on'} (${FLOW_CONCURRENCY} users, ${FLOW_DURATION} s) …`);
+      const before = setup.clientId ? await countEvents() : 0;
+      out[label] = await flowRun(url.href, dataDir, off, setup);
+      out[`${label}_events`] = (await countEvents()) - before;
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const on = (out.on1.ops_per_s + out.on2.ops_per_s) / 2;
+  const off = (out.off1.ops_per_s + out.off2.ops_per_s) / 2;
+  // server CPU per flow (ms), from the harness's measurement of the server process during the timed run
+  const serverMs = (r) => (r.cpu_pct_of_one_core?.server ?? 0) * 10 / r.ops_per_s;
+  const mean = (a, b) => (a + b) / 2;
+  return {
+    server_cpu_ms_per_flow_on: mean(serverMs(out.on1), serverMs(out.on2)),
+    server_cpu_ms_per_flow_off: mean(serverMs(out.off1), serverMs(out.off2)),
+    postgres_cpu_ms_per_flow_on: cluster ? mean(out.on1.pg_cpu_ms_per_flow, out.on2.pg_cpu_ms_per_flow) : null,
+    postgres_cpu_ms_per_flow_off: cluster ? mean(out.off1.pg_cpu_ms_per_flow, out.off2.pg_cpu_ms_per_flow) : null,
+    flows_per_s_audit_on: on,
+    flows_per_s_audit_off: off,
+    runs: { on: [out.on1.ops_per_s, out.on2.ops_per_s], off: [out.off1.ops_per_s, out.off2.ops_per_s] },
+    audit_cost_pct: ((off - on) / off) * 100,
+    flow_p50_ms_on: out.on1.latency_ms?.flow?.p50,
+    flow_p50_ms_off: out.off1.latency_ms?.flow?.p50,
+    events_stored: out.on2_events,
+    events_stored_listener_off: out.off2_events,
+    errors: [out.on1.errors, out.off1.errors, out.on2.errors, out.off2.errors],
+  };
+}
+
 const results = [];
 for (const target of TARGETS) results.push(await runTarget(target));
+const flow = WITH_FLOW && TARGETS.includes('postgres') ? await flowOverhead() : null;
 stopCluster();
 
-console.log(JSON.stringify(results, null, 2));
+console.log(JSON.stringify({ results, flow }, null, 2));
 const line = (label, f) => `| ${label} | ${results.map(f).join(' | ')} |`;
 console.log(
   [
@@ -475,4 +623,16 @@ console.log(
     ),
   ].join('\n'),
 );
+if (flow)
+  console.log(
+    `\ntoken flow (authorization code + PKCE, ${FLOW_CONCURRENCY} users, PostgreSQL): ` +
+      `${flow.flows_per_s_audit_on.toFixed(0)} flows/s with the audit trail, ${flow.flows_per_s_audit_off.toFixed(0)} without ` +
+      `→ audit cost ${flow.audit_cost_pct.toFixed(1)} % (goal < 15 %); runs on ${flow.runs.on.join(', ')}, off ${flow.runs.off.join(', ')}; ` +
+      `${flow.events_stored} events stored in one run with the listener, ${flow.events_stored_listener_off} without; ` +
+      `CPU per flow: Latchkey ${flow.server_cpu_ms_per_flow_on.toFixed(2)} ms with, ${flow.server_cpu_ms_per_flow_off.toFixed(2)} ms without` +
+      (flow.postgres_cpu_ms_per_flow_on !== null
+        ? `; PostgreSQL ≤ ${flow.postgres_cpu_ms_per_flow_on.toFixed(2)} ms with, ≤ ${flow.postgres_cpu_ms_per_flow_off.toFixed(2)} ms without`
+        : ''),
+  );
+else if (TARGETS.includes('postgres')) console.log(`\n(token-flow comparison skipped: no harness at ${HARNESS})`);
 process.exit(0);

@@ -2,7 +2,6 @@ import { Command, CommandRunner, Option } from 'nest-commander';
 import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration';
 import { loadEnvironment } from '../config/environment';
-import { CliError } from './cli-command.decorator';
 import { dispatch } from './cli-dispatcher';
 
 interface JsonFlag {
@@ -22,6 +21,13 @@ function print(result: Record<string, unknown>, json?: boolean) {
   }
 }
 
+/** A usage error: with --json also one JSON object on stdout; exit code 1. */
+function fail(message: string, json?: boolean) {
+  if (json) process.stdout.write(JSON.stringify({ error: message }) + '\n');
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}
+
 abstract class DispatchingCommand extends CommandRunner {
   protected abstract readonly commandName: string;
 
@@ -30,10 +36,7 @@ abstract class DispatchingCommand extends CommandRunner {
     try {
       print(await dispatch(loadEnvironment(), this.commandName, rest), json);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (json) process.stdout.write(JSON.stringify({ error: message }) + '\n');
-      process.stderr.write(`error: ${message}\n`);
-      process.exitCode = 1;
+      fail(err instanceof Error ? err.message : String(err), json);
     }
   }
 
@@ -74,7 +77,7 @@ interface ClientCreateOptions extends JsonFlag {
 export class ClientCreateCommand extends DispatchingCommand {
   protected readonly commandName = 'client:create';
   async run(_args: string[], options: ClientCreateOptions) {
-    if (!options.name) throw new CliError('--name is required');
+    if (!options.name) return fail('--name is required', options.json);
     await this.dispatch({
       json: options.json,
       name: options.name,
@@ -129,11 +132,8 @@ export class UserCreateCommand extends DispatchingCommand {
   async run(_args: string[], options: UserCreateOptions) {
     let password = options.password;
     if (options.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-    if (!options.username || !password) {
-      process.stderr.write('error: --username and --password (or --password-stdin) are required\n');
-      process.exitCode = 1;
-      return;
-    }
+    if (!options.username || !password)
+      return fail('--username and --password (or --password-stdin) are required', options.json);
     await this.dispatch({ json: options.json, username: options.username, password });
   }
 
@@ -169,11 +169,7 @@ export class AuditPurgeCommand extends DispatchingCommand {
   protected readonly commandName = 'audit:purge';
   async run(_args: string[], options: AuditPurgeOptions) {
     const seconds = parseDuration(options.olderThan ?? '');
-    if (seconds === undefined) {
-      process.stderr.write('error: --older-than needs a duration like 90d\n');
-      process.exitCode = 1;
-      return;
-    }
+    if (seconds === undefined) return fail('--older-than needs a duration like 90d', options.json);
     await this.dispatch({ json: options.json, olderThanSeconds: seconds });
   }
 

@@ -71,7 +71,8 @@ export function failuresChart(
         `<title>${escapeHtml(utc(b.start.toISOString()))}: ${b.failures} failure(s) of ${b.events} event(s)</title></rect>`,
     );
   }
-  const grid = [0, 0.5, 1]
+  // a middle line only when it falls on a whole number of failures
+  const grid = (max % 2 === 0 ? [0, 0.5, 1] : [0, 1])
     .map((f) => {
       const y = top + plotH - f * plotH;
       return (

@@ -20,7 +20,7 @@ describe('housekeeping', () => {
     await sql(
       t.dataSource,
       `UPDATE authorization_codes SET expires_at = now() - interval '2 hours' WHERE code_hash <> $1`,
-      [(await import('../../src/common/crypto')).sha256Hex(live.code)],
+      [sha256Hex(live.code)],
     );
     const tokens = await obtainTokens(t, client, userId);
     const [grant] = await sql<{ id: string }>(

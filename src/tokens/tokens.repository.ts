@@ -11,6 +11,11 @@ export interface GrantTokensRow {
   scope: string;
 }
 
+/** A code exchange's result: the grant, and the code's PKCE challenge (checked by the caller afterwards). */
+export interface ExchangedCodeRow extends GrantTokensRow {
+  code_challenge: string;
+}
+
 /** A refresh token as the failure diagnosis sees it. */
 export interface RefreshTokenState {
   client_id: string;
@@ -61,23 +66,27 @@ export class TokensRepository {
   }
 
   /**
-   * Consumes the code (only if unused, unexpired and this client's), creates its grant, the first refresh
-   * token (when `refreshHash` is given) and links the code to the grant — one statement, so atomic without an
-   * explicit transaction. Of concurrent callers at most one gets a row back.
+   * Consumes the code (only if unused, unexpired, this client's and issued for this redirect URI), creates
+   * its grant, the first refresh token (when `refreshHash` is given) and links the code to the grant — one
+   * statement, so atomic without an explicit transaction. Of concurrent callers at most one gets a row back.
+   * The row carries the code's PKCE challenge: the caller verifies it and, on a mismatch, calls
+   * `deleteExchangedGrant` (the code stays consumed: a wrong verifier burns it).
    */
   async exchangeCode(input: {
     codeHash: string;
     grantId: string;
     clientId: string;
+    redirectUri: string;
     grantTtlSeconds: number;
     refreshHash: string | null;
-  }): Promise<GrantTokensRow | undefined> {
-    const rows = await sql<GrantTokensRow>(
+  }): Promise<ExchangedCodeRow | undefined> {
+    const rows = await sql<ExchangedCodeRow>(
       this.dataSource,
       `WITH c AS (
          UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
-          WHERE code_hash = $1 AND client_id = $3 AND consumed_at IS NULL AND expires_at > now()
-          RETURNING user_id, scope
+          WHERE code_hash = $1 AND client_id = $3 AND redirect_uri = $7
+            AND consumed_at IS NULL AND expires_at > now()
+          RETURNING user_id, scope, code_challenge
        ), g AS (
          INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at)
          SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int) FROM c
@@ -87,7 +96,7 @@ export class TokensRepository {
          SELECT $5, id, $3, scope, expires_at FROM g WHERE $6::boolean
          RETURNING 1
        )
-       SELECT id AS grant_id, user_id, scope FROM g`,
+       SELECT g.id AS grant_id, g.user_id, g.scope, c.code_challenge FROM g, c`,
       [
         input.codeHash,
         input.grantId,
@@ -95,9 +104,19 @@ export class TokensRepository {
         input.grantTtlSeconds,
         input.refreshHash ?? '',
         input.refreshHash !== null,
+        input.redirectUri,
       ],
     );
     return rows[0];
+  }
+
+  /**
+   * Undoes the grant of an exchange whose PKCE verifier did not match (failure path only): deleting the
+   * grant cascades to its refresh token and unlinks the code (ON DELETE SET NULL), which stays consumed —
+   * the same state as a code burned by a wrong verifier before any grant existed.
+   */
+  async deleteExchangedGrant(grantId: string): Promise<void> {
+    await sql(this.dataSource, `DELETE FROM grants WHERE id = $1`, [grantId]);
   }
 
   /** Revokes the grant a code produced, and its refresh tokens (code replay, RFC 6749 §4.1.2). */

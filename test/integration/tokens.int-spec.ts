@@ -20,20 +20,30 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
   });
   afterAll(() => t.close());
 
-  const exchange = (codeHash: string, refreshHash: string | null = sha256Hex(randomToken())) =>
+  const exchange = (
+    codeHash: string,
+    refreshHash: string | null = sha256Hex(randomToken()),
+    redirectUri = client.redirectUri,
+  ) =>
     repo.exchangeCode({
       codeHash,
       grantId: randomUUID(),
       clientId: client.clientId,
+      redirectUri,
       grantTtlSeconds: 3600,
       refreshHash,
     });
 
   it('exchanges a code in one statement: consumed, grant created and linked, refresh token inserted', async () => {
-    const { code } = await issueCode(t, { client, userId, scope: 'api:read' });
+    const { code, challenge } = await issueCode(t, { client, userId, scope: 'api:read' });
     const refreshHash = sha256Hex(randomToken());
     const row = await exchange(sha256Hex(code), refreshHash);
-    expect(row).toEqual({ grant_id: expect.any(String), user_id: userId, scope: 'api:read' });
+    expect(row).toEqual({
+      grant_id: expect.any(String),
+      user_id: userId,
+      scope: 'api:read',
+      code_challenge: challenge,
+    });
     const [codeRow] = await sql<{ consumed_at: Date | null; grant_id: string }>(
       t.dataSource,
       `SELECT consumed_at, grant_id FROM authorization_codes WHERE code_hash = $1`,
@@ -45,6 +55,24 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
       refreshHash,
     ]);
     expect(tokens).toEqual([{ grant_id: row!.grant_id }]);
+  });
+
+  it('undoes an exchange whose verifier failed: grant and refresh token gone, the code stays consumed', async () => {
+    const { code } = await issueCode(t, { client, userId });
+    const refreshHash = sha256Hex(randomToken());
+    const row = (await exchange(sha256Hex(code), refreshHash))!;
+    await repo.deleteExchangedGrant(row.grant_id);
+    expect(await sql(t.dataSource, `SELECT 1 FROM grants WHERE id = $1`, [row.grant_id])).toEqual([]);
+    expect(
+      await sql(t.dataSource, `SELECT 1 FROM refresh_tokens WHERE token_hash = $1`, [refreshHash]),
+    ).toEqual([]);
+    const [codeRow] = await sql<{ consumed: boolean; grant_id: string | null }>(
+      t.dataSource,
+      `SELECT consumed_at IS NOT NULL AS consumed, grant_id FROM authorization_codes WHERE code_hash = $1`,
+      [sha256Hex(code)],
+    );
+    expect(codeRow).toEqual({ consumed: true, grant_id: null });
+    expect(await exchange(sha256Hex(code))).toBeUndefined();
   });
 
   it('creates no refresh token when none is asked for', async () => {
@@ -69,7 +97,15 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     expect(grants[0].n).toBe(1);
   });
 
-  it('does not exchange an expired code or another client’s code', async () => {
+  it('does not exchange an expired code, another client’s code or a code for another redirect URI', async () => {
+    const elsewhere = await issueCode(t, { client, userId });
+    expect(await exchange(sha256Hex(elsewhere.code), null, `${client.redirectUri}/other`)).toBeUndefined();
+    const [unused] = await sql<{ consumed_at: Date | null }>(
+      t.dataSource,
+      `SELECT consumed_at FROM authorization_codes WHERE code_hash = $1`,
+      [sha256Hex(elsewhere.code)],
+    );
+    expect(unused.consumed_at).toBeNull();
     const { code } = await issueCode(t, { client, userId });
     await sql(t.dataSource, `UPDATE authorization_codes SET expires_at = now() WHERE code_hash = $1`, [
       sha256Hex(code),

@@ -32,6 +32,11 @@ export function isWellFormedVerifier(verifier: string): boolean {
  * produced (RFC 6749 §4.1.2), a non-matching one changes nothing (no denial of service by replay) → expired →
  * verifier (constant time; a mismatch burns the code: no online guessing) → one atomic statement consumes the
  * code, creates the grant and the refresh token and links them. Losing a concurrent exchange is a replay too.
+ *
+ * On the success path that order is folded into one round trip: the exchange statement itself requires the
+ * code unused, unexpired, this client's and for this redirect URI, and returns the challenge, which is then
+ * compared in constant time; a mismatch deletes the grant just created (the code stays burned). Only when the
+ * statement consumes nothing does `diagnose` read the code to tell which rule failed.
  */
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParams> {
@@ -63,51 +68,26 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
 
   async exchange(client: AuthenticatableClient, params: AuthorizationCodeParams): Promise<IssuedTokens> {
     const codeHash = sha256Hex(params.code);
-    const row = await this.codes.findByCode(params.code);
-    if (!row) throw grantError('the authorization code is invalid', 'code_unknown');
-    if (row.client_id !== client.clientId) {
-      throw grantError('the authorization code was issued to another client', 'code_client_mismatch');
-    }
-    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri (string equality, port included)
-    if (row.redirect_uri !== params.redirectUri) {
-      throw grantError('redirect_uri does not match the authorization request', 'code_redirect_uri_mismatch');
-    }
-    const verifierMatches = verifyPkceS256(params.codeVerifier, row.code_challenge);
-    if (row.consumed_at) {
-      if (!verifierMatches) {
-        throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
-          code_state: 'consumed',
-        });
-      }
-      return this.replayed(codeHash, client);
-    }
-    if (new Date(row.expires_at).getTime() <= Date.now()) {
-      throw grantError('the authorization code has expired', 'code_expired');
-    }
-    if (!verifierMatches) {
-      // burn the code: a guessed verifier gets no second try
-      const burned = await this.codes.consume(codeHash, this.repository.manager);
-      throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
-        code_state: burned ? 'unused' : 'consumed',
-      });
-    }
-
     const withRefresh = client.grantTypes.includes('refresh_token');
     const refreshToken = withRefresh ? randomToken() : null;
     const grantId = randomUUID();
+    // The success path is one statement: it consumes the code only if it is unused, unexpired, this client's
+    // and for this redirect URI, and returns the code's challenge. Anything else → diagnose() says why.
     const created = await this.repository.exchangeCode({
       codeHash,
       grantId,
       clientId: client.clientId,
+      redirectUri: params.redirectUri,
       grantTtlSeconds: withRefresh ? this.oauth.refreshTokenTtl : this.oauth.accessTokenTtl,
       refreshHash: refreshToken === null ? null : sha256Hex(refreshToken),
     });
-    if (!created) {
-      // Someone else consumed it between our read and our statement (a concurrent exchange won), or it
-      // expired in between.
-      const now = await this.codes.findByCode(params.code);
-      if (now?.consumed_at) return this.replayed(codeHash, client);
-      throw grantError('the authorization code has expired', 'code_expired');
+    if (!created) return this.diagnose(codeHash, client, params);
+    if (!verifyPkceS256(params.codeVerifier, created.code_challenge)) {
+      // the code is burned (a guessed verifier gets no second try); its just-created grant never existed
+      await this.repository.deleteExchangedGrant(created.grant_id);
+      throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
+        code_state: 'unused',
+      });
     }
     const { accessToken, expiresIn } = this.issuer.issue({
       subject: created.user_id!,
@@ -126,6 +106,44 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
         ...(refreshToken !== null ? { refresh_token: refreshToken } : {}),
       },
     };
+  }
+
+  /**
+   * Why the exchange statement consumed nothing (failure path), in the order of the class comment. Losing a
+   * concurrent exchange shows up here as an already consumed code, i.e. a replay.
+   */
+  private async diagnose(
+    codeHash: string,
+    client: AuthenticatableClient,
+    params: AuthorizationCodeParams,
+  ): Promise<never> {
+    const row = await this.codes.findByCode(params.code);
+    if (!row) throw grantError('the authorization code is invalid', 'code_unknown');
+    if (row.client_id !== client.clientId) {
+      throw grantError('the authorization code was issued to another client', 'code_client_mismatch');
+    }
+    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri (string equality, port included)
+    if (row.redirect_uri !== params.redirectUri) {
+      throw grantError('redirect_uri does not match the authorization request', 'code_redirect_uri_mismatch');
+    }
+    const verifierMatches = verifyPkceS256(params.codeVerifier, row.code_challenge);
+    if (row.consumed_at) {
+      if (!verifierMatches) {
+        throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
+          code_state: 'consumed',
+        });
+      }
+      return this.replayed(codeHash, client);
+    }
+    if (new Date(row.expires_at).getTime() <= Date.now() || verifierMatches) {
+      // expired by the database's clock (the statement's `expires_at > now()`), if not yet by ours
+      throw grantError('the authorization code has expired', 'code_expired');
+    }
+    // burn the code: a guessed verifier gets no second try
+    const burned = await this.codes.consume(codeHash, this.repository.manager);
+    throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
+      code_state: burned ? 'unused' : 'consumed',
+    });
   }
 
   /** RFC 6749 §4.1.2: a used code presented again (valid client, matching verifier) revokes its grant. */

@@ -5,6 +5,7 @@ import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { ClientEntity } from './client.entity';
+import { ClientRowCache } from './client-row-cache';
 import { decodeCursor, encodeCursor } from './client-cursor';
 import { invalidFields } from './client-errors';
 import {
@@ -47,6 +48,7 @@ const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
 export class ClientsAdminService {
   constructor(
     private readonly repository: ClientsRepository,
+    private readonly cache: ClientRowCache,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
@@ -116,7 +118,24 @@ export class ClientsAdminService {
   }
 
   async update(clientId: string, dto: UpdateClientDto, actor: ClientsActor): Promise<ClientResponseDto> {
-    const saved = await this.repository.transaction(async (manager) => {
+    const saved = await this.changing(clientId, () => this.applyUpdate(clientId, dto, actor));
+    return toClientView(saved);
+  }
+
+  /**
+   * Runs a change to a client, then drops this instance's cached row (after the commit, even on failure:
+   * the hot paths then re-read it at once; other instances within CLIENT_CACHE_TTL_MS).
+   */
+  private async changing<T>(clientId: string, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      this.cache.forget(clientId);
+    }
+  }
+
+  private applyUpdate(clientId: string, dto: UpdateClientDto, actor: ClientsActor): Promise<ClientEntity> {
+    return this.repository.transaction(async (manager) => {
       const entity = await this.repository.findByIdForUpdate(clientId, manager);
       if (!entity) throw notFound();
       const before = { ...entity };
@@ -153,12 +172,15 @@ export class ClientsAdminService {
       });
       return result;
     });
-    return toClientView(saved);
   }
 
   /** Deletes the client; in the same transaction every grant (hence every token) of it is revoked. */
   async delete(clientId: string, actor: ClientsActor): Promise<void> {
-    await this.repository.transaction(async (manager) => {
+    await this.changing(clientId, () => this.applyDelete(clientId, actor));
+  }
+
+  private applyDelete(clientId: string, actor: ClientsActor): Promise<void> {
+    return this.repository.transaction(async (manager) => {
       const entity = await this.repository.findByIdForUpdate(clientId, manager);
       if (!entity) throw notFound();
       await this.revokeGrants(clientId, 'client_deleted', actor, manager);
@@ -200,7 +222,10 @@ export class ClientsAdminService {
     }
     const secret = randomToken();
     const overlap = this.oauth.clientSecretRotationOverlap;
-    if (!(await this.repository.rotateSecret(clientId, sha256Hex(secret), overlap))) throw notFound();
+    const rotated = await this.changing(clientId, () =>
+      this.repository.rotateSecret(clientId, sha256Hex(secret), overlap),
+    );
+    if (!rotated) throw notFound();
     await this.audit.record({
       type: 'client.secret_rotated',
       outcome: 'success',

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { KeysModule } from '../keys/keys.module';
 import { ClientEntity } from './client.entity';
 import { ClientCreateOperation } from './client-create.operation';
+import { ClientRowCache } from './client-row-cache';
 import { ClientsAdminController } from './clients-admin.controller';
 import { ClientsAdminService } from './clients-admin.service';
 import { ClientsRepository } from './clients.repository';
@@ -11,7 +12,7 @@ import { ClientsService } from './clients.service';
 @Module({
   imports: [TypeOrmModule.forFeature([ClientEntity]), KeysModule],
   controllers: [ClientsAdminController],
-  providers: [ClientsRepository, ClientsService, ClientsAdminService, ClientCreateOperation],
+  providers: [ClientsRepository, ClientRowCache, ClientsService, ClientsAdminService, ClientCreateOperation],
   exports: [ClientsService],
 })
 export class ClientsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { constantTimeEqual, sha256Hex } from '../common/crypto';
 import { Client, toClient, TokenEndpointAuthMethod, GrantType } from './client.entity';
+import { ClientRowCache } from './client-row-cache';
 import { ClientAuthRow, ClientsRepository } from './clients.repository';
 
 /** A client as the token, revocation and introspection endpoints see it: with a way to check its secret. */
@@ -16,12 +17,23 @@ export interface AuthenticatableClient extends Client {
  */
 @Injectable()
 export class ClientsService {
-  constructor(private readonly repository: ClientsRepository) {}
+  constructor(
+    private readonly repository: ClientsRepository,
+    private readonly cache: ClientRowCache,
+  ) {}
 
-  /** The client if it exists and is enabled (one indexed lookup). */
-  async findEnabled(clientId: string): Promise<AuthenticatableClient | null> {
+  /**
+   * The client if it exists and is enabled (one indexed lookup, or none within CLIENT_CACHE_TTL_MS of the
+   * last one on this instance: see ClientRowCache). `fresh` skips the cache (failure paths: a secret that
+   * does not match the remembered row is checked again against the database's).
+   */
+  async findEnabled(
+    clientId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<AuthenticatableClient | null> {
     if (!isPlausibleClientId(clientId)) return null;
-    const row = await this.repository.findRow(clientId);
+    const load = () => this.repository.findRow(clientId);
+    const row = options.fresh ? await load() : await this.cache.get(clientId, load);
     if (!row || !row.enabled) return null;
     return fromRow(row);
   }

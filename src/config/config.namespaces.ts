@@ -51,6 +51,7 @@ export const oauthConfig = registerAs('oauth', () => {
     sessionIdleTtl: e.sessionIdleTtl,
     sessionAbsoluteTtl: e.sessionAbsoluteTtl,
     clientSecretRotationOverlap: e.clientSecretRotationOverlap,
+    clientCacheTtlMs: e.clientCacheTtlMs,
   };
 });
 

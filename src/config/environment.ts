@@ -52,6 +52,7 @@ export interface LatchkeyEnvironment {
   lockoutMax: number;
   clientAuthFailureLimit: number;
   clientSecretRotationOverlap: number;
+  clientCacheTtlMs: number;
   reportThresholds: Record<string, number>;
   clusterWorkers: number;
 }
@@ -233,6 +234,7 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     lockoutMax: duration(env, 'LOCKOUT_MAX', '15m', 1),
     clientAuthFailureLimit: int(env, 'CLIENT_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
     clientSecretRotationOverlap: duration(env, 'CLIENT_SECRET_ROTATION_OVERLAP', '0s'),
+    clientCacheTtlMs: int(env, 'CLIENT_CACHE_TTL_MS', 1000, 0, 1000),
     reportThresholds: reportThresholds(env),
     clusterWorkers: int(env, 'CLUSTER_WORKERS', 1, 1, 64),
   };

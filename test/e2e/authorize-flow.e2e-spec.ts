@@ -24,7 +24,8 @@ describe('authorization code flow: login, consent, code', () => {
   let audit: ReturnType<typeof recordAuditEvents>;
 
   beforeAll(async () => {
-    t = await createTestApp({ AUTH_CODE_TTL: '45s' });
+    // CLIENT_CACHE_TTL_MS=0: a test below disables a client in the database behind this instance's back
+    t = await createTestApp({ AUTH_CODE_TTL: '45s', CLIENT_CACHE_TTL_MS: '0' });
     client = await createPublicClient(t, { clientName: 'Photo Printer <Beta>' });
     audit = recordAuditEvents(t);
   });

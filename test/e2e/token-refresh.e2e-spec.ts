@@ -29,7 +29,8 @@ describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', 
   let resourceServer: TestClient;
 
   beforeAll(async () => {
-    t = await createTestApp(TOKEN_TEST_ENV);
+    // CLIENT_CACHE_TTL_MS=0: a test below edits a client in the database behind this instance's back
+    t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_CACHE_TTL_MS: '0' });
     audit = new AuditCapture(t);
     client = await createClient(t);
     resourceServer = await introspectionClient(t);

@@ -49,11 +49,26 @@ export class ClientAuthenticator {
     if (this.mayBeLocked(key) && (await this.lockouts.isLocked(key))) {
       throw new InvalidClient('client authentication failed', 'locked_out');
     }
-    if (!client.secretMatches(presented.secret)) {
+    if (!client.secretMatches(presented.secret) && !(await this.matchesFreshSecret(presented))) {
       await this.recordFailure(key);
       throw new InvalidClient('client authentication failed', 'bad_secret');
     }
     return client;
+  }
+
+  /**
+   * The client row may come from the per-instance cache (CLIENT_CACHE_TTL_MS): before refusing a secret,
+   * check it against the database's row, so a secret just rotated on another instance works at once.
+   */
+  private async matchesFreshSecret(
+    presented: Extract<PresentedCredentials, { secret: string }>,
+  ): Promise<boolean> {
+    const fresh = await this.clients.findEnabled(presented.clientId, { fresh: true });
+    return (
+      fresh !== null &&
+      fresh.tokenEndpointAuthMethod === presented.method &&
+      fresh.secretMatches(presented.secret)
+    );
   }
 
   private mayBeLocked(key: string): boolean {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { preparedSql } from '../database/sql';
 import type { AuditRow } from './audit-row';
 
 /** Filters of GET /audit/events (all optional; `to` exclusive). */
@@ -57,29 +58,29 @@ export class AuditEventsRepository {
   /** Inserts the rows in one statement, in `manager`'s transaction when given (revocations). */
   async insertMany(rows: AuditRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const q = manager ?? this.dataSource;
-    await q.query(
-      `INSERT INTO audit_events (${COLUMNS})
+    const text = `INSERT INTO audit_events (${COLUMNS})
        SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[],
                             $6::varchar[], $7::varchar[], $8::inet[], $9::varchar[], $10::int[], $11::varchar[],
-                            $12::jsonb[], $13::boolean[], $14::boolean[])`,
-      [
-        rows.map((r) => r.occurredAt),
-        rows.map((r) => r.type),
-        rows.map((r) => r.outcome),
-        rows.map((r) => r.errorCode),
-        rows.map((r) => r.reason),
-        rows.map((r) => r.clientId),
-        rows.map((r) => r.subject),
-        rows.map((r) => r.ip),
-        rows.map((r) => r.userAgent),
-        rows.map((r) => r.durationMs),
-        rows.map((r) => r.requestId),
-        rows.map((r) => JSON.stringify(r.details)),
-        rows.map((r) => r.requestFirst),
-        rows.map((r) => r.requestFirstFailure),
-      ],
-    );
+                            $12::jsonb[], $13::boolean[], $14::boolean[])`;
+    const params = [
+      rows.map((r) => r.occurredAt),
+      rows.map((r) => r.type),
+      rows.map((r) => r.outcome),
+      rows.map((r) => r.errorCode),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.clientId),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.ip),
+      rows.map((r) => r.userAgent),
+      rows.map((r) => r.durationMs),
+      rows.map((r) => r.requestId),
+      rows.map((r) => JSON.stringify(r.details)),
+      rows.map((r) => r.requestFirst),
+      rows.map((r) => r.requestFirstFailure),
+    ];
+    // the group commit's statement (one text whatever the batch size) is prepared once per connection
+    if (manager) await manager.query(text, params);
+    else await preparedSql(this.dataSource, 'latchkey_insert_audit_events', text, params);
   }
 
   /** One page, newest first: ORDER BY occurred_at DESC, id DESC, keyset after `cursor`. */

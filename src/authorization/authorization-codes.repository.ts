@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { sql } from '../database/sql';
+import { preparedSql, sql } from '../database/sql';
 
 export interface AuthorizationCodeRow {
   code_hash: string;
@@ -53,8 +53,9 @@ export class AuthorizationCodesRepository {
    * the client covers every scope (array containment: a superset). Returns false when it does not.
    */
   async insertIfConsented(code: NewAuthorizationCode): Promise<boolean> {
-    const rows = await sql(
+    const rows = await preparedSql(
       this.dataSource,
+      'latchkey_insert_code_if_consented',
       `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
        SELECT $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::text, now() + make_interval(secs => $7::float8)
         WHERE EXISTS (SELECT 1 FROM consents c WHERE c.user_id = $3::uuid AND c.client_id = $2::text

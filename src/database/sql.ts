@@ -1,4 +1,6 @@
+import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PGlitePool } from './pglite-pool';
 
 /**
  * Runs one raw SQL statement and returns its rows, whatever the statement. (TypeORM's `query` returns
@@ -20,4 +22,28 @@ export async function sql<T = Record<string, unknown>>(
     return result[0] as T[];
   }
   return result as T[];
+}
+
+/**
+ * Like `sql`, as a named prepared statement on PostgreSQL: parsed and planned once per pooled connection
+ * instead of on every call (measured on the full PKCE flow: PostgreSQL CPU 1.68 → 1.11 ms per flow). For the
+ * hot statements only: `name` must be unique to its (never changing) text. Outside transactions only (inside
+ * one, use `sql` with the transaction's EntityManager). On PGlite this is `sql`.
+ */
+export async function preparedSql<T = Record<string, unknown>>(
+  dataSource: DataSource,
+  name: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const pool = pgPoolOf(dataSource);
+  if (!pool) return sql<T>(dataSource, text, params);
+  const result = await pool.query({ name, text, values: params });
+  return result.rows as T[];
+}
+
+/** node-postgres' pool behind TypeORM's driver (the one its own queries use), or undefined on PGlite. */
+function pgPoolOf(dataSource: DataSource): Pool | undefined {
+  const master = (dataSource.driver as unknown as { master?: unknown }).master;
+  return master && !(master instanceof PGlitePool) ? (master as Pool) : undefined;
 }

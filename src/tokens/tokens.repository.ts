@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { sql } from '../database/sql';
+import { preparedSql, sql } from '../database/sql';
 
 /** What a successful code exchange or refresh produced. */
 export interface GrantTokensRow {
@@ -80,8 +80,9 @@ export class TokensRepository {
     grantTtlSeconds: number;
     refreshHash: string | null;
   }): Promise<ExchangedCodeRow | undefined> {
-    const rows = await sql<ExchangedCodeRow>(
+    const rows = await preparedSql<ExchangedCodeRow>(
       this.dataSource,
+      'latchkey_exchange_code',
       `WITH c AS (
          UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
           WHERE code_hash = $1 AND client_id = $3 AND redirect_uri = $7
@@ -169,8 +170,9 @@ export class TokensRepository {
     successorHash: string;
     requestedScope: string | null;
   }): Promise<GrantTokensRow | undefined> {
-    const rows = await sql<GrantTokensRow>(
+    const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
+      'latchkey_rotate_refresh',
       `WITH old AS (
          UPDATE refresh_tokens r SET rotated_at = now()
            FROM grants g
@@ -284,8 +286,9 @@ export class TokensRepository {
    * live and its client enabled.
    */
   async activeRefreshToken(tokenHash: string): Promise<ActiveRefreshTokenRow | undefined> {
-    const rows = await sql<ActiveRefreshTokenRow>(
+    const rows = await preparedSql<ActiveRefreshTokenRow>(
       this.dataSource,
+      'latchkey_active_refresh_token',
       `SELECT r.client_id, g.user_id, r.scope,
               floor(extract(epoch FROM r.created_at))::bigint AS iat,
               floor(extract(epoch FROM r.expires_at))::bigint AS exp

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { sql } from '../database/sql';
+import { preparedSql, sql } from '../database/sql';
 
 /** Server-side sessions, keyed by the SHA-256 of the opaque id in the cookie (the id itself is never stored). */
 @Injectable()
@@ -26,8 +26,9 @@ export class SessionsRepository {
     idleSeconds: number,
     touchAfterSeconds: number,
   ): Promise<{ user_id: string } | undefined> {
-    const rows = await sql<{ user_id: string }>(
+    const rows = await preparedSql<{ user_id: string }>(
       this.dataSource,
+      'latchkey_find_live_session',
       `WITH live AS (
          SELECT id_hash, user_id FROM sessions
           WHERE id_hash = $1 AND idle_expires_at > now() AND absolute_expires_at > now()

@@ -26,8 +26,9 @@ export function sendHtml(res: Response, status: number, html: string): void {
 
 /**
  * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
- * who already consented — costs three queries: client and session (at once), then the code insert that also
- * checks the remembered consent; plus two audit events (the first written while the others run).
+ * who already consented — costs two statements: the session lookup (the client row usually comes from the
+ * per-instance cache, CLIENT_CACHE_TTL_MS), then the code insert that also checks the remembered consent;
+ * plus two audit events (group-committed; the first written while the others run).
  */
 @ApiExcludeController()
 @Controller('oauth')

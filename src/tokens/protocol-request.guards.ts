@@ -48,22 +48,27 @@ export class TokenRequestGuard implements CanActivate {
   }
 }
 
-/** Syntax of a revocation request (RFC 7009 §2.1); failures audited as token.revocation_failed. */
-@Injectable()
-export class RevocationRequestGuard implements CanActivate {
+/**
+ * Syntax of a revocation or introspection request (`token`, optional `token_type_hint`), checked before client
+ * authentication; a failure is audited with the endpoint's own event type.
+ */
+abstract class TokenLookupRequestGuard implements CanActivate {
+  protected abstract readonly failureEvent: 'token.revocation_failed' | 'token.introspected';
+  protected abstract readonly cors: boolean;
+
   constructor(private readonly audit: AuditEmitter) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<OAuthRequest>();
     try {
       const params = readForm(req);
-      req.oauth = { params, cors: true };
+      req.oauth = { params, cors: this.cors };
       req.oauth.parsed = parseTokenLookup(params);
       return true;
     } catch (err) {
       if (err instanceof OAuthError) {
         await this.audit.record({
-          type: 'token.revocation_failed',
+          type: this.failureEvent,
           outcome: 'failure',
           errorCode: err.code,
           reason: err.reason,
@@ -76,30 +81,24 @@ export class RevocationRequestGuard implements CanActivate {
   }
 }
 
+/** Syntax of a revocation request (RFC 7009 §2.1); failures audited as token.revocation_failed. */
+@Injectable()
+export class RevocationRequestGuard extends TokenLookupRequestGuard {
+  protected readonly failureEvent = 'token.revocation_failed' as const;
+  protected readonly cors = true;
+
+  constructor(audit: AuditEmitter) {
+    super(audit);
+  }
+}
+
 /** Syntax of an introspection request (RFC 7662 §2.1); failures audited as token.introspected (failure). */
 @Injectable()
-export class IntrospectionRequestGuard implements CanActivate {
-  constructor(private readonly audit: AuditEmitter) {}
+export class IntrospectionRequestGuard extends TokenLookupRequestGuard {
+  protected readonly failureEvent = 'token.introspected' as const;
+  protected readonly cors = false;
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<OAuthRequest>();
-    try {
-      const params = readForm(req);
-      req.oauth = { params, cors: false };
-      req.oauth.parsed = parseTokenLookup(params);
-      return true;
-    } catch (err) {
-      if (err instanceof OAuthError) {
-        await this.audit.record({
-          type: 'token.introspected',
-          outcome: 'failure',
-          errorCode: err.code,
-          reason: err.reason,
-          clientId: sentClientId(req),
-          details: { reason: err.reason },
-        });
-      }
-      throw err;
-    }
+  constructor(audit: AuditEmitter) {
+    super(audit);
   }
 }

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { normaliseIp } from '../common/request-context.middleware';
+import { sentClientId } from '../common/sent-client-id';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
 
@@ -68,24 +69,8 @@ export class RateLimitGuard implements CanActivate {
   }
 }
 
-/** The client_id a request names (Basic user, body or query), if any. */
-export function clientIdOf(req: Request): string | null {
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^Basic\s/i.test(auth)) {
-    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      const raw = decoded.slice(0, colon).replace(/\+/g, ' ');
-      try {
-        return decodeURIComponent(raw).slice(0, 128);
-      } catch {
-        return raw.slice(0, 128);
-      }
-    }
-  }
-  const fromBody = (req.body as Record<string, unknown> | undefined)?.client_id;
-  if (typeof fromBody === 'string' && fromBody) return fromBody.slice(0, 128);
+/** The client_id a request names (Basic user or body; for authorize, the query), as sent. */
+function clientIdOf(req: Request): string | null {
   const fromQuery = req.query?.client_id;
-  if (typeof fromQuery === 'string' && fromQuery) return fromQuery.slice(0, 128);
-  return null;
+  return sentClientId(req) ?? (typeof fromQuery === 'string' && fromQuery ? fromQuery.slice(0, 128) : null);
 }

@@ -3,7 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { verify } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { preparedSql } from '../database/sql';
 import { KeyStore } from './key-store.service';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+/** How many verified access tokens an instance remembers (see VerifiedTokenCache); ~1 KB each. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /** RFC 9068 claims of a Latchkey access token; `gid` names the grant the token belongs to. */
 export interface AccessTokenClaims {
@@ -24,9 +29,12 @@ export type VerifyFailure = 'malformed' | 'bad_signature' | 'wrong_type' | 'wron
  * Verifies this server's access tokens: compact JWS, ES256, `typ: at+jwt`, a kid from the key store,
  * `iss`, `exp`, then the revocation state (grant revoked, client disabled or deleted, jti revoked).
  * The state is one indexed query on every call, so a revocation is seen at once by every instance.
+ * A signature already verified is remembered (VerifiedTokenCache); the claims and the state never are.
  */
 @Injectable()
 export class AccessTokenVerifier {
+  private readonly verified = new VerifiedTokenCache<AccessTokenClaims>(VERIFIED_TOKEN_CACHE_SIZE);
+
   constructor(
     private readonly keys: KeyStore,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -38,6 +46,13 @@ export class AccessTokenVerifier {
     token: string,
   ): Promise<{ ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure }> {
     if (typeof token !== 'string' || token.length > 4096) return { ok: false, reason: 'malformed' };
+    const now = Math.floor(Date.now() / 1000);
+    const seen = this.verified.get(token, now);
+    if (seen) {
+      // same bytes, same verdict, as long as the key that signed them is still published
+      if (!(await this.keys.publicKey(seen.kid))) return { ok: false, reason: 'bad_signature' };
+      return this.checkClaims(seen.claims, now);
+    }
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'malformed' };
     let header: { alg?: string; typ?: string; kid?: string };
@@ -63,9 +78,17 @@ export class AccessTokenVerifier {
       Buffer.from(parts[2], 'base64url'),
     );
     if (!valid) return { ok: false, reason: 'bad_signature' };
+    const result = this.checkClaims(claims, now);
+    if (result.ok) this.verified.remember(token, header.kid, claims);
+    return result;
+  }
+
+  private checkClaims(
+    claims: AccessTokenClaims,
+    now: number,
+  ): { ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure } {
     if (claims.iss !== this.oauth.issuer) return { ok: false, reason: 'wrong_issuer' };
-    if (typeof claims.exp !== 'number' || claims.exp <= Math.floor(Date.now() / 1000))
-      return { ok: false, reason: 'expired' };
+    if (typeof claims.exp !== 'number' || claims.exp <= now) return { ok: false, reason: 'expired' };
     if (
       typeof claims.jti !== 'string' ||
       typeof claims.gid !== 'string' ||
@@ -78,7 +101,9 @@ export class AccessTokenVerifier {
   /** True when the token's grant is live, its client enabled and the token itself not revoked. */
   async isActive(claims: AccessTokenClaims): Promise<boolean> {
     if (!UUID.test(claims.gid) || !UUID.test(claims.jti)) return false;
-    const rows: Array<{ active: boolean }> = await this.dataSource.query(
+    const rows = await preparedSql<{ active: boolean }>(
+      this.dataSource,
+      'latchkey_access_token_active',
       `SELECT (g.revoked_at IS NULL AND c.enabled
                AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2)) AS active
          FROM grants g JOIN clients c ON c.client_id = g.client_id

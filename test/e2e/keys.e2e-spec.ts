@@ -130,6 +130,10 @@ describe('signing keys: rotation, JWKS and verification', () => {
     expect(restarted.jwks().keys.map((k) => k.kid)).not.toContain(oldKid);
     const verifier = new AccessTokenVerifier(restarted, t.dataSource, t.get<OAuthConfig>(oauthConfig.KEY));
     expect(await verifier.verify(tokenByOldKey)).toBeNull();
+    // the running instance verified this token before (its verdict is cached): once its key store has
+    // reloaded without the key, the remembered signature counts for nothing
+    await t.get(KeyStore)['reload']();
+    expect(await t.get(AccessTokenVerifier).verify(tokenByOldKey)).toBeNull();
   });
 
   it('keeps a key stored under another KEY_ENCRYPTION_KEY for verification only and generates a new current key', async () => {

@@ -11,6 +11,7 @@ import { ClientsModule } from './clients/clients.module';
 import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
 import { RequestContextMiddleware } from './common/request-context.middleware';
+import { RequestLogMiddleware } from './common/request-log.middleware';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -55,6 +56,6 @@ export const FEATURE_MODULES = [
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes('*path');
+    consumer.apply(RequestContextMiddleware, RequestLogMiddleware).forRoutes('*path');
   }
 }

@@ -20,7 +20,7 @@ export function requestIdFor(req: Request): string {
 @Injectable()
 export class RequestContextMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    const requestId = ((req as any).id as string | undefined) ?? requestIdFor(req);
+    const requestId = requestIdFor(req);
     res.setHeader('X-Request-Id', requestId);
     const ua = req.headers['user-agent'];
     runWithRequestContext(

@@ -6,6 +6,8 @@ import { freePort, TEST_KEY_ENCRYPTION_KEY, TEST_SESSION_SECRET } from './test-a
 export interface AppProcess {
   url: string;
   pid: number;
+  /** everything the process wrote to stdout so far (its JSON log lines) */
+  stdout(): string;
   close(): Promise<void>;
 }
 
@@ -29,10 +31,12 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
+  child.stdout!.on('data', (d) => (stdout += String(d)));
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(
@@ -43,6 +47,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
       return {
         url,
         pid: child.pid!,
+        stdout: () => stdout,
         close: () =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null) return resolve();

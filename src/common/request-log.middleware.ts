@@ -25,7 +25,12 @@ export class RequestLogMiddleware implements NestMiddleware {
     if (!this.enabled || url.startsWith('/health/')) return next();
     const started = Date.now();
     res.once('close', () => {
-      const line = { method: req.method, url, statusCode: res.statusCode, responseTime: Date.now() - started };
+      const line = {
+        method: req.method,
+        url,
+        statusCode: res.statusCode,
+        responseTime: Date.now() - started,
+      };
       if (!res.writableFinished) this.logger.warn(line, 'request aborted');
       else if (res.statusCode >= 500) this.logger.error(line, 'request failed');
       else this.logger.log(line, 'request completed');

@@ -33,10 +33,13 @@ describe('request log (the built server, LOG_LEVEL info and warn)', () => {
 
   it('at info: one line per request with its id, method, path (never the query), status and time; secrets never', async () => {
     const app = await start('info');
-    await fetch(`${app.url}/oauth/authorize?client_id=nobody&state=state-secret-1&code_challenge=chal-secret-2`, {
-      headers: { 'X-Request-Id': 'log-test-1' },
-      redirect: 'manual',
-    });
+    await fetch(
+      `${app.url}/oauth/authorize?client_id=nobody&state=state-secret-1&code_challenge=chal-secret-2`,
+      {
+        headers: { 'X-Request-Id': 'log-test-1' },
+        redirect: 'manual',
+      },
+    );
     await fetch(`${app.url}/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Request-Id': 'log-test-2' },

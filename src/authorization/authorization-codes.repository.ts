@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
+import { liveSessionCtes, liveSessionParams, type PresentedSession } from '../users/session-sql';
 
 export interface AuthorizationCodeRow {
   code_hash: string;
@@ -49,29 +50,41 @@ export class AuthorizationCodesRepository {
   }
 
   /**
-   * The authorize hot path in one statement: inserts the code only if the user's remembered consent for
-   * the client covers every scope (array containment: a superset). Returns false when it does not.
+   * The authorize hot path in one statement: looks the session up (sliding its idle expiry: session-sql.ts)
+   * and, when `issue` is set and the user's remembered consent for the client covers every scope (array
+   * containment: a superset), inserts the code for that user. Returns the session's user and whether the
+   * code was inserted; undefined when the session is not live.
    */
-  async insertIfConsented(code: NewAuthorizationCode): Promise<boolean> {
-    const rows = await preparedSql(
+  async insertForSession(
+    session: PresentedSession,
+    code: Omit<NewAuthorizationCode, 'userId'>,
+    issue: boolean,
+  ): Promise<{ userId: string; inserted: boolean } | undefined> {
+    const rows = await preparedSql<{ user_id: string; inserted: boolean }>(
       this.dataSource,
-      'latchkey_insert_code_if_consented',
-      `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-       SELECT $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::text, now() + make_interval(secs => $7::float8)
-        WHERE EXISTS (SELECT 1 FROM consents c WHERE c.user_id = $3::uuid AND c.client_id = $2::text
-                        AND string_to_array(c.scope, ' ') @> string_to_array($5::text, ' '))
-       RETURNING 1 AS inserted`,
+      'latchkey_insert_code_for_session',
+      `WITH ${liveSessionCtes(1)}, issued AS (
+         INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
+         SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8)
+           FROM live
+          WHERE $10::boolean
+            AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
+                          AND string_to_array(c.scope, ' ') @> string_to_array($7::text, ' '))
+         RETURNING 1
+       )
+       SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted FROM live`,
       [
+        ...liveSessionParams(session),
         code.codeHash,
         code.clientId,
-        code.userId,
         code.redirectUri,
         code.scope,
         code.codeChallenge,
         code.ttlSeconds,
+        issue,
       ],
     );
-    return rows.length === 1;
+    return rows[0] && { userId: rows[0].user_id, inserted: rows[0].inserted === true };
   }
 
   async findByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {

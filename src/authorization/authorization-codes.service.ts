@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { randomToken, sha256Hex } from '../common/crypto';
+import type { PresentedSession } from '../users/sessions.service';
 import { AuthorizationCodeRow, AuthorizationCodesRepository } from './authorization-codes.repository';
 
 export type { AuthorizationCodeRow } from './authorization-codes.repository';
@@ -25,19 +26,25 @@ export class AuthorizationCodesService {
   }
 
   /**
-   * Like `issue`, but only when the user already consented to this client for (a superset of) the scope:
-   * one statement for the consent check and the insert. Returns the clear code, or null (consent needed).
+   * Like `issue`, for the user of a presented session and only when that user already consented to this
+   * client for (a superset of) the scope — session lookup, consent check and insert in one statement.
+   * `issue: false` only looks the session up. Undefined when the session is not live; otherwise its user
+   * and the clear code, or null when no code was issued (consent needed).
    */
-  async issueIfConsented(input: {
-    clientId: string;
-    userId: string;
-    redirectUri: string;
-    scope: string;
-    codeChallenge: string;
-    ttlSeconds: number;
-  }): Promise<string | null> {
+  async issueForSession(
+    session: PresentedSession,
+    input: {
+      clientId: string;
+      redirectUri: string;
+      scope: string;
+      codeChallenge: string;
+      ttlSeconds: number;
+    },
+    issue: boolean,
+  ): Promise<{ userId: string; code: string | null } | undefined> {
     const code = randomToken();
-    return (await this.codes.insertIfConsented({ ...input, codeHash: sha256Hex(code) })) ? code : null;
+    const result = await this.codes.insertForSession(session, { ...input, codeHash: sha256Hex(code) }, issue);
+    return result && { userId: result.userId, code: result.inserted ? code : null };
   }
 
   findByCode(code: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {

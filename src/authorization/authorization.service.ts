@@ -6,6 +6,7 @@ import { AuthorizationCodesService } from './authorization-codes.service';
 import type { PendingAuthorizationRequest } from './authorization-requests.repository';
 import { ConsentsRepository } from './consents.repository';
 import { errorRedirect, successRedirect } from './redirects';
+import type { PresentedSession } from '../users/sessions.service';
 import { consentCovers } from './scope-descriptions';
 
 /**
@@ -37,28 +38,36 @@ export class AuthorizationService {
 
   /** Issues a single-use code bound to client, redirect URI, scopes, user and challenge; returns the redirect. */
   async issueCode(request: PendingAuthorizationRequest, userId: string): Promise<string> {
-    const code = await this.codes.issue(this.codeInput(request, userId));
+    const code = await this.codes.issue({ ...this.codeInput(request), userId });
     return this.issued(request, userId, code);
   }
 
   /**
-   * The hot path: issues the code if the user's remembered consent covers the request (consent check and
-   * insert in one statement) and the client does not ask every time; null when the user must be asked.
+   * The hot path, in one statement: the session presented, and — unless the client asks every time — the
+   * code if that user's remembered consent covers the request. Says what the browser needs next.
    */
-  async issueCodeIfConsented(
+  async issueCodeForSession(
     request: PendingAuthorizationRequest,
-    userId: string,
+    session: PresentedSession,
     client: { requireConsent: boolean },
-  ): Promise<string | null> {
-    if (client.requireConsent) return null;
-    const code = await this.codes.issueIfConsented(this.codeInput(request, userId));
-    return code === null ? null : this.issued(request, userId, code);
+  ): Promise<
+    | { next: 'login' }
+    | { next: 'consent'; userId: string }
+    | { next: 'client'; userId: string; location: string }
+  > {
+    const result = await this.codes.issueForSession(session, this.codeInput(request), !client.requireConsent);
+    if (!result) return { next: 'login' };
+    if (result.code === null) return { next: 'consent', userId: result.userId };
+    return {
+      next: 'client',
+      userId: result.userId,
+      location: await this.issued(request, result.userId, result.code),
+    };
   }
 
-  private codeInput(request: PendingAuthorizationRequest, userId: string) {
+  private codeInput(request: PendingAuthorizationRequest) {
     return {
       clientId: request.clientId,
-      userId,
       redirectUri: request.redirectUri,
       scope: request.scope,
       codeChallenge: request.codeChallenge,

@@ -26,9 +26,9 @@ export function sendHtml(res: Response, status: number, html: string): void {
 
 /**
  * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
- * who already consented — costs two statements: the session lookup (the client row usually comes from the
- * per-instance cache, CLIENT_CACHE_TTL_MS), then the code insert that also checks the remembered consent;
- * plus two audit events (group-committed; the first written while the others run).
+ * who already consented — costs one statement: session lookup, consent check and code insert together
+ * (the client row usually comes from the per-instance cache, CLIENT_CACHE_TTL_MS); plus two audit events
+ * (group-committed; the first written while the statement runs).
  */
 @ApiExcludeController()
 @Controller('oauth')
@@ -43,11 +43,9 @@ export class AuthorizeController {
 
   @Get('authorize')
   async authorize(@Req() req: Request, @Res() res: Response): Promise<void> {
-    // the session lookup does not depend on the validation: both round trips run at once
-    const [validation, session] = await Promise.all([
-      this.validator.validate(parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url))),
-      this.sessions.current(req),
-    ]);
+    const validation = await this.validator.validate(
+      parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url)),
+    );
 
     if (validation.kind !== 'valid') {
       const { rejection } = validation;
@@ -93,12 +91,14 @@ export class AuthorizeController {
     requested.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
 
-    let location =
-      session && (await this.authorization.issueCodeIfConsented(request, session.userId, client));
-    if (!location) {
-      const requestId = await this.pending.create(request);
-      location = `${session ? '/consent' : '/login'}?request=${requestId}`;
-    }
+    const session = this.sessions.presented(req);
+    const outcome = session
+      ? await this.authorization.issueCodeForSession(request, session, client)
+      : ({ next: 'login' } as const);
+    const location =
+      outcome.next === 'client'
+        ? outcome.location
+        : `/${outcome.next}?request=${await this.pending.create(request)}`;
     await requested;
     redirect(res, location);
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
+import { liveSessionCtes } from './session-sql';
 
 /** Server-side sessions, keyed by the SHA-256 of the opaque id in the cookie (the id itself is never stored). */
 @Injectable()
@@ -18,8 +19,8 @@ export class SessionsRepository {
   }
 
   /**
-   * The live session's user, in one round trip (the authorize hot path). Sliding idle expiry: the session
-   * is touched at most once per `touchAfterSeconds`, so that a busy session is not a write per request.
+   * The live session's user, in one round trip. Sliding idle expiry: the session is touched at most once
+   * per `touchAfterSeconds`, so that a busy session is not a write per request (see session-sql.ts).
    */
   async findLive(
     idHash: string,
@@ -29,17 +30,7 @@ export class SessionsRepository {
     const rows = await preparedSql<{ user_id: string }>(
       this.dataSource,
       'latchkey_find_live_session',
-      `WITH live AS (
-         SELECT id_hash, user_id FROM sessions
-          WHERE id_hash = $1 AND idle_expires_at > now() AND absolute_expires_at > now()
-       ), touched AS (
-         UPDATE sessions
-            SET last_seen_at = now(),
-                idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
-          WHERE id_hash IN (SELECT id_hash FROM live)
-            AND last_seen_at < now() - make_interval(secs => $3)
-       )
-       SELECT user_id FROM live`,
+      `WITH ${liveSessionCtes(1)} SELECT user_id FROM live`,
       [idHash, idleSeconds, touchAfterSeconds],
     );
     return rows[0];

@@ -3,7 +3,10 @@ import type { Request, Response } from 'express';
 import { randomToken, sha256Hex } from '../common/crypto';
 import { oauthConfig, serverConfig, type OAuthConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';
+import type { PresentedSession } from './session-sql';
 import { SessionsRepository } from './sessions.repository';
+
+export type { PresentedSession } from './session-sql';
 
 export const SESSION_COOKIE = 'lk_session';
 
@@ -34,16 +37,31 @@ export class SessionsService {
     this.touchAfter = Math.min(60, Math.floor(oauth.sessionIdleTtl / 4));
   }
 
-  /** The live session of this request, or null (no cookie, unknown, expired or ended). */
-  async current(req: Request): Promise<CurrentSession | null> {
+  /**
+   * The session cookie this request presents, ready for a lookup (no database): null without a well-formed
+   * one. For statements that look the session up themselves (session-sql.ts); otherwise use `current`.
+   */
+  presented(req: Request): PresentedSession | null {
     const sessionId = this.cookies.read(req, SESSION_COOKIE);
     if (!sessionId || !OPAQUE_ID.test(sessionId)) return null;
+    return {
+      sessionId,
+      idHash: sha256Hex(sessionId),
+      idleSeconds: this.oauth.sessionIdleTtl,
+      touchAfterSeconds: this.touchAfter,
+    };
+  }
+
+  /** The live session of this request, or null (no cookie, unknown, expired or ended). */
+  async current(req: Request): Promise<CurrentSession | null> {
+    const presented = this.presented(req);
+    if (!presented) return null;
     const row = await this.sessions.findLive(
-      sha256Hex(sessionId),
-      this.oauth.sessionIdleTtl,
-      this.touchAfter,
+      presented.idHash,
+      presented.idleSeconds,
+      presented.touchAfterSeconds,
     );
-    return row ? { userId: row.user_id, sessionId } : null;
+    return row ? { userId: row.user_id, sessionId: presented.sessionId } : null;
   }
 
   /** Signs the user in: ends the session the browser had (rotation), creates a new one, sets the cookie. */

@@ -166,6 +166,42 @@ describe('authorization code flow: login, consent, code', () => {
     expect(audit.events.map((e) => e.type)).toEqual(['authorization.requested', 'authorization_code.issued']);
   });
 
+  it('in the one statement of the signed-in path: slides the idle expiry, and an expired session means login', async () => {
+    const first = await loginAndConsent(t, {
+      clientId: client.clientId,
+      redirectUri: client.redirectUri,
+      challenge: pkcePair().challenge,
+    });
+    const idHash = sha256Hex(first.cookies.get('lk_session')!);
+    const sessionRow = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT extract(epoch FROM now() - last_seen_at)::int AS seen, idle_expires_at > now() + interval '20 minutes' AS slid
+             FROM sessions WHERE id_hash = $1`,
+          [idHash],
+        )
+      )[0] as { seen: number; slid: boolean };
+    // idle for 10 of its 30 minutes: the code is issued and the idle deadline moves
+    await t.dataSource.query(
+      `UPDATE sessions SET last_seen_at = now() - interval '10 minutes', idle_expires_at = now() + interval '20 minutes'
+        WHERE id_hash = $1`,
+      [idHash],
+    );
+    const again = await authorize(first.cookies);
+    expect(new URL(again.headers.location).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sessionRow()).toEqual({ seen: 0, slid: true });
+    // expired: the same browser is sent to the login page and no code is stored
+    await t.dataSource.query(
+      `UPDATE sessions SET idle_expires_at = now() - interval '1 second' WHERE id_hash = $1`,
+      [idHash],
+    );
+    const [{ n: before }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM authorization_codes`);
+    const expired = await authorize(first.cookies);
+    expect(expired.headers.location).toMatch(/^\/login\?request=[A-Za-z0-9_-]{43}$/);
+    const [{ n: after }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM authorization_codes`);
+    expect(after).toBe(before);
+  });
+
   it('remembers consent for the scopes approved, and asks again for more', async () => {
     const user = await createUser(t);
     const jar = new CookieJar();

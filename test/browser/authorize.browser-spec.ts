@@ -3,13 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import {
-  createPublicClient,
-  createUser,
-  pkcePair,
-  type TestClient,
-  type TestUser,
-} from '../factories/authorize';
+import { createPublicClient, createUser, type TestClient, type TestUser } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { createTestApp, freePort, TestApp } from '../helpers/test-app';
 
 const SCREENSHOTS = resolve(process.cwd(), 'test/browser/screenshots');

@@ -9,8 +9,8 @@ import {
   createUser,
   csrfTokenOf,
   loginAndConsent,
-  pkcePair,
 } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { basicAuth, createClient, TOKEN_TEST_ENV } from '../factories/tokens';
 import { rowsLeaking } from '../factories/audit';
 

@@ -9,12 +9,12 @@ import {
   getWithJar,
   login,
   loginAndConsent,
-  pkcePair,
   postFormWithJar,
   recordAuditEvents,
   requestIdOf,
   type TestClient,
 } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /** CONTRACT.md rules 5 and 6: login, consent (remembered or asked), denial, and the code itself. */

@@ -3,10 +3,10 @@ import { sha256Hex } from '../../src/common/crypto';
 import {
   authorizePath,
   createPublicClient,
-  pkcePair,
   recordAuditEvents,
   type TestClient,
 } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**

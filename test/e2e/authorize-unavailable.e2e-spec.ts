@@ -7,11 +7,11 @@ import {
   csrfTokenOf,
   getWithJar,
   login,
-  pkcePair,
   postFormWithJar,
   type TestClient,
   type TestUser,
 } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**

@@ -5,8 +5,8 @@ import {
   csrfTokenOf,
   getWithJar,
   loginAndConsent,
-  pkcePair,
 } from '../factories/authorize';
+import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 const ISSUER = 'https://auth.example.test';

@@ -2,7 +2,7 @@
  * Helpers for the browser-facing authorization flow, for any test file (tokens, audit, abuse …):
  *
  *   const client = await createPublicClient(t);                 // public client, loopback redirect URI
- *   const { verifier, challenge } = pkcePair();
+ *   const { verifier, challenge } = pkcePair();                 // from ./pkce
  *   const { code } = await loginAndConsent(t, { clientId: client.clientId, redirectUri: client.redirectUri,
  *                                              challenge, state: 'xyz' });
  *   // POST /oauth/token grant_type=authorization_code&code&redirect_uri&code_verifier=verifier&client_id
@@ -10,21 +10,14 @@
  * Cookies are handled by hand (CookieJar): supertest does not keep them between requests.
  */
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { sha256Base64url } from '../../src/common/crypto';
 import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
 import { createUser, type TestUser } from './users';
 
 export { createUser, type TestUser } from './users';
-
-/** A PKCE pair (RFC 7636): 43-char verifier, S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: sha256Base64url(verifier) };
-}
 
 export interface TestClient {
   clientId: string;

@@ -1,10 +1,11 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import request from 'supertest';
 import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
-import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
+import { pkcePair } from './pkce';
 
 /** Settings every token test app uses: no rate limit interference from a test's own burst of requests. */
 export const TOKEN_TEST_ENV = { RATE_LIMIT_TOKEN: '1000000', RATE_LIMIT_AUTHORIZE: '1000000' };
@@ -65,12 +66,6 @@ export async function createClient(
     ],
   );
   return { clientId, clientSecret, authMethod, redirectUri: redirectUris[0] ?? '', scope };
-}
-
-/** A PKCE pair (RFC 7636): a 43-character verifier and its S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomToken();
-  return { verifier, challenge: sha256Base64url(verifier) };
 }
 
 /** An authorization code as the authorize endpoint would issue it. */

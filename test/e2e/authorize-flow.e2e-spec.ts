@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { sha256Hex } from '../../src/common/crypto';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   authorizePath,
   CookieJar,
@@ -10,7 +11,6 @@ import {
   login,
   loginAndConsent,
   postFormWithJar,
-  recordAuditEvents,
   requestIdOf,
   type TestClient,
 } from '../factories/authorize';
@@ -21,7 +21,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
 describe('authorization code flow: login, consent, code', () => {
   let t: TestApp;
   let client: TestClient;
-  let audit: ReturnType<typeof recordAuditEvents>;
+  let audit: AuditEventRecorder;
 
   beforeAll(async () => {
     // CLIENT_CACHE_TTL_MS=0: a test below disables a client in the database behind this instance's back

@@ -1,11 +1,7 @@
 import request from 'supertest';
 import { sha256Hex } from '../../src/common/crypto';
-import {
-  authorizePath,
-  createPublicClient,
-  recordAuditEvents,
-  type TestClient,
-} from '../factories/authorize';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
+import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
@@ -17,7 +13,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
 describe('GET /oauth/authorize — request rules', () => {
   let t: TestApp;
   let client: TestClient;
-  let audit: ReturnType<typeof recordAuditEvents>;
+  let audit: AuditEventRecorder;
   const { challenge } = pkcePair();
 
   beforeAll(async () => {

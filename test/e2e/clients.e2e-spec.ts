@@ -3,14 +3,8 @@ import request from 'supertest';
 import { ClientsService } from '../../src/clients/clients.service';
 import { sql } from '../../src/database/sql';
 import { AccessTokenVerifier } from '../../src/keys/access-token.verifier';
-import {
-  adminCaller,
-  buildClient,
-  captureAuditEvents,
-  insertGrant,
-  mintAccessToken,
-  registerClient,
-} from '../factories/clients';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
+import { adminCaller, buildClient, insertGrant, mintAccessToken, registerClient } from '../factories/clients';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -20,13 +14,13 @@ describe('admin REST API: /admin/clients', () => {
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof adminCaller>>;
   let reader: Awaited<ReturnType<typeof adminCaller>>;
-  let audit: ReturnType<typeof captureAuditEvents>;
+  let audit: AuditEventRecorder;
 
   beforeAll(async () => {
     t = await createTestApp({ SCOPES: 'api:read api:write', CLIENT_SECRET_ROTATION_OVERLAP: '0s' });
     admin = await adminCaller(t, 'clients:read clients:write');
     reader = await adminCaller(t, 'clients:read');
-    audit = captureAuditEvents(t);
+    audit = recordAuditEvents(t);
   });
   afterAll(async () => {
     audit.stop();

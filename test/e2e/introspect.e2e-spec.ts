@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   createClient,
   introspect,
   introspectionClient,
@@ -16,13 +16,13 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('POST /oauth/introspect (RFC 7662)', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
   let resourceServer: TestClient;
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t);
     resourceServer = await introspectionClient(t);
   });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { hmacHex, sha256Hex } from '../../src/common/crypto';
 import { normalizeUsername } from '../../src/users/username';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   CookieJar,
   createUser,
@@ -8,7 +9,6 @@ import {
   getWithJar,
   login,
   postFormWithJar,
-  recordAuditEvents,
   type TestUser,
 } from '../factories/authorize';
 import { createTestApp, TEST_SESSION_SECRET, TestApp } from '../helpers/test-app';
@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('login, sessions and logout', () => {
   let t: TestApp;
   let alice: TestUser;
-  let audit: ReturnType<typeof recordAuditEvents>;
+  let audit: AuditEventRecorder;
 
   beforeAll(async () => {
     t = await createTestApp({ LOCKOUT_BASE: '2s', LOCKOUT_MAX: '15m' });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   createClient,
   introspect,
   introspectionClient,
@@ -17,14 +17,14 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('POST /oauth/revoke (RFC 7009)', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
   let spa: TestClient;
   let resourceServer: TestClient;
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t);
     spa = await createClient(t, { authMethod: 'none' });
     resourceServer = await introspectionClient(t);

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   createClient,
   createUser,
   exchangeCode,
@@ -18,14 +18,14 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('POST /oauth/token grant_type=authorization_code', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
   let userId: string;
   let resourceServer: TestClient;
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t);
     userId = await createUser(t);
     resourceServer = await introspectionClient(t);

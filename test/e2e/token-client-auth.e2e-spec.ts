@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   basicAuth,
   createClient,
   createUser,
@@ -15,7 +15,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('client authentication and request rules at POST /oauth/token', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let basicClient: TestClient;
   let postClient: TestClient;
   let publicClient: TestClient;
@@ -23,7 +23,7 @@ describe('client authentication and request rules at POST /oauth/token', () => {
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     basicClient = await createClient(t, {
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
     });

@@ -1,25 +1,19 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { sql } from '../../src/database/sql';
-import {
-  AuditCapture,
-  createClient,
-  jwtClaims,
-  postForm,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
+import { createClient, jwtClaims, postForm, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('POST /oauth/token grant_type=client_credentials', () => {
   const audience = 'https://api.example';
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let service: TestClient;
   let admin: TestClient;
 
   beforeAll(async () => {
     t = await createTestApp({ ...TOKEN_TEST_ENV, ACCESS_TOKEN_AUDIENCE: audience });
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     service = await createClient(t, {
       grantTypes: ['client_credentials'],
       scope: 'api:read api:write',

@@ -1,17 +1,18 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
-import { AuditCapture, basicAuth, createClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
+import { basicAuth, createClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('throttling of failed client authentication per (client_id, IP)', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
 
   beforeAll(async () => {
     // TRUST_PROXY: the client IP comes from X-Forwarded-For, so the test can speak from several addresses
     t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: 'on' });
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t, { grantTypes: ['client_credentials'], redirectUris: [] });
   });
   afterAll(() => t.close());

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   createClient,
   jwtClaims,
   obtainTokens,
@@ -22,12 +22,12 @@ async function grantOf(t: TestApp, grantId: string) {
 
 describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30s', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
 
   beforeAll(async () => {
     t = await createTestApp({ ...TOKEN_TEST_ENV, REFRESH_REUSE_GRACE: '30s' });
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t);
   });
   afterAll(() => t.close());

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  AuditCapture,
   createClient,
   introspect,
   introspectionClient,
@@ -24,14 +24,14 @@ async function grantOf(t: TestApp, grantId: string) {
 
 describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', () => {
   let t: TestApp;
-  let audit: AuditCapture;
+  let audit: AuditEventRecorder;
   let client: TestClient;
   let resourceServer: TestClient;
 
   beforeAll(async () => {
     // CLIENT_CACHE_TTL_MS=0: a test below edits a client in the database behind this instance's back
     t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_CACHE_TTL_MS: '0' });
-    audit = new AuditCapture(t);
+    audit = recordAuditEvents(t);
     client = await createClient(t);
     resourceServer = await introspectionClient(t);
   });

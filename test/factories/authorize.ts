@@ -9,10 +9,8 @@
  *
  * Cookies are handled by hand (CookieJar): supertest does not keep them between requests.
  */
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
 import { createUser, type TestUser } from './users';
@@ -254,25 +252,4 @@ export async function loginAndConsent(t: TestApp, o: LoginAndConsentOptions): Pr
   const code = new URL(location).searchParams.get('code');
   if (!code) fail('redirect without code');
   return { code: code as string, cookies: jar, location, user };
-}
-
-/** Records the audit events the app emits from now on (what the audit module persists). */
-export function recordAuditEvents(t: TestApp): {
-  events: AuditEventPayload[];
-  ofType(type: string): AuditEventPayload[];
-  clear(): void;
-  stop(): void;
-} {
-  const events: AuditEventPayload[] = [];
-  const emitter = t.get(EventEmitter2);
-  const listener = (event: AuditEventPayload) => {
-    events.push(event);
-  };
-  emitter.on(AUDIT_EVENT, listener);
-  return {
-    events,
-    ofType: (type) => events.filter((e) => e.type === type),
-    clear: () => events.splice(0),
-    stop: () => emitter.off(AUDIT_EVENT, listener),
-  };
 }

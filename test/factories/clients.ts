@@ -1,8 +1,6 @@
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { ClientsAdminService } from '../../src/clients/clients-admin.service';
 import type { CreateClientDto } from '../../src/clients/dto/create-client.dto';
-import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
 import { sql } from '../../src/database/sql';
 import { KeyStore } from '../../src/keys/key-store.service';
 import type { TestApp } from '../helpers/test-app';
@@ -87,15 +85,4 @@ export async function adminCaller(
   });
   const grantId = await insertGrant(t, clientId, scope);
   return { token: mintAccessToken(t, { clientId, scope, grantId }), clientId, secret: secret!, grantId };
-}
-
-/** Collects the audit events the app records (what the audit module will persist). */
-export function captureAuditEvents(t: TestApp): { events: AuditEventPayload[]; stop(): void } {
-  const events: AuditEventPayload[] = [];
-  const emitter = t.get(EventEmitter2);
-  const listener = (event: AuditEventPayload) => {
-    events.push(event);
-  };
-  emitter.on(AUDIT_EVENT, listener);
-  return { events, stop: () => emitter.off(AUDIT_EVENT, listener) };
 }

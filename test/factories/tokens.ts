@@ -1,8 +1,6 @@
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import request from 'supertest';
 import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
-import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
 import { pkcePair } from './pkce';
@@ -167,30 +165,6 @@ export async function obtainTokens(
   const res = await exchangeCode(t, client, code);
   if (res.status !== 200) throw new Error(`exchange failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...res.body, userId: user };
-}
-
-/** The audit events emitted while a test runs (what the audit module persists). */
-export class AuditCapture {
-  readonly events: AuditEventPayload[] = [];
-  private readonly listener = (e: AuditEventPayload) => {
-    this.events.push(e);
-  };
-
-  constructor(private readonly t: TestApp) {
-    t.get(EventEmitter2).on(AUDIT_EVENT, this.listener);
-  }
-
-  clear(): void {
-    this.events.length = 0;
-  }
-
-  ofType(type: string): AuditEventPayload[] {
-    return this.events.filter((e) => e.type === type);
-  }
-
-  stop(): void {
-    this.t.get(EventEmitter2).off(AUDIT_EVENT, this.listener);
-  }
 }
 
 /** The JWT's payload (no verification: tests verify with jose where it matters). */

@@ -6,16 +6,17 @@ import { ClientsService } from '../../src/clients/clients.service';
 import { setEnvironment } from '../../src/config/config.namespaces';
 import { loadEnvironment } from '../../src/config/environment';
 import { sql } from '../../src/database/sql';
-import { ADMIN_SCOPES, captureAuditEvents, insertGrant, mintAccessToken } from '../factories/clients';
+import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
+import { ADMIN_SCOPES, insertGrant, mintAccessToken } from '../factories/clients';
 import { createTestApp, TEST_KEY_ENCRYPTION_KEY, TEST_SESSION_SECRET, TestApp } from '../helpers/test-app';
 
 describe('CLI client:create', () => {
   let t: TestApp;
-  let audit: ReturnType<typeof captureAuditEvents>;
+  let audit: AuditEventRecorder;
 
   beforeAll(async () => {
     t = await createTestApp();
-    audit = captureAuditEvents(t);
+    audit = recordAuditEvents(t);
   });
   afterAll(async () => {
     audit.stop();

@@ -3,8 +3,8 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   createClient,
-  createUser,
   exchangeCode,
+  insertUserRow,
   introspectionClient,
   introspect,
   issueCode,
@@ -27,7 +27,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
     t = await createTestApp(TOKEN_TEST_ENV);
     audit = recordAuditEvents(t);
     client = await createClient(t);
-    userId = await createUser(t);
+    userId = await insertUserRow(t);
     resourceServer = await introspectionClient(t);
   });
   afterAll(() => t.close());

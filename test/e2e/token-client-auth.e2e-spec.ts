@@ -4,8 +4,8 @@ import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-e
 import {
   basicAuth,
   createClient,
-  createUser,
   exchangeCode,
+  insertUserRow,
   issueCode,
   postForm,
   TOKEN_TEST_ENV,
@@ -32,7 +32,7 @@ describe('client authentication and request rules at POST /oauth/token', () => {
       authMethod: 'none',
       redirectUris: ['https://spa.example/callback', 'com.example.app:/cb'],
     });
-    userId = await createUser(t);
+    userId = await insertUserRow(t);
   });
   afterAll(() => t.close());
   beforeEach(() => audit.clear());

@@ -18,8 +18,11 @@ export interface TestClient {
   scope: string;
 }
 
-/** An end user row (the users module's own API may not exist yet): returns its id. */
-export async function createUser(t: TestApp, username = `user-${randomToken(6)}`): Promise<string> {
+/**
+ * A bare end user row (raw INSERT, dummy password hash: this user can never log in), for token tests that
+ * only need a user id. Returns the id. For a user who signs in, see createUser in ./users.
+ */
+export async function insertUserRow(t: TestApp, username = `user-${randomToken(6)}`): Promise<string> {
   const rows = await sql<{ id: string }>(
     t.dataSource,
     `INSERT INTO users (username, username_normalized, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
@@ -160,7 +163,7 @@ export async function obtainTokens(
   client: TestClient,
   userId?: string,
 ): Promise<{ access_token: string; refresh_token?: string; scope: string; userId: string }> {
-  const user = userId ?? (await createUser(t));
+  const user = userId ?? (await insertUserRow(t));
   const code = await issueCode(t, { client, userId: user });
   const res = await exchangeCode(t, client, code);
   if (res.status !== 200) throw new Error(`exchange failed: ${res.status} ${JSON.stringify(res.body)}`);

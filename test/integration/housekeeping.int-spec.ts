@@ -2,7 +2,7 @@ import { sha256Hex } from '../../src/common/crypto';
 import { HousekeepingService } from '../../src/housekeeping/housekeeping.service';
 import { sql } from '../../src/database/sql';
 import { createTestApp, TestApp } from '../helpers/test-app';
-import { createClient, createUser, issueCode, obtainTokens, TOKEN_TEST_ENV } from '../factories/tokens';
+import { createClient, insertUserRow, issueCode, obtainTokens, TOKEN_TEST_ENV } from '../factories/tokens';
 
 /** Issue 8 §7: what has expired is purged (in batches), what is live is kept. */
 describe('housekeeping', () => {
@@ -14,7 +14,7 @@ describe('housekeeping', () => {
 
   it('purges expired codes, sessions, refresh tokens, grants and revoked jtis, and keeps live ones', async () => {
     const client = await createClient(t);
-    const userId = await createUser(t);
+    const userId = await insertUserRow(t);
     const live = await issueCode(t, { client, userId });
     const old = await issueCode(t, { client, userId });
     await sql(

@@ -3,7 +3,7 @@ import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { ClientLockoutsRepository } from '../../src/tokens/client-auth/client-lockouts.repository';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
-import { createClient, createUser, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { createClient, insertUserRow, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 describe('TokensRepository and ClientLockoutsRepository on the real database', () => {
@@ -16,7 +16,7 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     t = await createTestApp(TOKEN_TEST_ENV);
     repo = t.get(TokensRepository);
     client = await createClient(t);
-    userId = await createUser(t);
+    userId = await insertUserRow(t);
   });
   afterAll(() => t.close());
 

@@ -3,6 +3,7 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   createClient,
+  grantRow,
   introspect,
   introspectionClient,
   jwtClaims,
@@ -34,15 +35,6 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
 
   const active = async (token: string) => (await introspect(t, resourceServer, token)).body.active;
 
-  async function grantRow(id: string) {
-    const rows = await sql<{ revoked_at: Date | null; revoke_cause: string | null }>(
-      t.dataSource,
-      `SELECT revoked_at, revoke_cause FROM grants WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
-  }
-
   it('revokes a refresh token and with it its whole grant (every access token too), atomically with its events', async () => {
     const tokens = await obtainTokens(t, client);
     const gid = jwtClaims(tokens.access_token).gid;
@@ -50,7 +42,7 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     const res = await revoke(t, client, tokens.refresh_token!, 'refresh_token').expect(200);
     expect(res.text).toBe('');
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(await grantRow(gid)).toMatchObject({
+    expect(await grantRow(t, gid)).toMatchObject({
       revoked_at: expect.any(Date),
       revoke_cause: 'revocation_request',
     });

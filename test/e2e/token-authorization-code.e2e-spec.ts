@@ -4,6 +4,7 @@ import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-e
 import {
   createClient,
   exchangeCode,
+  grantRow,
   insertUserRow,
   introspectionClient,
   introspect,
@@ -42,16 +43,6 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
     return rows[0];
   }
 
-  async function grant(id: string) {
-    const rows = await sql<{
-      revoked_at: Date | null;
-      revoke_cause: string | null;
-      user_id: string;
-      scope: string;
-    }>(t.dataSource, `SELECT revoked_at, revoke_cause, user_id, scope FROM grants WHERE id = $1`, [id]);
-    return rows[0];
-  }
-
   function failure() {
     const failures = audit.ofType('token.request_failed');
     expect(failures).toHaveLength(1);
@@ -87,7 +78,11 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
       gid: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
-    expect(await grant(claims.gid)).toMatchObject({ revoked_at: null, user_id: userId, scope: 'api:read' });
+    expect(await grantRow(t, claims.gid)).toMatchObject({
+      revoked_at: null,
+      user_id: userId,
+      scope: 'api:read',
+    });
     expect((await codeState(code.code)).grant_id).toBe(claims.gid);
     const rt = await sql<{ grant_id: string }>(
       t.dataSource,
@@ -246,7 +241,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
       const { code, tokens, grantId } = await usedCode();
       const res = await exchangeCode(t, client, code).expect(400);
       expect(res.body.error).toBe('invalid_grant');
-      expect(await grant(grantId)).toMatchObject({
+      expect(await grantRow(t, grantId)).toMatchObject({
         revoked_at: expect.any(Date),
         revoke_cause: 'code_replayed',
       });
@@ -288,7 +283,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
         reason: 'pkce_verifier_mismatch',
         details: { code_state: 'consumed' },
       });
-      expect((await grant(grantId)).revoked_at).toBeNull();
+      expect((await grantRow(t, grantId)).revoked_at).toBeNull();
       expect(audit.ofType('grant.revoked')).toHaveLength(0);
       expect((await introspect(t, resourceServer, tokens.access_token)).body.active).toBe(true);
     });
@@ -298,7 +293,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
       const other = await createClient(t);
       await exchangeCode(t, other, code, { redirect_uri: client.redirectUri }).expect(400);
       expect(failure().reason).toBe('code_client_mismatch');
-      expect((await grant(grantId)).revoked_at).toBeNull();
+      expect((await grantRow(t, grantId)).revoked_at).toBeNull();
     });
 
     it('with a wrong client secret: 401 invalid_client, nothing revoked', async () => {
@@ -307,7 +302,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
       expect(res.body.error).toBe('invalid_client');
       expect(audit.ofType('client.authentication_failed')).toHaveLength(1);
       expect(audit.ofType('token.request_failed')).toHaveLength(0);
-      expect((await grant(grantId)).revoked_at).toBeNull();
+      expect((await grantRow(t, grantId)).revoked_at).toBeNull();
     });
   });
 
@@ -320,7 +315,7 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
     expect(refused).toHaveLength(19);
     for (const r of refused) expect(r.body.error).toBe('invalid_grant');
     const grantId = jwtClaims(ok[0].body.access_token).gid;
-    expect(await grant(grantId)).toMatchObject({ revoke_cause: 'code_replayed' });
+    expect(await grantRow(t, grantId)).toMatchObject({ revoke_cause: 'code_replayed' });
     expect(audit.ofType('token.issued')).toHaveLength(1);
     expect(audit.ofType('token.request_failed').map((e) => e.reason)).toEqual(
       Array(19).fill('code_replayed'),

@@ -3,6 +3,7 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   createClient,
+  grantRow,
   jwtClaims,
   obtainTokens,
   refresh,
@@ -10,15 +11,6 @@ import {
   type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-
-async function grantOf(t: TestApp, grantId: string) {
-  const rows = await sql<{ revoked_at: Date | null; revoke_cause: string | null }>(
-    t.dataSource,
-    `SELECT revoked_at, revoke_cause FROM grants WHERE id = $1`,
-    [grantId],
-  );
-  return rows[0];
-}
 
 describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30s', () => {
   let t: TestApp;
@@ -40,7 +32,7 @@ describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30
     const b = await refresh(t, client, first.refresh_token!).expect(200);
     expect(b.body.refresh_token).not.toBe(a.body.refresh_token);
     expect(jwtClaims(b.body.access_token).gid).toBe(gid);
-    expect((await grantOf(t, gid)).revoked_at).toBeNull();
+    expect((await grantRow(t, gid)).revoked_at).toBeNull();
     await refresh(t, client, a.body.refresh_token).expect(200);
     await refresh(t, client, b.body.refresh_token).expect(200);
   });
@@ -57,7 +49,7 @@ describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30
     audit.clear();
     await refresh(t, client, first.refresh_token!).expect(400);
     expect(audit.ofType('token.request_failed')[0].reason).toBe('refresh_reused');
-    expect(await grantOf(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
+    expect(await grantRow(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
   });
 
   it('within the grace, a wider scope is still invalid_scope', async () => {
@@ -77,7 +69,7 @@ describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(new Set(responses.map((r) => r.body.refresh_token)).size).toBe(20);
     expect(audit.ofType('token.request_failed')).toHaveLength(0);
-    expect((await grantOf(t, gid)).revoked_at).toBeNull();
+    expect((await grantRow(t, gid)).revoked_at).toBeNull();
     const live = await sql<{ n: number }>(
       t.dataSource,
       `SELECT count(*)::int AS n FROM refresh_tokens WHERE grant_id = $1 AND rotated_at IS NULL`,

@@ -3,6 +3,7 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   createClient,
+  grantRow,
   introspect,
   introspectionClient,
   jwtClaims,
@@ -12,15 +13,6 @@ import {
   type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-
-async function grantOf(t: TestApp, grantId: string) {
-  const rows = await sql<{ revoked_at: Date | null; revoke_cause: string | null }>(
-    t.dataSource,
-    `SELECT revoked_at, revoke_cause FROM grants WHERE id = $1`,
-    [grantId],
-  );
-  return rows[0];
-}
 
 describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', () => {
   let t: TestApp;
@@ -195,7 +187,7 @@ describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', 
     audit.clear();
     const res = await refresh(t, client, first.refresh_token!).expect(400);
     expect(res.body.error).toBe('invalid_grant');
-    expect(await grantOf(t, gid)).toMatchObject({
+    expect(await grantRow(t, gid)).toMatchObject({
       revoked_at: expect.any(Date),
       revoke_cause: 'refresh_reused',
     });
@@ -237,7 +229,7 @@ describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', 
       Array(19).fill('refresh_reused'),
     );
     expect(audit.ofType('grant.revoked')).toHaveLength(1);
-    expect(await grantOf(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
+    expect(await grantRow(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
     await refresh(t, client, ok[0].body.refresh_token).expect(400);
   });
 });

@@ -170,6 +170,17 @@ export async function obtainTokens(
   return { ...res.body, userId: user };
 }
 
+/** A grant row: its revocation state (revoked_at, revoke_cause), its user and its scope. */
+export async function grantRow(t: TestApp, grantId: string) {
+  const rows = await sql<{
+    revoked_at: Date | null;
+    revoke_cause: string | null;
+    user_id: string | null;
+    scope: string;
+  }>(t.dataSource, `SELECT revoked_at, revoke_cause, user_id, scope FROM grants WHERE id = $1`, [grantId]);
+  return rows[0];
+}
+
 /** The JWT's payload (no verification: tests verify with jose where it matters). */
 export function jwtClaims(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));

@@ -195,6 +195,7 @@ const pgUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DAT
     ...(process.env.BENCH_WORKERS ? { CLUSTER_WORKERS: process.env.BENCH_WORKERS } : {}) });
   all.push(...(await runLatchkey('latchkey-pg', env)));
   execFileSync('psql', [pgUrl, '-qc', `DROP DATABASE ${db} WITH (FORCE)`]);
+  rmSync(dataDir, { recursive: true, force: true });
 }
 stopCluster();
 if (WITH_PGLITE) {

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -18,6 +18,7 @@ jest.setTimeout(120_000);
  */
 describe('database outage on PostgreSQL', () => {
   const cluster = new OwnPostgresCluster();
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-outage-'));
   let t: TestApp;
   let client: TestClient;
 
@@ -26,7 +27,7 @@ describe('database outage on PostgreSQL', () => {
     t = await createTestApp(TOKEN_TEST_ENV, {
       database: {
         url: cluster.url,
-        dataDir: mkdtempSync(join(tmpdir(), 'latchkey-outage-')),
+        dataDir,
         kind: 'postgres',
         drop: async () => undefined,
       },
@@ -36,6 +37,7 @@ describe('database outage on PostgreSQL', () => {
   afterAll(async () => {
     await t?.close();
     cluster.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const tokenRequest = () =>

@@ -1,15 +1,18 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../../../src/config/duration';
 import { ConfigError, loadEnvironment } from '../../../src/config/environment';
 
 const KEY = Buffer.alloc(32, 1).toString('base64url');
-const base = (extra: Record<string, string> = {}) => ({
-  DATA_DIR: mkdtempSync(join(tmpdir(), 'lk-env-')),
-  KEY_ENCRYPTION_KEY: KEY,
-  SESSION_SECRET: KEY,
-  ...extra,
+const dataDirs: string[] = [];
+const base = (extra: Record<string, string> = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lk-env-'));
+  dataDirs.push(dir);
+  return { DATA_DIR: dir, KEY_ENCRYPTION_KEY: KEY, SESSION_SECRET: KEY, ...extra };
+};
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function errorFor(env: Record<string, string>): ConfigError {

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PGlitePool } from './pglite-pool';
 
@@ -40,6 +40,25 @@ export async function preparedSql<T = Record<string, unknown>>(
   if (!pool) return sql<T>(dataSource, text, params);
   const result = await pool.query({ name, text, values: params });
   return result.rows as T[];
+}
+
+/**
+ * Gives every client of the PostgreSQL pool a permanent `error` listener. node-postgres emits `error` on a
+ * client whose connection dies (a server restart: 57P01 "terminating connection due to administrator
+ * command"), even while a query runs, and `pool.query()` (used by `preparedSql`) listens only `once`: a
+ * second emission would be an uncaught exception that ends the process. The query itself still fails (its
+ * promise rejects, the request gets 503) and the pool drops the broken client; this only keeps the process
+ * up. Called once, right after the DataSource is initialised; no-op on PGlite.
+ */
+export function guardPoolClients(dataSource: DataSource, onError: (err: Error) => void): void {
+  const pool = pgPoolOf(dataSource);
+  if (!pool) return;
+  const guarded = new WeakSet<PoolClient>();
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', onError);
+  });
 }
 
 /** node-postgres' pool behind TypeORM's driver (the one its own queries use), or undefined on PGlite. */

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Pool } from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -47,6 +48,16 @@ describe('database outage on PostgreSQL', () => {
       .type('form')
       .send({ grant_type: 'client_credentials', scope: 'api:read' })
       .timeout(15_000);
+
+  it('gives every pooled connection an error listener (a dying connection never throws in the process)', async () => {
+    const pool = (t.dataSource.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect(); // checked out: the pool's own idle listener is gone
+    try {
+      expect(() => client.emit('error', new Error('connection lost (simulated)'))).not.toThrow();
+    } finally {
+      client.release(new Error('discard this client'));
+    }
+  });
 
   it('answers 503, stays up, recovers without a restart and loses no committed success', async () => {
     expect((await tokenRequest()).status).toBe(200);

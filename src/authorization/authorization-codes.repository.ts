@@ -27,6 +27,18 @@ export interface NewAuthorizationCode {
   ttlSeconds: number;
 }
 
+/** The authorize hot path's one statement (see `insertForSession`). */
+export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
+   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
+   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8)
+     FROM live
+    WHERE $10::boolean
+      AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
+                    AND string_to_array(c.scope, ' ') @> string_to_array($7::text, ' '))
+   RETURNING 1
+ )
+ SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted FROM live`;
+
 /** Authorization codes, stored only as SHA-256 hashes (the clear code exists only in the redirect). */
 @Injectable()
 export class AuthorizationCodesRepository {
@@ -54,6 +66,9 @@ export class AuthorizationCodesRepository {
    * and, when `issue` is set and the user's remembered consent for the client covers every scope (array
    * containment: a superset), inserts the code for that user. Returns the session's user and whether the
    * code was inserted; undefined when the session is not live.
+   *
+   * Parameters: $1–$3 the session (liveSessionParams), $4 code hash, $5 client id, $6 redirect URI, $7 scope,
+   * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time).
    */
   async insertForSession(
     session: PresentedSession,
@@ -63,16 +78,7 @@ export class AuthorizationCodesRepository {
     const rows = await preparedSql<{ user_id: string; inserted: boolean }>(
       this.dataSource,
       'latchkey_insert_code_for_session',
-      `WITH ${liveSessionCtes(1)}, issued AS (
-         INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-         SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8)
-           FROM live
-          WHERE $10::boolean
-            AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
-                          AND string_to_array(c.scope, ' ') @> string_to_array($7::text, ' '))
-         RETURNING 1
-       )
-       SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted FROM live`,
+      INSERT_CODE_FOR_SESSION_SQL,
       [
         ...liveSessionParams(session),
         code.codeHash,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { randomToken, sha256Hex } from '../common/crypto';
-import type { PresentedSession } from '../users/sessions.service';
+import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodeRow, AuthorizationCodesRepository } from './authorization-codes.repository';
 
 export type { AuthorizationCodeRow } from './authorization-codes.repository';

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sha256Hex } from '../common/crypto';
 import { AuditEmitter } from '../common/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import type { PendingAuthorizationRequest } from './authorization-requests.repository';
 import { ConsentsRepository } from './consents.repository';
 import { errorRedirect, successRedirect } from './redirects';
-import type { PresentedSession } from '../users/sessions.service';
 import { consentCovers } from './scope-descriptions';
 
 /**
@@ -50,14 +50,10 @@ export class AuthorizationService {
     request: PendingAuthorizationRequest,
     session: PresentedSession,
     client: { requireConsent: boolean },
-  ): Promise<
-    | { next: 'login' }
-    | { next: 'consent'; userId: string }
-    | { next: 'client'; userId: string; location: string }
-  > {
+  ): Promise<{ next: 'login' } | { next: 'consent' } | { next: 'client'; userId: string; location: string }> {
     const result = await this.codes.issueForSession(session, this.codeInput(request), !client.requireConsent);
     if (!result) return { next: 'login' };
-    if (result.code === null) return { next: 'consent', userId: result.userId };
+    if (result.code === null) return { next: 'consent' };
     return {
       next: 'client',
       userId: result.userId,

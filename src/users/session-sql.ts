@@ -1,16 +1,21 @@
 /**
  * The session lookup as SQL, for statements that need the signed-in user and do something with it in the
- * same round trip (the authorize hot path: session + consent + code insert in one statement).
+ * same round trip (the authorize hot path: session + consent + code insert in one statement, composed by
+ * AuthorizationCodesRepository). The users module owns the `sessions` table and these rules; a caller only
+ * embeds the text and passes `liveSessionParams` first.
  *
  * `liveSessionCtes(p)` yields two CTEs, `live` (id_hash, user_id of the live session, if any) and `touched`
  * (the sliding idle expiry, written at most once per touch interval), for the parameters
  * `$p` = SHA-256 of the session id, `$p+1` = idle lifetime (s), `$p+2` = touch interval (s).
  * SessionsRepository.findLive uses the very same text, so the rules live in one place.
+ *
+ * `$p` stays uncast on purpose: `id_hash` is char(64), and a `text` parameter would make PostgreSQL compare
+ * `id_hash::text` — a sequential scan instead of the primary key (test/integration/query-plans.int-spec.ts).
  */
 export function liveSessionCtes(p: number): string {
   return `live AS (
          SELECT id_hash, user_id FROM sessions
-          WHERE id_hash = $${p}::text AND idle_expires_at > now() AND absolute_expires_at > now()
+          WHERE id_hash = $${p} AND idle_expires_at > now() AND absolute_expires_at > now()
        ), touched AS (
          UPDATE sessions
             SET last_seen_at = now(),
@@ -20,15 +25,18 @@ export function liveSessionCtes(p: number): string {
        )`;
 }
 
-/** A session cookie as presented (not yet looked up): what `liveSessionCtes` needs, in parameter order. */
+/** The live session's user (SessionsRepository.findLive), with `liveSessionParams`. */
+export const FIND_LIVE_SESSION_SQL = `WITH ${liveSessionCtes(1)} SELECT user_id FROM live`;
+
+/** A session cookie as presented (not yet looked up): what `liveSessionCtes` needs. */
 export interface PresentedSession {
-  /** the opaque id from the cookie (binds CSRF tokens to this session) */
-  sessionId: string;
+  /** SHA-256 (hex) of the opaque id in the cookie; the id itself never leaves the users module */
   idHash: string;
   idleSeconds: number;
   touchAfterSeconds: number;
 }
 
+/** The three parameters of `liveSessionCtes`, in order. */
 export function liveSessionParams(session: PresentedSession): [string, number, number] {
   return [session.idHash, session.idleSeconds, session.touchAfterSeconds];
 }

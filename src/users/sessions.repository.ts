@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
-import { liveSessionCtes } from './session-sql';
+import { FIND_LIVE_SESSION_SQL } from './session-sql';
 
 /** Server-side sessions, keyed by the SHA-256 of the opaque id in the cookie (the id itself is never stored). */
 @Injectable()
@@ -30,7 +30,7 @@ export class SessionsRepository {
     const rows = await preparedSql<{ user_id: string }>(
       this.dataSource,
       'latchkey_find_live_session',
-      `WITH ${liveSessionCtes(1)} SELECT user_id FROM live`,
+      FIND_LIVE_SESSION_SQL,
       [idHash, idleSeconds, touchAfterSeconds],
     );
     return rows[0];

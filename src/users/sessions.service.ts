@@ -6,8 +6,6 @@ import { CookieJar, OPAQUE_ID } from './cookies';
 import type { PresentedSession } from './session-sql';
 import { SessionsRepository } from './sessions.repository';
 
-export type { PresentedSession } from './session-sql';
-
 export const SESSION_COOKIE = 'lk_session';
 
 /** The signed-in user behind a request's session cookie. */
@@ -42,26 +40,29 @@ export class SessionsService {
    * one. For statements that look the session up themselves (session-sql.ts); otherwise use `current`.
    */
   presented(req: Request): PresentedSession | null {
-    const sessionId = this.cookies.read(req, SESSION_COOKIE);
-    if (!sessionId || !OPAQUE_ID.test(sessionId)) return null;
-    return {
-      sessionId,
-      idHash: sha256Hex(sessionId),
-      idleSeconds: this.oauth.sessionIdleTtl,
-      touchAfterSeconds: this.touchAfter,
-    };
+    return this.read(req)?.presented ?? null;
   }
 
   /** The live session of this request, or null (no cookie, unknown, expired or ended). */
   async current(req: Request): Promise<CurrentSession | null> {
-    const presented = this.presented(req);
-    if (!presented) return null;
-    const row = await this.sessions.findLive(
-      presented.idHash,
-      presented.idleSeconds,
-      presented.touchAfterSeconds,
-    );
-    return row ? { userId: row.user_id, sessionId: presented.sessionId } : null;
+    const cookie = this.read(req);
+    if (!cookie) return null;
+    const { idHash, idleSeconds, touchAfterSeconds } = cookie.presented;
+    const row = await this.sessions.findLive(idHash, idleSeconds, touchAfterSeconds);
+    return row ? { userId: row.user_id, sessionId: cookie.sessionId } : null;
+  }
+
+  private read(req: Request): { sessionId: string; presented: PresentedSession } | null {
+    const sessionId = this.cookies.read(req, SESSION_COOKIE);
+    if (!sessionId || !OPAQUE_ID.test(sessionId)) return null;
+    return {
+      sessionId,
+      presented: {
+        idHash: sha256Hex(sessionId),
+        idleSeconds: this.oauth.sessionIdleTtl,
+        touchAfterSeconds: this.touchAfter,
+      },
+    };
   }
 
   /** Signs the user in: ends the session the browser had (rotation), creates a new one, sets the cookie. */

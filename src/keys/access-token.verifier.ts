@@ -7,7 +7,7 @@ import { preparedSql } from '../database/sql';
 import { KeyStore } from './key-store.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-/** How many verified access tokens an instance remembers (see VerifiedTokenCache); ~1 KB each. */
+/** How many verified access tokens an instance remembers (see VerifiedTokenCache); ~0.5 KB each. */
 export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /** RFC 9068 claims of a Latchkey access token; `gid` names the grant the token belongs to. */
@@ -50,11 +50,17 @@ export class AccessTokenVerifier {
     const seen = this.verified.get(token, now);
     if (seen) {
       // same bytes, same verdict, as long as the key that signed them is still published
-      if (!(await this.keys.publicKey(seen.kid))) return { ok: false, reason: 'bad_signature' };
+      if (!(await this.keys.publicKey(seen.kid))) {
+        this.verified.forget(token);
+        return { ok: false, reason: 'bad_signature' };
+      }
       return this.checkClaims(seen.claims, now);
     }
     const parts = token.split('.');
-    if (parts.length !== 3) return { ok: false, reason: 'malformed' };
+    // canonical base64url only: one token has one spelling (Buffer.from would skip stray characters and
+    // accept other spellings of the same signature, each of which would take its own cache entry)
+    if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part)))
+      return { ok: false, reason: 'malformed' };
     let header: { alg?: string; typ?: string; kid?: string };
     let claims: AccessTokenClaims;
     try {
@@ -71,11 +77,14 @@ export class AccessTokenVerifier {
       return { ok: false, reason: 'wrong_type' };
     const key = await this.keys.publicKey(header.kid);
     if (!key) return { ok: false, reason: 'bad_signature' };
+    const signature = Buffer.from(parts[2], 'base64url');
+    if (signature.length !== 64 || signature.toString('base64url') !== parts[2])
+      return { ok: false, reason: 'bad_signature' };
     const valid = verify(
       'sha256',
       Buffer.from(`${parts[0]}.${parts[1]}`),
       { key, dsaEncoding: 'ieee-p1363' },
-      Buffer.from(parts[2], 'base64url'),
+      signature,
     );
     if (!valid) return { ok: false, reason: 'bad_signature' };
     const result = this.checkClaims(claims, now);
@@ -121,4 +130,5 @@ export class AccessTokenVerifier {
   }
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -104,7 +104,20 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     const expiredBody = Buffer.from(JSON.stringify({ ...claims, exp: claims.iat - 1 })).toString('base64url');
     const tampered = `${header}.${expiredBody}.${signature}`;
     const foreign = 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Im5vcGUifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
-    for (const token of [tampered, foreign, 'x'.repeat(43), 'garbage', 'a.b.c', 'x'.repeat(5000)]) {
+    // the same signature bytes spelled differently (the last character's unused low bits): not canonical
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1)!) ^ 1]}`;
+    expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    const otherSpelling = tokens.access_token.replace(signature, respelled);
+    for (const token of [
+      tampered,
+      foreign,
+      otherSpelling,
+      'x'.repeat(43),
+      'garbage',
+      'a.b.c',
+      'x'.repeat(5000),
+    ]) {
       expect((await introspect(t, resourceServer, token)).body).toEqual({ active: false });
     }
     audit.clear();

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 
@@ -9,7 +10,8 @@ const INFO_OR_LOWER = new Set(['info', 'debug', 'trace']);
  * `{"reqId","context":"HTTP","method","url","statusCode","responseTime","msg":"request completed"}` (the
  * `reqId` comes from the logger's mixin). The URL is logged without its query string (a state or a challenge may be
  * in it), and health probes are not logged. A 5xx is logged at `error`; a request the client abandoned
- * says so. Above `info` the middleware does nothing at all.
+ * says so (the line is written in the request's context, so it carries its `reqId` even then). Above
+ * `info` the middleware does nothing at all.
  */
 @Injectable()
 export class RequestLogMiddleware implements NestMiddleware {
@@ -21,20 +23,25 @@ export class RequestLogMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
+    if (!this.enabled) return next();
     const url = req.originalUrl.split('?')[0];
-    if (!this.enabled || url.startsWith('/health/')) return next();
+    if (url === '/health' || url.startsWith('/health/')) return next();
     const started = Date.now();
-    res.once('close', () => {
-      const line = {
-        method: req.method,
-        url,
-        statusCode: res.statusCode,
-        responseTime: Date.now() - started,
-      };
-      if (!res.writableFinished) this.logger.warn(line, 'request aborted');
-      else if (res.statusCode >= 500) this.logger.error(line, 'request failed');
-      else this.logger.log(line, 'request completed');
-    });
+    res.once(
+      'close',
+      // 'close' of an abandoned request comes from the socket, outside the request's async context
+      AsyncLocalStorage.bind(() => {
+        const line = {
+          method: req.method,
+          url,
+          statusCode: res.statusCode,
+          responseTime: Date.now() - started,
+        };
+        if (!res.writableFinished) this.logger.warn(line, 'request aborted');
+        else if (res.statusCode >= 500) this.logger.error(line, 'request failed');
+        else this.logger.log(line, 'request completed');
+      }),
+    );
     next();
   }
 }

@@ -48,7 +48,8 @@ export async function preparedSql<T = Record<string, unknown>>(
  * command"), even while a query runs, and `pool.query()` (used by `preparedSql`) listens only `once`: a
  * second emission would be an uncaught exception that ends the process. The query itself still fails (its
  * promise rejects, the request gets 503) and the pool drops the broken client; this only keeps the process
- * up. Called once, right after the DataSource is initialised; no-op on PGlite.
+ * up. Called once, right after the DataSource is initialised; no-op on PGlite. `acquire` (not `connect`)
+ * also reaches the clients the pool created during initialisation.
  */
 export function guardPoolClients(dataSource: DataSource, onError: (err: Error) => void): void {
   const pool = pgPoolOf(dataSource);

@@ -50,15 +50,11 @@ export class AuthorizationService {
     request: PendingAuthorizationRequest,
     session: PresentedSession,
     client: { requireConsent: boolean },
-  ): Promise<{ next: 'login' } | { next: 'consent' } | { next: 'client'; userId: string; location: string }> {
+  ): Promise<{ next: 'login' } | { next: 'consent' } | { next: 'client'; location: string }> {
     const result = await this.codes.issueForSession(session, this.codeInput(request), !client.requireConsent);
     if (!result) return { next: 'login' };
     if (result.code === null) return { next: 'consent' };
-    return {
-      next: 'client',
-      userId: result.userId,
-      location: await this.issued(request, result.userId, result.code),
-    };
+    return { next: 'client', location: await this.issued(request, result.userId, result.code) };
   }
 
   private codeInput(request: PendingAuthorizationRequest) {

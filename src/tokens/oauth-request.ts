@@ -89,5 +89,3 @@ export class TokenRequestError extends OAuthError {
 function printable(name: string): string {
   return name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
 }
-
-export { sentClientId } from '../common/sent-client-id';

@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
-import { readForm, required, sentClientId, type FormParams, type OAuthRequest } from './oauth-request';
+import { sentClientId } from '../common/sent-client-id';
+import { readForm, required, type FormParams, type OAuthRequest } from './oauth-request';
 import { TokenEndpointService } from './token-endpoint.service';
 
 /** Parameters of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) requests. */

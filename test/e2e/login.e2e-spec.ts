@@ -289,6 +289,16 @@ describe('login, sessions and logout', () => {
   });
 
   describe('lockout after repeated failures', () => {
+    /** `n` browsers, each with the login form open (its own cookie jar and CSRF token). */
+    const loginForms = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          const jar = new CookieJar();
+          const page = await getWithJar(t, jar, '/login');
+          return { jar, token: csrfTokenOf(page.text) };
+        }),
+      );
+
     it('locks a username after 5 failures with the same generic message, for 2 s, then lets the right password in', async () => {
       const bob = await createUser(t, { username: 'bob', password: 'bob-password-1' });
       for (let i = 0; i < 5; i++) expect((await attempt('bob', `wrong-${i}`)).status).toBe(401);
@@ -350,13 +360,7 @@ describe('login, sessions and logout', () => {
     it('lets 12 concurrent logins with the right password all in (each success resets the count)', async () => {
       const user = await createUser(t, { username: 'frank', password: 'frank-password-1' });
       audit.clear();
-      const jars = await Promise.all(
-        Array.from({ length: 12 }, async () => {
-          const jar = new CookieJar();
-          const page = await getWithJar(t, jar, '/login');
-          return { jar, token: csrfTokenOf(page.text) };
-        }),
-      );
+      const jars = await loginForms(12);
       const results = await Promise.all(
         jars.map(({ jar, token }) =>
           postFormWithJar(t, jar, '/login', { _csrf: token, username: 'frank', password: user.password }),
@@ -370,13 +374,7 @@ describe('login, sessions and logout', () => {
     it('lets no more than 5 concurrent guesses through before the lock', async () => {
       await createUser(t, { username: 'erin', password: 'erin-password-1' });
       audit.clear();
-      const jars = await Promise.all(
-        Array.from({ length: 12 }, async () => {
-          const jar = new CookieJar();
-          const page = await getWithJar(t, jar, '/login');
-          return { jar, token: csrfTokenOf(page.text) };
-        }),
-      );
+      const jars = await loginForms(12);
       await Promise.all(
         jars.map(({ jar, token }, i) =>
           postFormWithJar(t, jar, '/login', { _csrf: token, username: 'erin', password: `guess-${i}` }),

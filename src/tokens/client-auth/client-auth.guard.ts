@@ -4,7 +4,8 @@ import { AuthGuard } from '@nestjs/passport';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { AuditEmitter } from '../../common/events';
 import { InvalidClient, OAuthError } from '../../common/oauth-errors';
-import { sentClientId, type OAuthRequest } from '../oauth-request';
+import { sentClientId } from '../../common/sent-client-id';
+import type { OAuthRequest } from '../oauth-request';
 import { CLIENT_AUTH_STRATEGIES, presentedCredentials } from './presented-credentials';
 
 export type ProtocolEndpoint = 'token' | 'revocation' | 'introspection';

@@ -5,7 +5,8 @@ import { originOf } from '../../../src/tokens/cors';
 import { isWellFormedVerifier } from '../../../src/tokens/grants/authorization-code.grant';
 import { isSubset } from '../../../src/tokens/grants/token-grant';
 import { authorizationServerMetadata } from '../../../src/tokens/metadata.controller';
-import { parseScope, readForm, sentClientId } from '../../../src/tokens/oauth-request';
+import { sentClientId } from '../../../src/common/sent-client-id';
+import { parseScope, readForm } from '../../../src/tokens/oauth-request';
 import { looksLikeJwt, looksLikeRefreshToken, lookupOrder } from '../../../src/tokens/token-shapes';
 
 function fakeRequest(body: unknown, form = true, headers: Record<string, string> = {}): Request {

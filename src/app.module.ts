@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -10,8 +10,6 @@ import { CliSupportModule } from './cli/cli-support.module';
 import { ClientsModule } from './clients/clients.module';
 import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
-import { RequestContextMiddleware } from './common/request-context.middleware';
-import { RequestLogMiddleware } from './common/request-log.middleware';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -54,8 +52,4 @@ export const FEATURE_MODULES = [
     HealthModule.register([KeysModule], [KeyStore]),
   ],
 })
-export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware, RequestLogMiddleware).forRoutes('*path');
-  }
-}
+export class AppModule {}

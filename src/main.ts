@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { configureApp } from './bootstrap';
+import { configureApp, createHttpAdapter } from './bootstrap';
 import { environment } from './config/config.namespaces';
 import { ConfigError } from './config/environment';
 
@@ -29,11 +29,11 @@ async function bootstrap() {
     }
     return runPrimary(env.clusterWorkers);
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(env), {
     bufferLogs: true,
     bodyParser: false,
   });
-  configureApp(app);
+  await configureApp(app);
   const logger = app.get(Logger);
   if (env.generatedSecrets) {
     logger.warn(

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { requestPath, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
-import { normaliseIp } from '../common/request-context.middleware';
+import { normaliseIp } from '../common/request-context.hooks';
 import { sentClientId } from '../common/sent-client-id';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
@@ -31,11 +31,11 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
     const windowMs = this.config.rateLimitWindow * 1000;
     const ip = normaliseIp(req.ip) ?? 'unknown';
     let retryAfter: number;
-    if (PROTOCOL.test(req.path)) {
+    if (PROTOCOL.test(requestPath(req))) {
       retryAfter = this.hit(`p:ip:${ip}`, this.config.rateLimitToken, windowMs);
       const clientId = clientIdOf(req);
       if (clientId)
@@ -43,21 +43,21 @@ export class RateLimitGuard implements CanActivate {
           retryAfter,
           this.hit(`p:client:${clientId}`, this.config.rateLimitToken, windowMs),
         );
-    } else if (PAGES.test(req.path)) {
+    } else if (PAGES.test(requestPath(req))) {
       retryAfter = this.hit(`pg:ip:${ip}`, this.config.rateLimitAuthorize, windowMs);
     } else {
       return true;
     }
     if (retryAfter === 0) return true;
 
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+    void context.switchToHttp().getResponse<HttpReply>().header('Retry-After', String(retryAfter));
     await this.audit.record({
       type: 'request.rate_limited',
       outcome: 'failure',
       errorCode: 'slow_down',
       reason: 'rate_limited',
       clientId: clientIdOf(req),
-      details: { route: req.path },
+      details: { route: requestPath(req) },
     });
     throw new OAuthError('slow_down', `too many requests: retry after ${retryAfter} s`, 'rate_limited');
   }
@@ -70,7 +70,7 @@ export class RateLimitGuard implements CanActivate {
 }
 
 /** The client_id a request names (Basic user or body; for authorize, the query), as sent. */
-function clientIdOf(req: Request): string | null {
-  const fromQuery = req.query?.client_id;
+function clientIdOf(req: HttpRequest): string | null {
+  const fromQuery = (req.query as Record<string, unknown> | undefined)?.client_id;
   return sentClientId(req) ?? (typeof fromQuery === 'string' && fromQuery ? fromQuery.slice(0, 128) : null);
 }

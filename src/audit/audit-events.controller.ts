@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { RequireScopes } from '../keys/api-auth.guard';
 import { streamCsv } from './audit-csv';
@@ -29,7 +29,11 @@ export class AuditEventsController {
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ description: '{ items: AuditEvent[], next_cursor: string | null }' })
-  async list(@Query() query: AuditEventsQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async list(
+    @Query() query: AuditEventsQueryDto,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+  ): Promise<void> {
     const { from, to } = parseRange(query.from, query.to);
     const filters = {
       from,
@@ -60,20 +64,25 @@ export class AuditEventsController {
         },
       },
     });
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     if (!csv) {
-      res.json(await this.events.page(filters, query.limit ?? DEFAULT_LIMIT, query.cursor));
+      res.send(await this.events.page(filters, query.limit ?? DEFAULT_LIMIT, query.cursor));
       return;
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', 'attachment; filename="audit-events.csv"');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // streamed straight to the socket with back-pressure: the reply's headers so far (security headers,
+    // X-Request-Id, Cache-Control) go out with the CSV's own
+    res.hijack();
+    res.raw.writeHead(200, {
+      ...(res.getHeaders() as Record<string, string>),
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="audit-events.csv"',
+      'x-content-type-options': 'nosniff',
+    });
     try {
-      await streamCsv(res, this.events.all(filters, query.cursor, query.limit ?? Infinity));
+      await streamCsv(res.raw, this.events.all(filters, query.cursor, query.limit ?? Infinity));
     } catch (err) {
       // the status line is gone already: cut the response so the client sees an incomplete transfer
-      res.destroy(err as Error);
+      res.raw.destroy(err as Error);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import type { Request } from 'express';
+import accepts from 'accepts';
+import type { HttpRequest } from '../common/http';
 import type { ApiPrincipal } from '../keys/bearer.strategy';
 import { parseRfc3339 } from './audit-query-values';
 
@@ -22,13 +23,13 @@ export function parseRange(from?: string, to?: string): { from?: Date; to?: Date
 }
 
 /** The caller behind the bearer token (set by BearerAuthGuard). */
-export function principalOf(req: Request): ApiPrincipal {
+export function principalOf(req: HttpRequest): ApiPrincipal {
   return req.user as ApiPrincipal;
 }
 
 /** Content negotiation: the explicit `format` wins, then the Accept header (JSON unless asked otherwise). */
-export function wants(req: Request, format: string | undefined, alternative: 'csv' | 'html'): boolean {
+export function wants(req: HttpRequest, format: string | undefined, alternative: 'csv' | 'html'): boolean {
   if (format) return format === alternative;
   const type = alternative === 'csv' ? 'text/csv' : 'text/html';
-  return req.accepts(['application/json', type]) === type;
+  return accepts(req.raw).type(['application/json', type]) === type;
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { RequireScopes } from '../keys/api-auth.guard';
 import { badRequest, parseRange, principalOf, wants } from './audit-http';
@@ -29,7 +29,7 @@ export class SecurityReportController {
   })
   @ApiProduces('application/json', 'text/html')
   @ApiOkResponse({ description: 'the security report' })
-  async report(@Query() query: SecurityReportQueryDto, @Req() req: Request, @Res() res: Response) {
+  async report(@Query() query: SecurityReportQueryDto, @Req() req: HttpRequest, @Res() res: HttpReply) {
     const range = parseRange(query.from, query.to);
     const to = range.to ?? (range.from ? new Date() : new Date());
     const from = range.from ?? new Date(to.getTime() - DAY_MS);
@@ -53,12 +53,14 @@ export class SecurityReportController {
         findings: report.findings.length,
       },
     });
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     if (!html) {
-      res.json(report);
+      res.send(report);
       return;
     }
     const timeline = await this.reports.timeline(window);
-    res.type('html').send(renderSecurityReport(report, timeline, this.reports.rules()));
+    void res
+      .type('text/html; charset=utf-8')
+      .send(renderSecurityReport(report, timeline, this.reports.rules()));
   }
 }

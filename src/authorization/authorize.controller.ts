@@ -1,6 +1,6 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { SessionsService } from '../users/sessions.service';
 import { AuthorizationService } from './authorization.service';
@@ -13,16 +13,6 @@ import {
   INVALID_REQUEST_MESSAGE,
   INVALID_REQUEST_TITLE,
 } from './views/authorization-error.page';
-
-/** A 302 that nobody caches (RFC 6749 §5.1 spirit: responses carrying codes are never stored). */
-export function redirect(res: Response, location: string): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.redirect(302, location);
-}
-
-export function sendHtml(res: Response, status: number, html: string): void {
-  res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(html);
-}
 
 /**
  * GET /oauth/authorize (RFC 6749 §4.1.1, OAuth 2.1, RFC 7636, RFC 9207). The hot path — a signed-in user
@@ -42,10 +32,8 @@ export class AuthorizeController {
   ) {}
 
   @Get('authorize')
-  async authorize(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const validation = await this.validator.validate(
-      parseQueryParameters(rawQueryOf(req.originalUrl ?? req.url)),
-    );
+  async authorize(@Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
+    const validation = await this.validator.validate(parseQueryParameters(rawQueryOf(req.url)));
 
     if (validation.kind !== 'valid') {
       const { rejection } = validation;

@@ -1,13 +1,12 @@
 import { Controller, ForbiddenException, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { ClientsService } from '../clients/clients.service';
 import { CSRF_FAILURE_MESSAGE } from '../users/login.guards';
 import { CsrfService } from '../users/csrf.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
 import { AuthorizationService } from './authorization.service';
-import { redirect, sendHtml } from './authorize.controller';
 import { PendingRequestsService, REQUEST_ID } from './pending-requests.service';
 import {
   authorizationErrorPage,
@@ -16,7 +15,7 @@ import {
 } from './views/authorization-error.page';
 import { consentPage } from './views/consent.page';
 
-function expired(res: Response): void {
+function expired(res: HttpReply): void {
   sendHtml(
     res,
     400,
@@ -24,7 +23,7 @@ function expired(res: Response): void {
   );
 }
 
-function unavailableClient(res: Response): void {
+function unavailableClient(res: HttpReply): void {
   sendHtml(
     res,
     400,
@@ -55,7 +54,11 @@ export class ConsentController {
   ) {}
 
   @Get()
-  async show(@Req() req: Request, @Res() res: Response, @Query('request') requestId: unknown): Promise<void> {
+  async show(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @Query('request') requestId: unknown,
+  ): Promise<void> {
     if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId)) return expired(res);
     const session = await this.sessions.current(req);
     if (!session) return redirect(res, loginPath(requestId));
@@ -87,7 +90,7 @@ export class ConsentController {
   }
 
   @Post()
-  async decide(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async decide(@Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const requestId = body.request;
     if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId)) return expired(res);

@@ -26,7 +26,7 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http';
 import { RequireScopes } from '../keys/api-auth.guard';
 import type { ApiPrincipal } from '../keys/bearer.strategy';
 import { isPlausibleClientId } from './clients.service';
@@ -46,7 +46,7 @@ import { JsonObjectBodyInterceptor } from './json-body.interceptor';
 
 /** The admin API caller (set by the bearer guard of @RequireScopes) as the registry's actor. */
 const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): ClientsActor => {
-  const principal = ctx.switchToHttp().getRequest<Request>().user as ApiPrincipal;
+  const principal = ctx.switchToHttp().getRequest<HttpRequest>().user as ApiPrincipal;
   return { kind: 'client', clientId: principal.clientId, scopes: principal.scopes };
 });
 

@@ -5,7 +5,7 @@ import {
   NestInterceptor,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import { mediaTypeOf, type HttpRequest } from '../common/http';
 import type { Observable } from 'rxjs';
 import { invalidFields } from './client-errors';
 
@@ -16,10 +16,10 @@ import { invalidFields } from './client-errors';
 @Injectable()
 export class JsonObjectBodyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
     const hasBody =
       req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && req.headers['content-type'] !== undefined && !req.is('application/json'))
+    if (hasBody && req.headers['content-type'] !== undefined && mediaTypeOf(req) !== 'application/json')
       throw new UnsupportedMediaTypeException({
         statusCode: 415,
         error: 'Unsupported Media Type',

@@ -18,7 +18,7 @@ const SECRET_FIELDS = [
  *
  * `forRoutes: []`: nestjs-pino's middleware (pino-http) is mounted on no route. pino-http builds two child
  * loggers per request (serialising and redacting the request each time) even when nothing is logged:
- * measured at ~15 % of the CPU of an introspection. The request log is RequestLogMiddleware's instead,
+ * measured at ~15 % of the CPU of an introspection. The request log is registerRequestLog's (request-log.ts) instead,
  * which costs nothing above `info`. (pino-http still creates the one root logger; it is only not mounted.)
  */
 export function loggerParams(level: string): Params {

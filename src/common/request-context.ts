@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** Per-request facts that every audit event carries; set by RequestContextMiddleware. */
+/** Per-request facts that every audit event carries; set by registerRequestContext (request-context.hooks.ts). */
 export interface RequestContext {
   requestId: string;
   ip: string | null;

@@ -1,7 +1,7 @@
-import type { Request } from 'express';
+import type { HttpRequest } from './http';
 
 /** The client_id a request names (Basic user or body), as sent — for the audit trail only, never trusted. */
-export function sentClientId(req: Request): string | null {
+export function sentClientId(req: HttpRequest): string | null {
   const header = req.headers.authorization;
   if (typeof header === 'string' && /^basic /i.test(header)) {
     try {

@@ -43,7 +43,8 @@ export interface LatchkeyEnvironment {
   auditRetention: number;
   auditFlushIntervalMs: number;
   logLevel: string;
-  bodyLimit: string;
+  /** bytes */
+  bodyLimit: number;
   rateLimitToken: number;
   rateLimitAuthorize: number;
   rateLimitWindow: number;
@@ -196,9 +197,11 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
   const logLevel = str(env, 'LOG_LEVEL', production ? 'info' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
-  const bodyLimit = str(env, 'BODY_LIMIT', '16kb');
-  if (!/^\d{1,7}(b|kb|mb)$/i.test(bodyLimit))
-    throw new ConfigError('BODY_LIMIT', 'must be a size like 16kb or 1mb');
+  const bodyLimitText = str(env, 'BODY_LIMIT', '16kb');
+  const bodySize = /^(\d{1,7})(b|kb|mb)$/i.exec(bodyLimitText);
+  if (!bodySize) throw new ConfigError('BODY_LIMIT', 'must be a size like 16kb or 1mb');
+  const bodyLimit =
+    Number(bodySize[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[bodySize[2].toLowerCase() as 'b'];
 
   const result: LatchkeyEnvironment = {
     nodeEnv,

@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
+import { requestPath, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import type { ApiPrincipal } from './bearer.strategy';
@@ -27,7 +27,7 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
     const header = req.headers.authorization;
     if (!header || !/^Bearer\s/i.test(header)) {
       await this.deny(req, 'missing_token');
@@ -58,14 +58,14 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
     return user;
   }
 
-  private deny(req: Request, reason: string, clientId?: string) {
+  private deny(req: HttpRequest, reason: string, clientId?: string) {
     return this.audit.record({
       type: 'api.access_denied',
       outcome: 'failure',
       errorCode: 'invalid_token',
       reason,
       clientId: clientId ?? null,
-      details: { reason, path: req.path },
+      details: { reason, path: requestPath(req) },
     });
   }
 }
@@ -82,7 +82,7 @@ export class ScopesGuard implements CanActivate {
     const required =
       this.reflector.getAllAndOverride<string[]>(SCOPES_KEY, [context.getHandler(), context.getClass()]) ??
       [];
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
     const principal = req.user as ApiPrincipal;
     const missing = required.filter((s) => !principal.scopes.includes(s));
     if (missing.length === 0) return true;
@@ -93,7 +93,7 @@ export class ScopesGuard implements CanActivate {
       reason: 'insufficient_scope',
       clientId: principal.clientId,
       subject: principal.clientId,
-      details: { reason: 'insufficient_scope', path: req.path, required },
+      details: { reason: 'insufficient_scope', path: requestPath(req), required },
     });
     throw new OAuthError('insufficient_scope', `this request requires the scope ${missing.join(' ')}`);
   }

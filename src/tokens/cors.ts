@@ -1,4 +1,5 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
+import { requestPath, type HttpReply, type HttpRequest } from '../common/http';
 
 /** The origin of a registered redirect URI (http/https only; private-use schemes have none). */
 export function originOf(uri: string): string | null {
@@ -16,14 +17,23 @@ export function originOf(uri: string): string | null {
  * registered redirect URIs"): the response carries `Access-Control-Allow-Origin` only when the request's
  * Origin is the origin of one of the client's redirect URIs. No credentials mode (no cookies here).
  */
-export function allowCorsFrom(req: Request, res: Response, redirectUris: readonly string[]): void {
+export function allowCorsFrom(req: HttpRequest, reply: HttpReply, redirectUris: readonly string[]): void {
   const origin = req.headers.origin;
-  if (typeof origin !== 'string' || !origin || res.headersSent) return;
-  res.vary('Origin');
+  if (typeof origin !== 'string' || !origin || reply.sent) return;
+  varyOnOrigin(reply);
   if (redirectUris.some((uri) => originOf(uri) === origin)) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
+    void reply.header('Access-Control-Allow-Origin', origin);
   }
 }
+
+function varyOnOrigin(reply: HttpReply): void {
+  const vary = reply.getHeader('Vary');
+  if (vary === undefined) void reply.header('Vary', 'Origin');
+  else if (!/(^|,)\s*origin\s*(,|$)/i.test(String(vary)))
+    void reply.header('Vary', `${String(vary)}, Origin`);
+}
+
+const PROTOCOL_PATH = /^\/oauth\/(token|revoke|introspect)\/?$/;
 
 /**
  * Every response of /oauth/token, /oauth/revoke and /oauth/introspect: `Cache-Control: no-store` and
@@ -36,20 +46,21 @@ export function allowCorsFrom(req: Request, res: Response, redirectUris: readonl
  * matters for the Authorization header, which carries a secret that page would need to know.)
  * Introspection is for resource servers, not browsers: no CORS there.
  */
-export function protocolHeaders(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-  if (req.method === 'OPTIONS' && !/^\/oauth\/introspect\b/.test(req.originalUrl)) {
+export function registerProtocolHeaders(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const path = requestPath(req);
+    if (!PROTOCOL_PATH.test(path)) return done();
+    void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    if (req.method !== 'OPTIONS' || path.startsWith('/oauth/introspect')) return done();
     const origin = req.headers.origin;
-    res.vary('Origin');
+    varyOnOrigin(reply);
     if (typeof origin === 'string' && origin) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Methods', 'POST');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-      res.setHeader('Access-Control-Max-Age', '600');
+      void reply
+        .header('Access-Control-Allow-Origin', origin)
+        .header('Access-Control-Allow-Methods', 'POST')
+        .header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
+        .header('Access-Control-Max-Age', '600');
     }
-    res.status(204).end();
-    return;
-  }
-  next();
+    void reply.code(204).send();
+  });
 }

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import { bodyOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../common/http';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { InvalidRequest, InvalidScope, OAuthError, type OAuthErrorCode } from '../common/oauth-errors';
 import type { PresentedCredentials } from './client-auth/presented-credentials';
@@ -11,15 +11,15 @@ export interface OAuthRequestState {
   params: FormParams;
   /** Which client authentication the request presents (set by ClientAuthGuard, read by the strategies). */
   presented?: PresentedCredentials;
-  /** Whether this endpoint answers CORS requests from the client's redirect URI origins (token, revoke). */
-  cors?: boolean;
+  /** The reply that answers CORS requests from the client's redirect URI origins (token, revoke; not introspect). */
+  cors?: HttpReply;
   /** The authenticated client (set by ClientAuthGuard). */
   client?: AuthenticatableClient;
   /** Grant-specific parsed parameters (token endpoint). */
   parsed?: unknown;
 }
 
-export type OAuthRequest = Request & { oauth?: OAuthRequestState };
+export type OAuthRequest = HttpRequest & { oauth?: OAuthRequestState };
 
 /**
  * Reads the body of a token, revocation or introspection request (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1):
@@ -27,11 +27,11 @@ export type OAuthRequest = Request & { oauth?: OAuthRequestState };
  * MUST NOT be included more than once" — the urlencoded parser gives arrays for them); a parameter sent without a
  * value is treated as omitted (RFC 6749 §3.1).
  */
-export function readForm(req: Request): FormParams {
-  if (!req.is('application/x-www-form-urlencoded')) {
+export function readForm(req: HttpRequest): FormParams {
+  if (mediaTypeOf(req) !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
   }
-  const body = (req.body ?? {}) as Record<string, unknown>;
+  const body = bodyOf(req) ?? {};
   const params: Record<string, string | undefined> = Object.create(null);
   for (const name of Object.keys(body)) {
     const value = body[name];

@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { HttpReply } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { sentClientId } from '../common/sent-client-id';
@@ -32,7 +33,7 @@ export class TokenRequestGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<OAuthRequest>();
     try {
       const params = readForm(req);
-      req.oauth = { params, cors: true };
+      req.oauth = { params, cors: context.switchToHttp().getResponse<HttpReply>() };
       req.oauth.parsed = this.tokens.parse(params);
       return true;
     } catch (err) {
@@ -63,7 +64,7 @@ abstract class TokenLookupRequestGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<OAuthRequest>();
     try {
       const params = readForm(req);
-      req.oauth = { params, cors: this.cors };
+      req.oauth = { params, cors: this.cors ? context.switchToHttp().getResponse<HttpReply>() : undefined };
       req.oauth.parsed = parseTokenLookup(params);
       return true;
     } catch (err) {

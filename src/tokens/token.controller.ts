@@ -17,7 +17,7 @@ import { TokenEndpointService, type ParsedTokenRequest } from './token-endpoint.
 /**
  * The protocol endpoints of the tokens module. Guards run in order: the global rate limit, the endpoint's
  * request syntax (form-encoded, no repeated parameter), then client authentication (passport strategies).
- * Every response carries Cache-Control: no-store and Pragma: no-cache (protocolHeaders middleware).
+ * Every response carries Cache-Control: no-store and Pragma: no-cache (registerProtocolHeaders, cors.ts).
  */
 @Controller('oauth')
 export class TokenController {

@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
@@ -12,7 +12,6 @@ import {
 } from './client-auth/client-auth.strategies';
 import { ClientAuthenticator } from './client-auth/client-authenticator.service';
 import { ClientLockoutsRepository } from './client-auth/client-lockouts.repository';
-import { protocolHeaders } from './cors';
 import { GrantRevocations } from './grant-revocations.service';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
@@ -58,14 +57,4 @@ import { TokensRepository } from './tokens.repository';
     IntrospectionRequestGuard,
   ],
 })
-export class TokensModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(protocolHeaders)
-      .forRoutes(
-        { path: 'oauth/token', method: RequestMethod.ALL },
-        { path: 'oauth/revoke', method: RequestMethod.ALL },
-        { path: 'oauth/introspect', method: RequestMethod.ALL },
-      );
-  }
-}
+export class TokensModule {}

@@ -1,4 +1,5 @@
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { HttpReply, HttpRequest } from '../common/http';
 
 /**
  * Every cookie Latchkey sets: HttpOnly, SameSite=Lax, Path=/, and Secure when the issuer is https (then
@@ -12,27 +13,29 @@ export class CookieJar {
     return this.secure ? `__Host-${base}` : base;
   }
 
-  options(maxAgeSeconds?: number): CookieOptions {
+  /** `maxAge` in seconds (Max-Age). */
+  options(maxAgeSeconds?: number): CookieSerializeOptions {
     return {
       httpOnly: true,
       sameSite: 'lax',
       secure: this.secure,
       path: '/',
-      ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds * 1000 } : {}),
+      ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds } : {}),
     };
   }
 
-  read(req: Request, base: string): string | undefined {
+  read(req: HttpRequest, base: string): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.name(base)];
     return typeof value === 'string' ? value : undefined;
   }
 
-  set(res: Response, base: string, value: string, maxAgeSeconds?: number): void {
-    res.cookie(this.name(base), value, this.options(maxAgeSeconds));
+  set(res: HttpReply, base: string, value: string, maxAgeSeconds?: number): void {
+    void res.setCookie(this.name(base), value, this.options(maxAgeSeconds));
   }
 
-  clear(res: Response, base: string): void {
-    res.clearCookie(this.name(base), this.options());
+  /** Expires the cookie at once (Expires in 1970, as browsers expect). */
+  clear(res: HttpReply, base: string): void {
+    void res.setCookie(this.name(base), '', { ...this.options(), expires: new Date(0) });
   }
 }
 

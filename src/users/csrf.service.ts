@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { constantTimeEqual, hmacHex, randomToken } from '../common/crypto';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';
@@ -28,7 +28,7 @@ export class CsrfService {
   }
 
   /** The token to put in a form rendered for this response (sets the CSRF cookie when the browser has none). */
-  issue(req: Request, res: Response, purpose: CsrfPurpose, binding = ''): string {
+  issue(req: HttpRequest, res: HttpReply, purpose: CsrfPurpose, binding = ''): string {
     let seed = this.cookies.read(req, CSRF_COOKIE);
     if (!seed || !OPAQUE_ID.test(seed)) {
       seed = randomToken();
@@ -40,7 +40,7 @@ export class CsrfService {
   }
 
   /** True when the submitted form carries the token matching this browser's cookie (and binding). */
-  verify(req: Request, purpose: CsrfPurpose, binding = ''): boolean {
+  verify(req: HttpRequest, purpose: CsrfPurpose, binding = ''): boolean {
     const seed = this.cookies.read(req, CSRF_COOKIE);
     const submitted = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
     if (!seed || !OPAQUE_ID.test(seed) || typeof submitted !== 'string') return false;

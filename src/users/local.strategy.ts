@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http';
 import { Strategy } from 'passport-local';
 import type { User } from './user.entity';
 import { LoginFailureReason, UsersService } from './users.service';
@@ -23,7 +23,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'username', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  async validate(req: Request): Promise<User | [false, LoginFailureInfo]> {
+  async validate(req: HttpRequest): Promise<User | [false, LoginFailureInfo]> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const result = await this.users.authenticate(body.username, body.password);
     if (result.ok) return result.user;

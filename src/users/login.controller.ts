@@ -10,7 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OPAQUE_ID } from './cookies';
 import { CsrfService } from './csrf.service';
@@ -26,10 +26,6 @@ export function continueAuthorizationPath(requestId: string): string {
 
 function requestIdOf(value: unknown): string | undefined {
   return typeof value === 'string' && OPAQUE_ID.test(value) ? value : undefined;
-}
-
-export function sendPage(res: Response, status: number, html: string): void {
-  res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(html);
 }
 
 /**
@@ -48,14 +44,14 @@ export class LoginController {
   ) {}
 
   @Get('login')
-  async showLogin(@Req() req: Request, @Res() res: Response, @Query('request') request?: unknown) {
+  async showLogin(@Req() req: HttpRequest, @Res() res: HttpReply, @Query('request') request?: unknown) {
     const requestId = requestIdOf(request);
     const session = await this.sessions.current(req);
-    if (session && requestId) return res.redirect(302, continueAuthorizationPath(requestId));
+    if (session && requestId) return res.redirect(continueAuthorizationPath(requestId), 302);
     if (session) {
       const user = await this.users.findById(session.userId);
       if (user)
-        return sendPage(
+        return sendHtml(
           res,
           200,
           signedInPage({
@@ -64,18 +60,18 @@ export class LoginController {
           }),
         );
     }
-    sendPage(res, 200, loginPage({ csrfToken: this.csrf.issue(req, res, 'login'), requestId }));
+    sendHtml(res, 200, loginPage({ csrfToken: this.csrf.issue(req, res, 'login'), requestId }));
   }
 
   @Post('login')
   @UseGuards(LoginCsrfGuard, LocalAuthGuard)
-  async login(@Req() req: LoginRequest, @Res() res: Response) {
+  async login(@Req() req: LoginRequest, @Res() res: HttpReply) {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const requestId = requestIdOf(body.request);
     if (req.user) {
       await this.sessions.start(req, res, req.user.id);
       await this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: req.user.id });
-      return res.redirect(302, requestId ? continueAuthorizationPath(requestId) : '/login');
+      return res.redirect(requestId ? continueAuthorizationPath(requestId) : '/login', 302);
     }
     const failure = req.loginFailure ?? { reason: 'invalid_credentials' as const, subject: null };
     await this.audit.record({
@@ -85,7 +81,7 @@ export class LoginController {
       subject: failure.subject ?? (await this.users.subjectFor(body.username)),
       details: { reason: failure.reason },
     });
-    sendPage(
+    sendHtml(
       res,
       401,
       loginPage({
@@ -99,12 +95,12 @@ export class LoginController {
 
   @Post('logout')
   @HttpCode(200)
-  async logout(@Req() req: Request, @Res() res: Response) {
+  async logout(@Req() req: HttpRequest, @Res() res: HttpReply) {
     const session = await this.sessions.current(req);
     if (!this.csrf.verify(req, 'logout', session?.sessionId ?? ''))
       throw new ForbiddenException(CSRF_FAILURE_MESSAGE);
     const userId = await this.sessions.end(req, res);
     if (userId) await this.audit.record({ type: 'session.ended', outcome: 'success', subject: userId });
-    sendPage(res, 200, signedOutPage());
+    sendHtml(res, 200, signedOutPage());
   }
 }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { CsrfService } from './csrf.service';
 import type { LoginFailureInfo } from './local.strategy';
@@ -8,7 +8,7 @@ import type { User } from './user.entity';
 import { UsersService } from './users.service';
 
 /** Where the login guards leave their verdict for the controller. */
-export interface LoginRequest extends Request {
+export interface LoginRequest extends HttpRequest {
   user?: User;
   loginFailure?: LoginFailureInfo;
 }
@@ -27,7 +27,7 @@ export class LoginCsrfGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
     if (this.csrf.verify(req, 'login')) return true;
     const username = (req.body as Record<string, unknown> | undefined)?.username;
     await this.audit.record({

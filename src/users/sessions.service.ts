@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http';
 import { randomToken, sha256Hex } from '../common/crypto';
 import { oauthConfig, serverConfig, type OAuthConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';
@@ -39,12 +39,12 @@ export class SessionsService {
    * The session cookie this request presents, ready for a lookup (no database): null without a well-formed
    * one. For statements that look the session up themselves (session-sql.ts); otherwise use `current`.
    */
-  presented(req: Request): PresentedSession | null {
+  presented(req: HttpRequest): PresentedSession | null {
     return this.read(req)?.presented ?? null;
   }
 
   /** The live session of this request, or null (no cookie, unknown, expired or ended). */
-  async current(req: Request): Promise<CurrentSession | null> {
+  async current(req: HttpRequest): Promise<CurrentSession | null> {
     const cookie = this.read(req);
     if (!cookie) return null;
     const { idHash, idleSeconds, touchAfterSeconds } = cookie.presented;
@@ -52,7 +52,7 @@ export class SessionsService {
     return row ? { userId: row.user_id, sessionId: cookie.sessionId } : null;
   }
 
-  private read(req: Request): { sessionId: string; presented: PresentedSession } | null {
+  private read(req: HttpRequest): { sessionId: string; presented: PresentedSession } | null {
     const sessionId = this.cookies.read(req, SESSION_COOKIE);
     if (!sessionId || !OPAQUE_ID.test(sessionId)) return null;
     return {
@@ -66,7 +66,7 @@ export class SessionsService {
   }
 
   /** Signs the user in: ends the session the browser had (rotation), creates a new one, sets the cookie. */
-  async start(req: Request, res: Response, userId: string): Promise<CurrentSession> {
+  async start(req: HttpRequest, res: HttpReply, userId: string): Promise<CurrentSession> {
     const previous = this.cookies.read(req, SESSION_COOKIE);
     if (previous && OPAQUE_ID.test(previous)) await this.sessions.delete(sha256Hex(previous));
     const sessionId = randomToken();
@@ -81,7 +81,7 @@ export class SessionsService {
   }
 
   /** Signs out: deletes the session and clears the cookie. Returns the user it belonged to, if any. */
-  async end(req: Request, res: Response): Promise<string | undefined> {
+  async end(req: HttpRequest, res: HttpReply): Promise<string | undefined> {
     const sessionId = this.cookies.read(req, SESSION_COOKIE);
     this.cookies.clear(res, SESSION_COOKIE);
     if (!sessionId || !OPAQUE_ID.test(sessionId)) return undefined;

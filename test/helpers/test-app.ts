@@ -1,11 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
-import { setEnvironment } from '../../src/config/config.namespaces';
+import { configureApp, createHttpAdapter } from '../../src/bootstrap';
+import { environment, setEnvironment } from '../../src/config/config.namespaces';
 import { loadEnvironment } from '../../src/config/environment';
 import { createTestDatabase, TestDatabase } from './test-database';
 
@@ -63,11 +63,12 @@ export async function createTestApp(
     }),
   );
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(environment()), {
     bodyParser: false,
     logger: ['error'],
+    abortOnError: false,
   });
-  configureApp(app);
+  await configureApp(app);
   await app.listen(port, '127.0.0.1');
   setEnvironment(undefined);
   const dataSource = app.get(DataSource);

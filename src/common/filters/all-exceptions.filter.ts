@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { BodyError } from '../body-parsers';
 import { isDatabaseUnavailable } from '../database-errors';
 import { errorPage } from '../html';
+import { requestPath, sendHtml, type HttpReply, type HttpRequest } from '../http';
 import { OAuthError } from '../oauth-errors';
 import { currentRequestContext } from '../request-context';
 
@@ -23,39 +24,41 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
-    if (res.headersSent) return;
-    const requestId = currentRequestContext()?.requestId ?? (req as any).id ?? null;
-    const path = req.path ?? req.url ?? '';
+    const req = ctx.getRequest<HttpRequest>();
+    const res = ctx.getResponse<HttpReply>();
+    if (res.sent) return;
+    const requestId = (req.requestContext ?? currentRequestContext())?.requestId ?? null;
+    const path = requestPath(req);
     const wantsHtml = HTML_PAGES.test(path);
 
     const send = (status: number, body: Record<string, unknown>, title?: string) => {
-      if (PROTOCOL_JSON.test(path) || path.startsWith('/oauth/')) res.setHeader('Cache-Control', 'no-store');
+      if (PROTOCOL_JSON.test(path) || path.startsWith('/oauth/')) res.header('Cache-Control', 'no-store');
       if (wantsHtml) {
-        res
-          .status(status)
-          .type('html')
-          .send(
-            errorPage(
-              title ?? 'Something went wrong',
-              String(body.error_description ?? body.message ?? ''),
-              requestId,
-            ),
-          );
+        sendHtml(
+          res,
+          status,
+          errorPage(
+            title ?? 'Something went wrong',
+            String(body.error_description ?? body.message ?? ''),
+            requestId,
+          ),
+        );
         return;
       }
-      res.status(status).json({ ...body, request_id: requestId });
+      void res
+        .code(status)
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ ...body, request_id: requestId }));
     };
 
     if (exception instanceof OAuthError) {
-      if (exception.code === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="latchkey"');
+      if (exception.code === 'invalid_client') res.header('WWW-Authenticate', 'Basic realm="latchkey"');
       if (exception.code === 'invalid_token' || exception.code === 'insufficient_scope')
-        res.setHeader(
+        res.header(
           'WWW-Authenticate',
           `Bearer realm="latchkey", error="${exception.code}", error_description="${exception.description.replace(/"/g, "'")}"`,
         );
-      if (exception.code === 'temporarily_unavailable') res.setHeader('Retry-After', '5');
+      if (exception.code === 'temporarily_unavailable') res.header('Retry-After', '5');
       send(
         exception.status,
         { error: exception.code, error_description: exception.description },
@@ -64,18 +67,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
 
-    // body-parser errors (too large, malformed JSON/form, bad charset) carry status + type
-    const bodyError = exception as { status?: number; type?: string; message?: string };
-    if (!(exception instanceof HttpException) && typeof bodyError?.type === 'string' && bodyError.status) {
-      const status = bodyError.status;
-      const description =
-        bodyError.type === 'entity.too.large' ? 'request body too large' : 'request body could not be parsed';
+    // a request that cannot be read: a body too large, malformed JSON or form, an unsupported charset (our
+    // parsers, body-parsers.ts), or refused by Fastify itself (a body over the limit, a bad Content-Length, a
+    // malformed URL)
+    const bodyError = bodyErrorOf(exception);
+    if (bodyError) {
+      const { status, description } = bodyError;
       if (PROTOCOL_JSON.test(path))
         send(status, { error: 'invalid_request', error_description: description });
       else
         send(status, {
           statusCode: status,
-          error: status === 413 ? 'Payload Too Large' : 'Bad Request',
+          error:
+            status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request',
           message: description,
         });
       return;
@@ -104,7 +108,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`database unavailable: ${(exception as Error)?.message}`);
-      res.setHeader('Retry-After', '5');
+      res.header('Retry-After', '5');
       send(
         503,
         {
@@ -119,4 +123,32 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     send(500, { error: 'server_error', error_description: 'internal server error' }, 'Something went wrong');
   }
+}
+
+/** The status and description of a request that could not be read, or undefined for any other error. */
+function bodyErrorOf(exception: unknown): { status: number; description: string } | undefined {
+  if (exception instanceof BodyError) return { status: exception.statusCode, description: exception.message };
+  // the Fastify adapter hands Fastify's own 4xx errors over as an HttpException caused by them
+  const cause = exception instanceof HttpException ? exception.cause : undefined;
+  const fastifyError = cause as { code?: unknown; statusCode?: unknown };
+  if (
+    cause instanceof Error &&
+    typeof fastifyError.code === 'string' &&
+    fastifyError.code.startsWith('FST_') &&
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    const status = fastifyError.statusCode;
+    return {
+      status,
+      description:
+        status === 413
+          ? 'request body too large'
+          : fastifyError.code.startsWith('FST_ERR_CTP_')
+            ? 'request body could not be parsed'
+            : 'malformed request',
+    };
+  }
+  return undefined;
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Response } from 'express';
 import { Strategy } from 'passport-custom';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { InvalidClient } from '../../common/oauth-errors';
@@ -26,7 +25,7 @@ function authenticate(
   return authenticator.authenticate(presented, (client) => {
     // CORS for browser-based clients: the origins of their registered redirect URIs (also on failure,
     // so that the page can read the error).
-    if (req.oauth?.cors) allowCorsFrom(req, req.res as Response, client.redirectUris);
+    if (req.oauth?.cors) allowCorsFrom(req, req.oauth.cors, client.redirectUris);
   });
 }
 

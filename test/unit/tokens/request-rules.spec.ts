@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest } from '../../../src/common/http';
 import { sha256Base64url, verifyPkceS256 } from '../../../src/common/crypto';
 import { OAuthError } from '../../../src/common/oauth-errors';
 import { originOf } from '../../../src/tokens/cors';
@@ -9,11 +9,10 @@ import { sentClientId } from '../../../src/common/sent-client-id';
 import { parseScope, readForm } from '../../../src/tokens/oauth-request';
 import { looksLikeJwt, looksLikeRefreshToken, lookupOrder } from '../../../src/tokens/token-shapes';
 
-function fakeRequest(body: unknown, form = true, headers: Record<string, string> = {}): Request {
+function fakeRequest(body: unknown, form = true, headers: Record<string, string> = {}): HttpRequest {
   return {
     body,
-    headers,
-    is: (type: string) => (form && type === 'application/x-www-form-urlencoded' ? type : false),
+    headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json', ...headers },
   } as never;
 }
 

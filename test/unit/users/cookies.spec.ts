@@ -9,7 +9,7 @@ describe('cookie attributes', () => {
       sameSite: 'lax',
       secure: false,
       path: '/',
-      maxAge: 60000,
+      maxAge: 60, // seconds (Max-Age=60)
     });
   });
 

@@ -1,13 +1,13 @@
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../../../src/common/http';
 import { CsrfService } from '../../../src/users/csrf.service';
 
-function fakeRequest(cookies: Record<string, string> = {}, body: Record<string, unknown> = {}): Request {
-  return { cookies: { ...cookies }, body } as unknown as Request;
+function fakeRequest(cookies: Record<string, string> = {}, body: Record<string, unknown> = {}): HttpRequest {
+  return { cookies: { ...cookies }, body } as unknown as HttpRequest;
 }
 
-function fakeResponse(): Response & { set: Record<string, string> } {
+function fakeResponse(): HttpReply & { set: Record<string, string> } {
   const set: Record<string, string> = {};
-  return { set, cookie: (name: string, value: string) => (set[name] = value) } as never;
+  return { set, setCookie: (name: string, value: string) => (set[name] = value) } as never;
 }
 
 describe('CSRF tokens (signed double-submit)', () => {

@@ -1,14 +1,23 @@
 import { Logger } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
-import { currentRequestContext, runWithRequestContext } from '../../../src/common/request-context';
-import { RequestLogMiddleware } from '../../../src/common/request-log.middleware';
-import type { ServerConfig } from '../../../src/config/config.namespaces';
+import { currentRequestContext } from '../../../src/common/request-context';
+import { registerRequestLog } from '../../../src/common/request-log';
+import type { RequestContext } from '../../../src/common/request-context';
 
-function fakeExchange(url: string) {
-  const req = { method: 'POST', originalUrl: url } as never;
+type OnRequest = (req: unknown, reply: unknown, done: () => void) => void;
+
+/** The request log's onRequest hook, as registered on a (fake) Fastify instance; none above info. */
+function hookFor(logLevel: string): OnRequest | undefined {
+  const hooks: OnRequest[] = [];
+  registerRequestLog({ addHook: (_name: string, hook: OnRequest) => hooks.push(hook) } as never, logLevel);
+  return hooks[0];
+}
+
+function fakeExchange(url: string, requestContext: RequestContext | null = null) {
+  const req = { method: 'POST', url, requestContext };
   const res = Object.assign(new EventEmitter(), { statusCode: 200, writableFinished: false });
-  return { req, res };
+  return { req, reply: { raw: res }, res };
 }
 
 const context = (requestId: string) => ({
@@ -19,7 +28,7 @@ const context = (requestId: string) => ({
   path: '/login',
 });
 
-describe('RequestLogMiddleware', () => {
+describe('request log (registerRequestLog)', () => {
   const seen: Array<{ level: string; line: Record<string, unknown>; msg: string; reqId?: string }> = [];
   const record = (level: string) =>
     function (this: unknown, line: unknown, msg: unknown) {
@@ -38,12 +47,10 @@ describe('RequestLogMiddleware', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const middleware = (logLevel: string) => new RequestLogMiddleware({ logLevel } as ServerConfig);
-
   it('logs an abandoned request in its own context, even though the socket closes it from outside', async () => {
-    const { req, res } = fakeExchange('/login?request=secret-request-id');
+    const { req, reply, res } = fakeExchange('/login?request=secret-request-id', context('req-abandoned'));
     const next = jest.fn();
-    runWithRequestContext(context('req-abandoned'), () => middleware('info').use(req, res as never, next));
+    hookFor('info')!(req, reply, next);
     expect(next).toHaveBeenCalled();
     await new Promise((resolve) => setImmediate(resolve)); // leave the request's context
     expect(currentRequestContext()).toBeUndefined();
@@ -63,10 +70,8 @@ describe('RequestLogMiddleware', () => {
       [302, 'info', 'request completed'],
       [503, 'error', 'request failed'],
     ] as const) {
-      const { req, res } = fakeExchange('/oauth/authorize?state=s');
-      runWithRequestContext(context(`req-${status}`), () =>
-        middleware('info').use(req, res as never, () => {}),
-      );
+      const { req, reply, res } = fakeExchange('/oauth/authorize?state=s', context(`req-${status}`));
+      hookFor('info')!(req, reply, () => {});
       Object.assign(res, { statusCode: status, writableFinished: true });
       res.emit('close');
       expect(seen.pop()).toMatchObject({
@@ -78,15 +83,13 @@ describe('RequestLogMiddleware', () => {
     }
   });
 
-  it('does nothing above info, and never logs health probes', () => {
-    for (const [level, url] of [
-      ['warn', '/oauth/token'],
-      ['info', '/health'],
-      ['info', '/health/ready'],
-    ]) {
-      const { req, res } = fakeExchange(url);
+  it('adds no hook above info, and never logs health probes', () => {
+    expect(hookFor('warn')).toBeUndefined();
+    expect(hookFor('error')).toBeUndefined();
+    for (const url of ['/health', '/health/ready', '/health?x=1']) {
+      const { req, reply, res } = fakeExchange(url);
       const next = jest.fn();
-      middleware(level).use(req, res as never, next);
+      hookFor('info')!(req, reply, next);
       expect(next).toHaveBeenCalled();
       expect(res.listenerCount('close')).toBe(0);
     }

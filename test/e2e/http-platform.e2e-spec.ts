@@ -1,0 +1,135 @@
+import { request as httpRequest } from 'node:http';
+import { adminCaller, ADMIN_SCOPES } from '../factories/clients';
+import { createTestApp, TestApp } from '../helpers/test-app';
+
+/**
+ * What the HTTP platform (Fastify, src/bootstrap.ts and src/common/body-parsers.ts) guarantees beyond the
+ * endpoints: every refusal before a handler — an undecodable URL, an unreadable body — has the error shape of
+ * every other error, names the request id and carries the security headers.
+ */
+describe('HTTP platform', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ BODY_LIMIT: '16kb' });
+    admin = (await adminCaller(t, ADMIN_SCOPES)).token;
+  });
+  afterAll(() => t.close());
+
+  /** A raw request (fetch would normalise the URL). */
+  function raw(
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${t.url}${path}`, { method, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  const form = 'application/x-www-form-urlencoded';
+
+  it('answers a URL it cannot decode with 400 JSON naming the request id', async () => {
+    const r = await raw('GET', '/oauth/%E0%A4%A', { 'x-request-id': 'bad-url-1' });
+    expect(r.status).toBe(400);
+    expect(r.headers['x-request-id']).toBe('bad-url-1');
+    expect(JSON.parse(r.text)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'malformed URL',
+      request_id: 'bad-url-1',
+    });
+  });
+
+  it('refuses a form with more than 100 parameters with 413 invalid_request', async () => {
+    const body = Array.from({ length: 101 }, (_, i) => `p${i}=x`).join('&');
+    const r = await raw('POST', '/oauth/token', { 'content-type': form }, body);
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.text)).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'too many parameters',
+    });
+    expect(r.headers['cache-control']).toBe('no-store');
+  });
+
+  it('refuses a form in another charset than UTF-8 with 415 invalid_request', async () => {
+    const r = await raw(
+      'POST',
+      '/oauth/token',
+      { 'content-type': `${form}; charset=iso-8859-1` },
+      'grant_type=client_credentials',
+    );
+    expect(r.status).toBe(415);
+    expect(JSON.parse(r.text)).toMatchObject({ error: 'invalid_request', error_description: /charset/ });
+  });
+
+  it('refuses a body over BODY_LIMIT that announces its length before reading it', async () => {
+    const r = await raw(
+      'POST',
+      '/oauth/token',
+      { 'content-type': form, 'content-length': '17000' },
+      'a'.repeat(17000),
+    );
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.text)).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'request body too large',
+    });
+  });
+
+  it('answers malformed JSON and a JSON scalar with 400, an empty JSON body as no body', async () => {
+    const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+    for (const body of ['{"client_name":', '"just a string"', '42']) {
+      const r = await raw('POST', '/admin/clients', auth, body);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.text)).toMatchObject({ statusCode: 400, request_id: expect.any(String) });
+    }
+    const empty = await raw('POST', '/admin/clients', { ...auth, 'content-length': '0' }, '');
+    expect(empty.status).toBe(400);
+    expect(JSON.parse(empty.text).fields).toHaveProperty('client_name');
+  });
+
+  it('refuses JSON with a __proto__ key', async () => {
+    const r = await raw(
+      'POST',
+      '/admin/clients',
+      { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      '{"client_name":"x","__proto__":{"admin":true}}',
+    );
+    expect(r.status).toBe(400);
+  });
+
+  it('serves the protocol endpoints with a trailing slash too', async () => {
+    const r = await raw('POST', '/oauth/token/', { 'content-type': form }, 'grant_type=nonsense');
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toBe('unsupported_grant_type');
+    expect(r.headers.pragma).toBe('no-cache');
+  });
+
+  it('sends the security headers and the request id on errors and on the streamed CSV export', async () => {
+    const missing = await raw('GET', '/no/such/route');
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(JSON.parse(missing.text).request_id).toBe(missing.headers['x-request-id']);
+
+    const csv = await raw('GET', '/audit/events?format=csv', {
+      authorization: `Bearer ${admin}`,
+      'x-request-id': 'csv-export-1',
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['x-request-id']).toBe('csv-export-1');
+    expect(csv.headers['cache-control']).toBe('no-store');
+    expect(csv.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(csv.text.split('\r\n')[0]).toMatch(/^id,occurred_at,type,/);
+  });
+});

@@ -1,6 +1,5 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -9,6 +8,7 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { HttpReply, HttpRequest } from './common/http';
 import { registerRequestContext, requestIdFor } from './common/request-context.hooks';
 import { registerRequestLog } from './common/request-log';
+import { registerSecurityHeaders } from './common/security-headers';
 import { serverConfig, ServerConfig } from './config/config.namespaces';
 import type { LatchkeyEnvironment } from './config/environment';
 import { registerProtocolHeaders } from './tokens/cors';
@@ -68,8 +68,8 @@ export function createHttpAdapter(
 
 /**
  * Everything main.ts and the e2e tests share: the app the tests exercise is the app that runs.
- * Request context and request log, body parsing, cookies, helmet (CSP tuned so that form posts may redirect
- * to a client's origin), the protocol endpoints' headers, validation, the exception filter, OpenAPI and
+ * Request context and request log, body parsing, cookies, helmet's security headers (security-headers.ts), the
+ * protocol endpoints' headers, validation, the exception filter, OpenAPI and
  * graceful shutdown. Call before `listen()` / `init()`.
  */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
@@ -80,24 +80,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   registerRequestLog(fastify, server.logLevel);
   registerBodyParsers(fastify, server.bodyLimit);
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        'default-src': ["'self'"],
-        'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:'],
-        'script-src': ["'self'"],
-        'object-src': ["'none'"],
-        'base-uri': ["'none'"],
-        'frame-ancestors': ["'none'"],
-        // no form-action: the consent form's POST redirects to the client's (other-origin) redirect URI
-        ...(server.secureCookies ? { 'upgrade-insecure-requests': [] } : {}),
-      },
-    },
-    hsts: server.secureCookies,
-    crossOriginResourcePolicy: false,
-  });
+  registerSecurityHeaders(fastify, server.secureCookies);
   registerProtocolHeaders(fastify);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -50,9 +50,9 @@ export function registerBodyParsers(fastify: FastifyInstance, limit: number): vo
     'application/json',
     { parseAs: 'string', bodyLimit: limit },
     (req, body, done) => {
-      const text = body as string;
-      if (text.trim() === '') return done(null, undefined);
-      if (text.trimStart()[0] !== '{' && text.trimStart()[0] !== '[')
+      const text = (body as string).trimStart();
+      if (text === '') return done(null, undefined);
+      if (text[0] !== '{' && text[0] !== '[')
         return done(new BodyError(400, 'the JSON body must be an object'), undefined);
       secureJson(req, text, (err, value) =>
         err ? done(new BodyError(400, 'request body could not be parsed'), undefined) : done(null, value),

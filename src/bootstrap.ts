@@ -54,7 +54,8 @@ export function createHttpAdapter(
     trustProxy: env.trustProxy,
     bodyLimit: env.bodyLimit,
     keepAliveTimeout: 5000, // Node's default (Fastify's own is 72 s)
-    routerOptions: { ignoreTrailingSlash: true }, // /oauth/token/ is /oauth/token
+    // /oauth/token/ is /oauth/token; an over-long path parameter (an unknown client id) reaches its handler (→ 404)
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // a URL Fastify cannot decode (`/%E0%A4%A`) is refused before any hook: the same 400 shape as every error
     frameworkErrors: (_error: Error, req: HttpRequest, reply: HttpReply) => {
       const requestId = requestIdFor(req);

@@ -50,6 +50,14 @@ describe('HTTP platform', () => {
     });
   });
 
+  it('routes an over-long path parameter to its handler: 401 without a token, 404 with one', async () => {
+    const path = `/admin/clients/lk_${'x'.repeat(300)}`;
+    expect((await raw('GET', path)).status).toBe(401);
+    const r = await raw('GET', path, { authorization: `Bearer ${admin}` });
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.text).request_id).toBe(r.headers['x-request-id']);
+  });
+
   it('refuses a form with more than 100 parameters with 413 invalid_request', async () => {
     const body = Array.from({ length: 101 }, (_, i) => `p${i}=x`).join('&');
     const r = await raw('POST', '/oauth/token', { 'content-type': form }, body);

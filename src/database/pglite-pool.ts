@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PGlite } from '@electric-sql/pglite';
+import type { Client } from 'pg';
 
 /**
  * A pg-compatible pool over one PGlite instance, handed to TypeORM as its `driver`.
@@ -14,6 +15,8 @@ export class PGlitePool extends EventEmitter {
   private leased = false;
   private readonly waiters: Array<() => void> = [];
   private ended = false;
+  /** node-postgres over PGlite's wire protocol, for named prepared statements (see `prepared`). */
+  private statementClient?: Promise<Client>;
 
   constructor(
     readonly db: PGlite,
@@ -44,9 +47,41 @@ export class PGlitePool extends EventEmitter {
     }
   }
 
+  /**
+   * Runs one statement as a named prepared statement, parsed and planned once for the PGlite session instead
+   * of on every call (a hot UPDATE … RETURNING: ~240 → ~145 µs). PGlite's own `query` has no named statements;
+   * its node-postgres adapter (`@electric-sql/pglite/node-postgres`) speaks the wire protocol, so one long-lived
+   * pg `Client` prepares each name once and then only binds and executes. The lease keeps it out of every other
+   * caller's transaction. Rows are shaped by pg's type parsers, as on PostgreSQL.
+   */
+  async prepared(name: string, text: string, params: unknown[]): Promise<unknown[]> {
+    await this.acquire();
+    try {
+      const client = await (this.statementClient ??= this.connectStatementClient());
+      const result = await client.query({ name, text, values: params });
+      return result.rows as unknown[];
+    } finally {
+      this.releaseLease();
+    }
+  }
+
+  private async connectStatementClient(): Promise<Client> {
+    const [{ createPgConfig }, pg] = await Promise.all([
+      import('@electric-sql/pglite/node-postgres'),
+      import('pg'),
+    ]);
+    const Pg = (pg as unknown as { default?: typeof pg }).default ?? pg;
+    const client = new Pg.Client(createPgConfig(this.db as never) as never);
+    await client.connect();
+    return client;
+  }
+
   /** Ends the pool and closes PGlite, flushing its files (data survives a Ctrl-C). */
   end(callback?: (err?: Error) => void) {
     this.ended = true;
+    const statementClient = this.statementClient;
+    this.statementClient = undefined;
+    void statementClient?.then((client) => client.end()).catch(() => undefined);
     const closing = this.db.closed ? Promise.resolve() : this.db.close();
     const done = closing.then(
       () => callback?.(),

@@ -38,21 +38,29 @@ export class LoginLockoutsRepository {
     const quiet = `(l.updated_at < now() - make_interval(secs => $3))`;
     // verdicts older than this are never coming (a crashed instance): start counting again
     const pending = `(l.failures >= $2 AND l.updated_at > now() - make_interval(secs => ${PENDING_VERDICT_SECONDS}))`;
-    const full = `(NOT ${locked} AND NOT ${quiet} AND ${pending})`;
-    const rows = await sql<{ admitted: boolean; locked: boolean }>(
+    const full = `(NOT ${quiet} AND ${pending})`;
+    // Admitted exactly when the row is inserted or updated: a locked or full key is left untouched (the
+    // DO UPDATE's WHERE), and then no row comes back. (Not `updated_at = now()`: PGlite's clock has millisecond
+    // resolution, so two attempts in one millisecond looked alike.)
+    const admitted = await sql(
       this.dataSource,
       `INSERT INTO lockouts AS l (kind, key, failures, level, locked_until, updated_at)
        VALUES ('user', $1, 1, 0, NULL, now())
        ON CONFLICT (kind, key) DO UPDATE SET
-         failures = CASE WHEN ${locked} OR ${full} THEN l.failures
-                         WHEN ${quiet} OR l.failures >= $2 THEN 1
-                         ELSE l.failures + 1 END,
-         level = CASE WHEN NOT ${locked} AND ${quiet} THEN 0 ELSE l.level END,
-         updated_at = CASE WHEN ${locked} OR ${full} THEN l.updated_at ELSE now() END
-       RETURNING (updated_at = now()) AS admitted, (locked_until IS NOT NULL AND locked_until > now()) AS locked`,
+         failures = CASE WHEN ${quiet} OR l.failures >= $2 THEN 1 ELSE l.failures + 1 END,
+         level = CASE WHEN ${quiet} THEN 0 ELSE l.level END,
+         updated_at = now()
+       WHERE NOT ${locked} AND NOT ${full}
+       RETURNING 1`,
       [key, policy.threshold, policy.resetSeconds],
     );
-    return { admitted: rows[0].admitted === true, locked: rows[0].locked === true };
+    if (admitted.length > 0) return { admitted: true, locked: false };
+    const rows = await sql<{ locked: boolean }>(
+      this.dataSource,
+      `SELECT (locked_until IS NOT NULL AND locked_until > now()) AS locked FROM lockouts WHERE kind = 'user' AND key = $1`,
+      [key],
+    );
+    return { admitted: false, locked: rows[0]?.locked === true };
   }
 
   /** Records a failed attempt's verdict; locks the key when the threshold is reached. Returns the lock end, if set now. */

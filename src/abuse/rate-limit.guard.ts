@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { requestPath, type HttpReply, type HttpRequest } from '../common/http';
+import { routePath, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { normaliseIp } from '../common/request-context.hooks';
@@ -35,7 +35,7 @@ export class RateLimitGuard implements CanActivate {
     const windowMs = this.config.rateLimitWindow * 1000;
     const ip = normaliseIp(req.ip) ?? 'unknown';
     let retryAfter: number;
-    if (PROTOCOL.test(requestPath(req))) {
+    if (PROTOCOL.test(routePath(req))) {
       retryAfter = this.hit(`p:ip:${ip}`, this.config.rateLimitToken, windowMs);
       const clientId = clientIdOf(req);
       if (clientId)
@@ -43,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
           retryAfter,
           this.hit(`p:client:${clientId}`, this.config.rateLimitToken, windowMs),
         );
-    } else if (PAGES.test(requestPath(req))) {
+    } else if (PAGES.test(routePath(req))) {
       retryAfter = this.hit(`pg:ip:${ip}`, this.config.rateLimitAuthorize, windowMs);
     } else {
       return true;
@@ -57,7 +57,7 @@ export class RateLimitGuard implements CanActivate {
       errorCode: 'slow_down',
       reason: 'rate_limited',
       clientId: clientIdOf(req),
-      details: { route: requestPath(req) },
+      details: { route: routePath(req) },
     });
     throw new OAuthError('slow_down', `too many requests: retry after ${retryAfter} s`, 'rate_limited');
   }

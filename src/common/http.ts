@@ -20,6 +20,15 @@ export function requestPath(req: { url: string }): string {
   return q < 0 ? req.url : req.url.slice(0, q);
 }
 
+/**
+ * The path of the route serving the request (`/oauth/token`, `/admin/clients/:client_id`), or the request's path
+ * when no route matches. Every decision by path (rate limits, protocol headers, error format) uses this, never
+ * the raw URL: the router decodes percent-escapes, so `/oauth/%74oken` is served by `/oauth/token`.
+ */
+export function routePath(req: { url: string; routeOptions?: { url?: string } }): string {
+  return req.routeOptions?.url ?? requestPath(req);
+}
+
 /** The request's media type, lower-cased, without parameters (`application/json`), or undefined. */
 export function mediaTypeOf(req: {
   headers: Record<string, string | string[] | undefined>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { requestPath, type HttpReply, type HttpRequest } from '../common/http';
+import { routePath, type HttpReply, type HttpRequest } from '../common/http';
 
 /** The origin of a registered redirect URI (http/https only; private-use schemes have none). */
 export function originOf(uri: string): string | null {
@@ -48,7 +48,7 @@ const PROTOCOL_PATH = /^\/oauth\/(token|revoke|introspect)\/?$/;
  */
 export function registerProtocolHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (req, reply, done) => {
-    const path = requestPath(req);
+    const path = routePath(req);
     if (!PROTOCOL_PATH.test(path)) return done();
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     if (req.method !== 'OPTIONS' || path.startsWith('/oauth/introspect')) return done();

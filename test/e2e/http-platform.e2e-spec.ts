@@ -1,5 +1,7 @@
 import { request as httpRequest } from 'node:http';
+import request from 'supertest';
 import { adminCaller, ADMIN_SCOPES } from '../factories/clients';
+import { basicAuth, createClient, TestClient } from '../factories/tokens';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
@@ -139,5 +141,44 @@ describe('HTTP platform', () => {
     expect(csv.headers['cache-control']).toBe('no-store');
     expect(csv.headers['content-security-policy']).toContain("default-src 'self'");
     expect(csv.text.split('\r\n')[0]).toMatch(/^id,occurred_at,type,/);
+  });
+});
+
+/**
+ * The router decodes percent-escapes in the path (`/oauth/%74oken` is served by `/oauth/token`): every decision by
+ * path — rate limits, the protocol endpoints' headers, the error format — is taken on the route, not the raw URL.
+ */
+describe('HTTP platform: percent-encoded paths', () => {
+  let t: TestApp;
+  let client: TestClient;
+  beforeAll(async () => {
+    t = await createTestApp({ RATE_LIMIT_TOKEN: '3', RATE_LIMIT_AUTHORIZE: '3', RATE_LIMIT_WINDOW: '60s' });
+    client = await createClient(t, { grantTypes: ['client_credentials'], scope: 'api:read' });
+  });
+  afterAll(() => t.close());
+
+  it('counts /oauth/%74oken against the token limit and answers it with no-store', async () => {
+    const send = () =>
+      request(t.url)
+        .post('/oauth/%74oken')
+        .set('Authorization', basicAuth(client.clientId, client.clientSecret!))
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
+    for (let i = 0; i < 3; i++) {
+      const ok = await send();
+      expect(ok.status).toBe(200);
+      expect(ok.headers['cache-control']).toBe('no-store');
+      expect(ok.headers.pragma).toBe('no-cache');
+    }
+    const limited = await send();
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: 'slow_down' });
+  });
+
+  it('counts /log%69n against the login page limit and answers errors there as a page', async () => {
+    for (let i = 0; i < 3; i++) expect((await request(t.url).get('/log%69n')).status).toBe(200);
+    const limited = await request(t.url).get('/log%69n');
+    expect(limited.status).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^text\/html/);
   });
 });

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { BodyError } from '../body-parsers';
 import { isDatabaseUnavailable } from '../database-errors';
 import { errorPage } from '../html';
-import { requestPath, sendHtml, type HttpReply, type HttpRequest } from '../http';
+import { routePath, sendHtml, type HttpReply, type HttpRequest } from '../http';
 import { OAuthError } from '../oauth-errors';
 import { currentRequestContext } from '../request-context';
 
@@ -28,7 +28,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = ctx.getResponse<HttpReply>();
     if (res.sent) return;
     const requestId = (req.requestContext ?? currentRequestContext())?.requestId ?? null;
-    const path = requestPath(req);
+    const path = routePath(req);
     const wantsHtml = HTML_PAGES.test(path);
 
     const send = (status: number, body: Record<string, unknown>, title?: string) => {

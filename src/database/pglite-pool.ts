@@ -57,7 +57,7 @@ export class PGlitePool extends EventEmitter {
   async prepared(name: string, text: string, params: unknown[]): Promise<unknown[]> {
     await this.acquire();
     try {
-      const client = await (this.statementClient ??= this.connectStatementClient());
+      const client = await this.statementClientOrConnect();
       const result = await client.query({ name, text, values: params });
       return result.rows as unknown[];
     } finally {
@@ -65,14 +65,32 @@ export class PGlitePool extends EventEmitter {
     }
   }
 
-  private async connectStatementClient(): Promise<Client> {
+  /**
+   * The statement client, connected on first use. A client whose connection failed is dropped (its `error` is
+   * handled, never an uncaught exception) and the next call connects a new one, which first deallocates the
+   * statements its predecessor prepared in the session.
+   */
+  private statementClientOrConnect(): Promise<Client> {
+    if (this.statementClient) return this.statementClient;
+    const drop = () => {
+      if (this.statementClient === connecting) this.statementClient = undefined;
+    };
+    const connecting = this.connectStatementClient(drop);
+    connecting.catch(drop);
+    this.statementClient = connecting;
+    return connecting;
+  }
+
+  private async connectStatementClient(onError: () => void): Promise<Client> {
     const [{ createPgConfig }, pg] = await Promise.all([
       import('@electric-sql/pglite/node-postgres'),
       import('pg'),
     ]);
     const Pg = (pg as unknown as { default?: typeof pg }).default ?? pg;
     const client = new Pg.Client(createPgConfig(this.db as never) as never);
+    client.on('error', onError);
     await client.connect();
+    await client.query('DEALLOCATE ALL');
     return client;
   }
 

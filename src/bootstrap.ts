@@ -41,6 +41,9 @@ export function validationPipe(): ValidationPipe {
   });
 }
 
+/** How long a request may take to arrive, headers and body (Node's headersTimeout is 60 s too). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 /**
  * The HTTP platform: Fastify, chosen by measurement (README, Performance: a NestJS 12 app's floor is ~0.04 ms of
  * CPU per request on Fastify against ~0.2 ms on Express). Proxy trust (TRUST_PROXY: the client IP from
@@ -54,6 +57,9 @@ export function createHttpAdapter(
     trustProxy: env.trustProxy,
     bodyLimit: env.bodyLimit,
     keepAliveTimeout: 5000, // Node's default (Fastify's own is 72 s)
+    // a request must arrive whole within 60 s (Fastify's default is no limit: a body trickled a byte at a time
+    // would hold its socket forever); 408 after that, as Node answers it
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // /oauth/token/ is /oauth/token; an over-long path parameter (an unknown client id) reaches its handler (→ 404)
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // a URL Fastify cannot decode (`/%E0%A4%A`) is refused before any hook: the same 400 shape as every error

@@ -1,4 +1,7 @@
-import { parse as parseQueryString } from 'node:querystring';
+import * as querystring from 'node:querystring';
+import { PassThrough } from 'node:stream';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 
 /** A request body that cannot be read: answered with its status (400, 413, 415) by the global filter. */
@@ -11,22 +14,41 @@ export class BodyError extends Error {
   }
 }
 
+const DECOMPRESSORS: Record<string, (() => Transform) | undefined> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
 /** At most this many parameters in a form body (more → 413). */
 export const FORM_PARAMETER_LIMIT = 100;
 
+/** node:querystring's percent-decoder to bytes (public since Node 0.x, missing from @types/node). */
+const unescapeBuffer = (
+  querystring as unknown as { unescapeBuffer(s: string, decodeSpaces?: boolean): Buffer }
+).unescapeBuffer;
+const latin1 = (s: string) => unescapeBuffer(s, true).toString('latin1');
+
 /**
- * `application/x-www-form-urlencoded` in UTF-8 (another charset → 415): a parameter sent twice becomes an
- * array, which the protocol readers refuse (RFC 6749 §3.2). The object has no prototype.
+ * `application/x-www-form-urlencoded` in UTF-8, or ISO-8859-1 when the Content-Type says so (as body-parser
+ * accepted; Apache HttpClient's UrlEncodedFormEntity sends it by default); another charset → 415. A parameter
+ * sent twice becomes an array, which the protocol readers refuse (RFC 6749 §3.2). The object has no prototype.
  */
-export function parseForm(body: string, charset: string | undefined): Record<string, string | string[]> {
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+export function parseForm(body: Buffer, charset: string | undefined): Record<string, string | string[]> {
+  const isLatin1 = charset === 'iso-8859-1' || charset === 'latin1';
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && !isLatin1)
     throw new BodyError(415, `unsupported charset "${charset.toUpperCase()}"`);
   if (body.length === 0) return Object.create(null) as Record<string, string | string[]>;
+  const text = body.toString(isLatin1 ? 'latin1' : 'utf8');
   let count = 1;
-  for (let i = body.indexOf('&'); i !== -1; i = body.indexOf('&', i + 1)) {
+  for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) {
     if (++count > FORM_PARAMETER_LIMIT) throw new BodyError(413, 'too many parameters');
   }
-  return parseQueryString(body, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>;
+  return querystring.parse(text, '&', '=', {
+    maxKeys: 0,
+    ...(isLatin1 ? { decodeURIComponent: latin1 } : {}),
+  }) as Record<string, string | string[]>;
 }
 
 /** The `charset` parameter of a Content-Type header, lower-cased. */
@@ -41,9 +63,29 @@ export function charsetOf(contentType: string | undefined): string | undefined {
  *   `constructor.prototype` keys are refused (Fastify's secure parser);
  * - forms: see parseForm;
  * - any other media type is read (within the limit) and ignored: the handler sees no body and names the media
- *   type it wants.
+ *   type it wants;
+ * - a body sent with `Content-Encoding: gzip`, `deflate` or `br` is decompressed first, the limit applying to the
+ *   decompressed bytes (another encoding → 415), as body-parser did.
  */
 export function registerBodyParsers(fastify: FastifyInstance, limit: number): void {
+  fastify.addHook('preParsing', (req, _reply, payload, done) => {
+    const header = req.headers['content-encoding'];
+    const encoding = typeof header === 'string' ? header.trim().toLowerCase() : 'identity';
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+    if (encoding === 'identity' || !hasBody) return done(null, payload);
+    const decompressor = DECOMPRESSORS[encoding];
+    if (!decompressor) return done(new BodyError(415, `unsupported content encoding "${encoding}"`));
+    const inflate = decompressor();
+    // Fastify checks Content-Length against the bytes received, the limit against the bytes decompressed
+    const out = Object.assign(new PassThrough(), { receivedEncodedLength: 0 });
+    payload.on('data', (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
+    payload.on('error', (err) => out.destroy(err));
+    inflate.on('error', () => out.destroy(new BodyError(400, 'request body could not be decompressed')));
+    payload.pipe(inflate).pipe(out);
+    done(null, out);
+  });
+
   const secureJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
@@ -61,10 +103,10 @@ export function registerBodyParsers(fastify: FastifyInstance, limit: number): vo
   );
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: limit },
+    { parseAs: 'buffer', bodyLimit: limit },
     (req, body, done) => {
       try {
-        done(null, parseForm(body as string, charsetOf(req.headers['content-type'])));
+        done(null, parseForm(body as Buffer, charsetOf(req.headers['content-type'])));
       } catch (err) {
         done(err as Error, undefined);
       }

@@ -1,7 +1,9 @@
 import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { adminCaller, ADMIN_SCOPES } from '../factories/clients';
 import { basicAuth, createClient, TestClient } from '../factories/tokens';
+import { REQUEST_TIMEOUT_MS } from '../../src/bootstrap';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
@@ -24,7 +26,7 @@ describe('HTTP platform', () => {
     method: string,
     path: string,
     headers: Record<string, string> = {},
-    body?: string,
+    body?: string | Buffer,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(`${t.url}${path}`, { method, headers }, (res) => {
@@ -39,6 +41,13 @@ describe('HTTP platform', () => {
   }
 
   const form = 'application/x-www-form-urlencoded';
+
+  it('bounds how long a request may take to arrive (Fastify alone would wait forever)', () => {
+    const server = t.app.getHttpServer() as { requestTimeout: number; headersTimeout: number };
+    expect(server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+    expect(REQUEST_TIMEOUT_MS).toBeGreaterThan(0);
+    expect(server.headersTimeout).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS);
+  });
 
   it('answers a URL it cannot decode with 400 JSON naming the request id', async () => {
     const r = await raw('GET', '/oauth/%E0%A4%A', { 'x-request-id': 'bad-url-1' });
@@ -71,15 +80,63 @@ describe('HTTP platform', () => {
     expect(r.headers['cache-control']).toBe('no-store');
   });
 
-  it('refuses a form in another charset than UTF-8 with 415 invalid_request', async () => {
-    const r = await raw(
+  it('accepts a form in ISO-8859-1 (as Java clients send it) and refuses other charsets with 415', async () => {
+    const latin1 = await raw(
       'POST',
       '/oauth/token',
-      { 'content-type': `${form}; charset=iso-8859-1` },
-      'grant_type=client_credentials',
+      { 'content-type': `${form}; charset=ISO-8859-1` },
+      'grant_type=nonsense',
     );
-    expect(r.status).toBe(415);
-    expect(JSON.parse(r.text)).toMatchObject({ error: 'invalid_request', error_description: /charset/ });
+    expect(latin1.status).toBe(400);
+    expect(JSON.parse(latin1.text).error).toBe('unsupported_grant_type');
+    const other = await raw(
+      'POST',
+      '/oauth/token',
+      { 'content-type': `${form}; charset=shift_jis` },
+      'grant_type=x',
+    );
+    expect(other.status).toBe(415);
+    expect(JSON.parse(other.text)).toMatchObject({ error: 'invalid_request', error_description: /charset/ });
+  });
+
+  it('decompresses gzip, deflate and br bodies, applies the limit to what they decompress to, refuses others', async () => {
+    const body = Buffer.from('grant_type=nonsense');
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const r = await raw(
+        'POST',
+        '/oauth/token',
+        { 'content-type': form, 'content-encoding': encoding },
+        compress(body),
+      );
+      expect([encoding, r.status, JSON.parse(r.text).error]).toEqual([
+        encoding,
+        400,
+        'unsupported_grant_type',
+      ]);
+    }
+    const bomb = gzipSync(Buffer.from('token=' + 'a'.repeat(64 * 1024)));
+    expect(bomb.length).toBeLessThan(16 * 1024);
+    const big = await raw('POST', '/oauth/token', { 'content-type': form, 'content-encoding': 'gzip' }, bomb);
+    expect(big.status).toBe(413);
+    const broken = await raw(
+      'POST',
+      '/oauth/token',
+      { 'content-type': form, 'content-encoding': 'gzip' },
+      Buffer.from('not gzip at all'),
+    );
+    expect(broken.status).toBe(400);
+    expect(JSON.parse(broken.text)).toMatchObject({ error: 'invalid_request' });
+    const other = await raw(
+      'POST',
+      '/oauth/token',
+      { 'content-type': form, 'content-encoding': 'zstd' },
+      'a=b',
+    );
+    expect(other.status).toBe(415);
   });
 
   it('refuses a body over BODY_LIMIT that announces its length before reading it', async () => {

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { routePath, type HttpReply, type HttpRequest } from '../common/http';
+import { PROTOCOL_ROUTE, routePath, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { normaliseIp } from '../common/request-context.hooks';
@@ -7,7 +7,6 @@ import { sentClientId } from '../common/sent-client-id';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
 
-const PROTOCOL = /^\/oauth\/(token|revoke|introspect)\/?$/;
 const PAGES = /^\/(oauth\/authorize|login)\/?$/;
 
 /**
@@ -35,7 +34,7 @@ export class RateLimitGuard implements CanActivate {
     const windowMs = this.config.rateLimitWindow * 1000;
     const ip = normaliseIp(req.ip) ?? 'unknown';
     let retryAfter: number;
-    if (PROTOCOL.test(routePath(req))) {
+    if (PROTOCOL_ROUTE.test(routePath(req))) {
       retryAfter = this.hit(`p:ip:${ip}`, this.config.rateLimitToken, windowMs);
       const clientId = clientIdOf(req);
       if (clientId)

@@ -1,6 +1,6 @@
 import { Controller, ForbiddenException, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
+import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { ClientsService } from '../clients/clients.service';
 import { CSRF_FAILURE_MESSAGE } from '../users/login.guards';
 import { CsrfService } from '../users/csrf.service';
@@ -91,7 +91,7 @@ export class ConsentController {
 
   @Post()
   async decide(@Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = bodyOf(req) ?? {};
     const requestId = body.request;
     if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId)) return expired(res);
     const session = await this.sessions.current(req);

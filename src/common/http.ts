@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * Code that needs the request or the reply names these aliases, so that the platform is named in one place.
  */
 export type HttpRequest = FastifyRequest;
+export type HttpReply = FastifyReply;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,7 +13,9 @@ declare module 'fastify' {
     user?: unknown;
   }
 }
-export type HttpReply = FastifyReply;
+
+/** The protocol endpoints (token, revocation, introspection), as a `routePath`. */
+export const PROTOCOL_ROUTE = /^\/oauth\/(token|revoke|introspect)\/?$/;
 
 /** The request's path, without the query string (e.g. `/oauth/token`). */
 export function requestPath(req: { url: string }): string {

@@ -1,4 +1,4 @@
-import type { HttpRequest } from './http';
+import { bodyOf, type HttpRequest } from './http';
 
 /** The client_id a request names (Basic user or body), as sent — for the audit trail only, never trusted. */
 export function sentClientId(req: HttpRequest): string | null {
@@ -17,8 +17,7 @@ export function sentClientId(req: HttpRequest): string | null {
       return null;
     }
   }
-  const body = req.body as Record<string, unknown> | undefined;
-  const id = body && typeof body === 'object' ? body.client_id : undefined;
+  const id = bodyOf(req)?.client_id;
   if (typeof id === 'string' && id) return id.slice(0, 128);
   return null;
 }

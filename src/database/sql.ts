@@ -37,12 +37,9 @@ export async function preparedSql<T = Record<string, unknown>>(
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const pool = pgPoolOf(dataSource);
-  if (!pool) {
-    const embedded = (dataSource.driver as unknown as { master?: unknown }).master;
-    if (embedded instanceof PGlitePool) return (await embedded.prepared(name, text, params)) as T[];
-    return sql<T>(dataSource, text, params);
-  }
+  const pool = driverPoolOf(dataSource);
+  if (pool instanceof PGlitePool) return (await pool.prepared(name, text, params)) as T[];
+  if (!pool) return sql<T>(dataSource, text, params);
   const result = await pool.query({ name, text, values: params });
   return result.rows as T[];
 }
@@ -67,8 +64,13 @@ export function guardPoolClients(dataSource: DataSource, onError: (err: Error) =
   });
 }
 
-/** node-postgres' pool behind TypeORM's driver (the one its own queries use), or undefined on PGlite. */
+/** The pool behind TypeORM's driver (the one its own queries use): node-postgres', or PGlite's. */
+function driverPoolOf(dataSource: DataSource): Pool | PGlitePool | undefined {
+  return (dataSource.driver as unknown as { master?: Pool | PGlitePool }).master;
+}
+
+/** node-postgres' pool behind TypeORM's driver, or undefined on PGlite. */
 function pgPoolOf(dataSource: DataSource): Pool | undefined {
-  const master = (dataSource.driver as unknown as { master?: unknown }).master;
-  return master && !(master instanceof PGlitePool) ? (master as Pool) : undefined;
+  const pool = driverPoolOf(dataSource);
+  return pool instanceof PGlitePool ? undefined : pool;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { routePath, type HttpReply, type HttpRequest } from '../common/http';
+import { PROTOCOL_ROUTE, routePath, type HttpReply, type HttpRequest } from '../common/http';
 
 /** The origin of a registered redirect URI (http/https only; private-use schemes have none). */
 export function originOf(uri: string): string | null {
@@ -33,8 +33,6 @@ function varyOnOrigin(reply: HttpReply): void {
     void reply.header('Vary', `${String(vary)}, Origin`);
 }
 
-const PROTOCOL_PATH = /^\/oauth\/(token|revoke|introspect)\/?$/;
-
 /**
  * Every response of /oauth/token, /oauth/revoke and /oauth/introspect: `Cache-Control: no-store` and
  * `Pragma: no-cache` (RFC 6749 §5.1), errors included.
@@ -49,7 +47,7 @@ const PROTOCOL_PATH = /^\/oauth\/(token|revoke|introspect)\/?$/;
 export function registerProtocolHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (req, reply, done) => {
     const path = routePath(req);
-    if (!PROTOCOL_PATH.test(path)) return done();
+    if (!PROTOCOL_ROUTE.test(path)) return done();
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     if (req.method !== 'OPTIONS' || path.startsWith('/oauth/introspect')) return done();
     const origin = req.headers.origin;

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { HttpReply } from '../common/http';
+import { bodyOf, type HttpReply } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
 import { sentClientId } from '../common/sent-client-id';
@@ -38,7 +38,7 @@ export class TokenRequestGuard implements CanActivate {
       return true;
     } catch (err) {
       if (err instanceof OAuthError) {
-        const grantType = (req.body as Record<string, unknown> | undefined)?.grant_type;
+        const grantType = bodyOf(req)?.grant_type;
         await this.tokens.recordFailure(
           err,
           sentClientId(req),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { HttpReply, HttpRequest } from '../common/http';
+import { bodyOf, type HttpReply, type HttpRequest } from '../common/http';
 import { constantTimeEqual, hmacHex, randomToken } from '../common/crypto';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';
@@ -42,7 +42,7 @@ export class CsrfService {
   /** True when the submitted form carries the token matching this browser's cookie (and binding). */
   verify(req: HttpRequest, purpose: CsrfPurpose, binding = ''): boolean {
     const seed = this.cookies.read(req, CSRF_COOKIE);
-    const submitted = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
+    const submitted = bodyOf(req)?.[CSRF_FIELD];
     if (!seed || !OPAQUE_ID.test(seed) || typeof submitted !== 'string') return false;
     return constantTimeEqual(submitted, this.token(seed, purpose, binding));
   }

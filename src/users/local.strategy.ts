@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { HttpRequest } from '../common/http';
+import { bodyOf, type HttpRequest } from '../common/http';
 import { Strategy } from 'passport-local';
 import type { User } from './user.entity';
 import { LoginFailureReason, UsersService } from './users.service';
@@ -24,7 +24,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   }
 
   async validate(req: HttpRequest): Promise<User | [false, LoginFailureInfo]> {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = bodyOf(req) ?? {};
     const result = await this.users.authenticate(body.username, body.password);
     if (result.ok) return result.user;
     return [false, { reason: result.reason, subject: result.subject }];

@@ -10,7 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { sendHtml, type HttpReply, type HttpRequest } from '../common/http';
+import { bodyOf, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OPAQUE_ID } from './cookies';
 import { CsrfService } from './csrf.service';
@@ -66,7 +66,7 @@ export class LoginController {
   @Post('login')
   @UseGuards(LoginCsrfGuard, LocalAuthGuard)
   async login(@Req() req: LoginRequest, @Res() res: HttpReply) {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = bodyOf(req) ?? {};
     const requestId = requestIdOf(body.request);
     if (req.user) {
       await this.sessions.start(req, res, req.user.id);

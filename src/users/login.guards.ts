@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { HttpRequest } from '../common/http';
+import { bodyOf, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { CsrfService } from './csrf.service';
 import type { LoginFailureInfo } from './local.strategy';
@@ -29,7 +29,7 @@ export class LoginCsrfGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<HttpRequest>();
     if (this.csrf.verify(req, 'login')) return true;
-    const username = (req.body as Record<string, unknown> | undefined)?.username;
+    const username = bodyOf(req)?.username;
     await this.audit.record({
       type: 'login.failed',
       outcome: 'failure',

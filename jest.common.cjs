@@ -12,6 +12,11 @@ const swc = {
 module.exports = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // the libraries in libs/ (Nest monorepo projects, see nest-cli.json), by their path aliases
+    '^@latchkey/resource-server$': '<rootDir>/libs/resource-server/src/index.ts',
+    '^@latchkey/pkce-client$': '<rootDir>/libs/pkce-client/src/index.ts',
+  },
   testEnvironment: 'node',
 };

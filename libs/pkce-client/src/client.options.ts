@@ -1,0 +1,32 @@
+import type { LatchkeyClientStore } from './client-store';
+
+export const LATCHKEY_CLIENT_OPTIONS = Symbol('LATCHKEY_CLIENT_OPTIONS');
+export const LATCHKEY_CLIENT_STORE = Symbol('LATCHKEY_CLIENT_STORE');
+
+/** Options of LatchkeyClientModule.forRoot. */
+export interface LatchkeyClientOptions {
+  /** Latchkey's issuer identifier (its metadata is discovered from it) */
+  issuer: string;
+  clientId: string;
+  /** for a confidential client (client_secret_basic); omit for a public client */
+  clientSecret?: string;
+  /** the registered redirect URI; its path is the callback route */
+  redirectUri: string;
+  /** space-separated; with `openid` an ID token is requested (with a nonce) and validated */
+  scope: string;
+  /** a registered post_logout_redirect_uri, where Latchkey sends the user after signing out */
+  postLogoutRedirectUri?: string;
+  /** default: InMemoryClientStore (one instance). Several instances: PostgresClientStore. */
+  store?: LatchkeyClientStore;
+  /** how long a pending sign-in (verifier, state, nonce) lives, in seconds (default 900 = 15 minutes) */
+  pendingTtlSeconds?: number;
+  /** how long a signed-in session lives, in seconds (default 8 hours) */
+  sessionTtlSeconds?: number;
+  /** the session cookie (HttpOnly, SameSite=Lax, Path=/); default name latchkey_session, Secure when redirectUri is https */
+  cookie?: { name?: string; secure?: boolean };
+  /**
+   * the routes the module mounts: GET login (?returnTo=/path), GET callback (default: redirectUri's path),
+   * POST logout. `false` mounts none (use LatchkeyClientService yourself).
+   */
+  routes?: { login?: string; callback?: string; logout?: string } | false;
+}

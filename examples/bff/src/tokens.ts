@@ -1,0 +1,1 @@
+export const EXAMPLE_CONFIG = Symbol('EXAMPLE_CONFIG');

@@ -11,6 +11,7 @@ import {
   SignedInGuard,
   type LatchkeyClientStore,
   type LatchkeyRequestSession,
+  type SignInEvent,
 } from '@latchkey/pkce-client';
 import {
   AccessToken,
@@ -82,6 +83,13 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
   let user: TestUser;
   let service: LatchkeyClientService;
   let store: LatchkeyClientStore;
+  const events: SignInEvent[] = [];
+  /** the reasons of the sign_in.rejected events since the last call */
+  const rejections = () =>
+    events
+      .splice(0)
+      .filter((e) => e.type === 'sign_in.rejected')
+      .map((e) => e.details.reason);
 
   beforeAll(async () => {
     t = await createTestApp({ ...TOKEN_TEST_ENV, ACCESS_TOKEN_AUDIENCE: AUDIENCE });
@@ -103,6 +111,9 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
           redirectUri: `${bff}/auth/callback`,
           scope: 'api:read api:write',
           postLogoutRedirectUri: `${bff}/`,
+          onEvent: (e) => {
+            events.push(e);
+          },
         }),
         LatchkeyResourceServerModule.forRoot({
           issuer: t.url,
@@ -122,6 +133,9 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
   afterAll(async () => {
     await app?.close();
     await t?.close();
+  });
+  beforeEach(() => {
+    events.length = 0;
   });
   afterEach(() => {
     service.now = Date.now;
@@ -222,6 +236,9 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
     const me = await browser.get('/me');
     expect(me.status).toBe(200);
     expect(await me.json()).toEqual({ subject: user.id, scope: 'api:read api:write' });
+    expect(events.splice(0)).toEqual([
+      { type: 'sign_in.completed', outcome: 'success', subject: user.id, details: {} },
+    ]);
   });
 
   it('refuses a reused callback (the verifier is single-use)', async () => {
@@ -234,6 +251,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
       error: 'invalid_request',
       error_description: 'unknown, expired or already used state',
     });
+    expect(rejections()).toEqual(['state_unknown']);
   });
 
   it('refuses a callback with a state it never issued, and one without state', async () => {
@@ -266,6 +284,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
     const noCookie = new Browser();
     const { callback: other } = await attacker.startSignIn();
     expect((await noCookie.get(other)).status).toBe(400);
+    expect(rejections()).toEqual(['session_mismatch', 'state_unknown', 'session_mismatch']);
   });
 
   it('refuses a callback after 15 minutes', async () => {
@@ -294,6 +313,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
     const res2 = await browser.get(noIss.pathname + noIss.search);
     expect(res2.status).toBe(400);
     expect(((await res2.json()) as any).error_description).toMatch(/iss/);
+    expect(rejections()).toEqual(['invalid_response', 'invalid_response']);
   });
 
   it('turns an error response (consent denied) into 403 access_denied, never a session', async () => {
@@ -314,6 +334,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
       const done = await other.get(callback);
       expect(done.status).toBe(403);
       expect(((await done.json()) as any).error).toBe('access_denied');
+      expect(rejections()).toEqual(['authorization_error']);
       expect((await other.get('/me')).status).toBe(401);
     } finally {
       user = saved;
@@ -357,6 +378,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
       post_logout_redirect_uri: `${bff}/`,
     });
     expect(browser.session).toBeUndefined();
+    expect(events.splice(0).map((e) => e.type)).toEqual(['sign_in.completed', 'session.ended']); // this test's
     expect((await browser.get('/me')).status).toBe(401);
     const refreshed = await refresh(t, client, tokens.refreshToken!);
     expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);

@@ -7,6 +7,8 @@ export class LatchkeyCallbackError extends Error {
   constructor(
     readonly error: string,
     readonly description: string,
+    /** the reason code of the sign_in.rejected event */
+    readonly reason: string,
     readonly status = 400,
   ) {
     super(`${error}: ${description}`);

@@ -29,4 +29,20 @@ export interface LatchkeyClientOptions {
    * POST logout. `false` mounts none (use LatchkeyClientService yourself).
    */
   routes?: { login?: string; callback?: string; logout?: string } | false;
+  /** Called (awaited) for each sign-in decision and sign-out, for the team's audit trail. Never carries a secret. */
+  onEvent?: (event: SignInEvent) => void | Promise<void>;
+}
+
+/**
+ * A sign-in decision of the client, named like Latchkey's audit events (EVENTS.md): `sign_in.completed`,
+ * `sign_in.rejected` (reason `state_missing`, `state_unknown` — unknown, expired or used —, `session_mismatch`,
+ * `authorization_error` — the server's error response —, `invalid_response` — e.g. wrong `iss` —,
+ * `exchange_failed`), `session.ended` (sign-out) and `session.refresh_failed`.
+ */
+export interface SignInEvent {
+  type: 'sign_in.completed' | 'sign_in.rejected' | 'session.ended' | 'session.refresh_failed';
+  outcome: 'success' | 'failure';
+  error_code?: string;
+  subject?: string;
+  details: { reason?: string; description?: string };
 }

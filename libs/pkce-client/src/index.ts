@@ -1,5 +1,10 @@
 export { LatchkeyCallbackError } from './callback-error';
-export { LATCHKEY_CLIENT_OPTIONS, LATCHKEY_CLIENT_STORE, type LatchkeyClientOptions } from './client.options';
+export {
+  LATCHKEY_CLIENT_OPTIONS,
+  LATCHKEY_CLIENT_STORE,
+  type LatchkeyClientOptions,
+  type SignInEvent,
+} from './client.options';
 export type { LatchkeyClientStore, PendingAuthorization, SessionTokens } from './client-store';
 export { InMemoryClientStore } from './in-memory-client.store';
 export { LatchkeyClientModule } from './latchkey-client.module';

@@ -3,7 +3,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { LatchkeyCallbackError } from './callback-error';
-import { LATCHKEY_CLIENT_OPTIONS, LATCHKEY_CLIENT_STORE, type LatchkeyClientOptions } from './client.options';
+import {
+  LATCHKEY_CLIENT_OPTIONS,
+  LATCHKEY_CLIENT_STORE,
+  type LatchkeyClientOptions,
+  type SignInEvent,
+} from './client.options';
 import type { LatchkeyClientStore, SessionTokens } from './client-store';
 
 /** Refresh the access token when it expires within this many milliseconds. */
@@ -110,19 +115,55 @@ export class LatchkeyClientService {
     sessionId: string | undefined,
     callbackUrl: URL,
   ): Promise<{ sessionId: string; returnTo: string }> {
+    try {
+      const done = await this.callback(sessionId, callbackUrl);
+      await this.emit({
+        type: 'sign_in.completed',
+        outcome: 'success',
+        subject: done.subject,
+        details: {},
+      });
+      return { sessionId: done.sessionId, returnTo: done.returnTo };
+    } catch (e) {
+      if (e instanceof LatchkeyCallbackError) {
+        await this.emit({
+          type: 'sign_in.rejected',
+          outcome: 'failure',
+          error_code: e.error,
+          details: { reason: e.reason, description: e.description },
+        });
+      }
+      throw e;
+    }
+  }
+
+  private async callback(
+    sessionId: string | undefined,
+    callbackUrl: URL,
+  ): Promise<{ sessionId: string; returnTo: string; subject?: string }> {
     const state = callbackUrl.searchParams.get('state');
-    if (!state) throw new LatchkeyCallbackError('invalid_request', 'the callback has no state');
+    if (!state)
+      throw new LatchkeyCallbackError('invalid_request', 'the callback has no state', 'state_missing');
     if (callbackUrl.searchParams.getAll('state').length > 1) {
-      throw new LatchkeyCallbackError('invalid_request', 'the callback has more than one state');
+      throw new LatchkeyCallbackError(
+        'invalid_request',
+        'the callback has more than one state',
+        'state_missing',
+      );
     }
     const pending = await this.store.takePending(hash(state));
     if (!pending || pending.expiresAt <= this.now()) {
-      throw new LatchkeyCallbackError('invalid_request', 'unknown, expired or already used state');
+      throw new LatchkeyCallbackError(
+        'invalid_request',
+        'unknown, expired or already used state',
+        'state_unknown',
+      );
     }
     if (!sessionId || pending.sessionKey !== hash(sessionId)) {
       throw new LatchkeyCallbackError(
         'invalid_request',
         'the sign-in was started in another browser session',
+        'session_mismatch',
       );
     }
     const as = await this.metadata();
@@ -134,10 +175,11 @@ export class LatchkeyClientService {
         throw new LatchkeyCallbackError(
           e.error,
           e.error_description ?? 'the authorization server refused the request',
+          'authorization_error',
           e.error === 'access_denied' ? 403 : 400,
         );
       }
-      throw new LatchkeyCallbackError('invalid_request', callbackProblem(e));
+      throw new LatchkeyCallbackError('invalid_request', callbackProblem(e), 'invalid_response');
     }
     let tokens: oauth.TokenEndpointResponse;
     try {
@@ -157,13 +199,21 @@ export class LatchkeyClientService {
       if (tokens.id_token) await this.verifyIdTokenSignature(as, tokens.id_token);
     } catch (e) {
       if (e instanceof oauth.ResponseBodyError) {
-        throw new LatchkeyCallbackError(e.error, e.error_description ?? 'the code exchange failed');
+        throw new LatchkeyCallbackError(
+          e.error,
+          e.error_description ?? 'the code exchange failed',
+          'exchange_failed',
+        );
       }
-      throw new LatchkeyCallbackError('invalid_grant', `the code exchange failed (${codeOf(e)})`);
+      throw new LatchkeyCallbackError(
+        'invalid_grant',
+        `the code exchange failed (${codeOf(e)})`,
+        'exchange_failed',
+      );
     }
     const newSessionId = this.newSessionId();
-    await this.saveTokens(hash(newSessionId), tokens);
-    return { sessionId: newSessionId, returnTo: pending.returnTo };
+    const saved = await this.saveTokens(hash(newSessionId), tokens);
+    return { sessionId: newSessionId, returnTo: pending.returnTo, subject: saved.subject };
   }
 
   /** The session's access token, refreshed (rotation) when it is about to expire; undefined when signed out. */
@@ -193,6 +243,9 @@ export class LatchkeyClientService {
     const key = sessionId ? hash(sessionId) : undefined;
     const tokens = key ? await this.store.getSession(key) : undefined;
     if (key) await this.store.deleteSession(key);
+    if (tokens) {
+      await this.emit({ type: 'session.ended', outcome: 'success', subject: tokens.subject, details: {} });
+    }
     if (tokens?.refreshToken && as.revocation_endpoint) {
       await oauth
         .revocationRequest(as, this.client, this.auth, tokens.refreshToken, {
@@ -209,6 +262,10 @@ export class LatchkeyClientService {
       url.searchParams.set('post_logout_redirect_uri', this.options.postLogoutRedirectUri);
     }
     return url;
+  }
+
+  private async emit(event: SignInEvent): Promise<void> {
+    await this.options.onEvent?.(event);
   }
 
   private async tokens(sessionId: string | undefined): Promise<SessionTokens | undefined> {
@@ -250,6 +307,13 @@ export class LatchkeyClientService {
       if (e instanceof oauth.ResponseBodyError) {
         // invalid_grant: the grant was revoked or the refresh token expired — the session is over
         await this.store.deleteSession(key);
+        await this.emit({
+          type: 'session.refresh_failed',
+          outcome: 'failure',
+          error_code: e.error,
+          subject: tokens.subject,
+          details: { reason: 'refresh_refused' },
+        });
         return undefined;
       }
       throw e;

@@ -12,6 +12,7 @@ export { InMemoryReplayStore, type ReplayStore } from './replay-store';
 export { LatchkeyResourceServerModule } from './resource-server.module';
 export {
   LATCHKEY_RESOURCE_SERVER_OPTIONS,
+  type AccessDeniedEvent,
   type LatchkeyResourceServerOptions,
 } from './resource-server.options';
 export { LATCHKEY_INTROSPECT, LATCHKEY_SCOPES } from './metadata-keys';

@@ -66,6 +66,17 @@ export class LatchkeyAuthGuard implements CanActivate {
       return true;
     } catch (e) {
       if (!(e instanceof TokenError)) throw e;
+      await this.options.onAccessDenied?.({
+        type: 'api.access_denied',
+        outcome: 'failure',
+        error_code: e.error,
+        details: {
+          reason: e.status === 503 ? 'issuer_unavailable' : (e.error ?? 'missing_token'),
+          description: e.description,
+          path: (req.originalUrl ?? req.url).split('?')[0],
+          method: req.method,
+        },
+      });
       http.getResponse<HttpResponseLike>().header('WWW-Authenticate', this.challenge(e));
       throw new HttpException(
         e.error ? { error: e.error, error_description: e.description } : { error_description: e.description },

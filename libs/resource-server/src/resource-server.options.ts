@@ -40,4 +40,29 @@ export interface LatchkeyResourceServerOptions {
   };
   /** realm of the WWW-Authenticate challenges (default: none) */
   realm?: string;
+  /**
+   * Called (awaited) for every refused request, for the team's audit trail: Latchkey's `api.access_denied`
+   * vocabulary (EVENTS.md). Never carries the token.
+   */
+  onAccessDenied?: (event: AccessDeniedEvent) => void | Promise<void>;
+}
+
+/** A refused request, in Latchkey's audit vocabulary (type `api.access_denied`, outcome `failure`). */
+export interface AccessDeniedEvent {
+  type: 'api.access_denied';
+  outcome: 'failure';
+  /** the OAuth error sent, if any */
+  error_code: string | undefined;
+  details: {
+    reason:
+      | 'missing_token'
+      | 'invalid_token'
+      | 'insufficient_scope'
+      | 'invalid_dpop_proof'
+      | 'invalid_request'
+      | 'issuer_unavailable';
+    description: string;
+    path: string;
+    method: string;
+  };
 }

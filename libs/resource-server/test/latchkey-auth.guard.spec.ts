@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import {
   AccessToken,
+  type AccessDeniedEvent,
   LatchkeyResourceServerModule,
   Scopes,
   type VerifiedAccessToken,
@@ -34,12 +35,19 @@ describe('@Scopes() guard over HTTP', () => {
   let issuer: FakeIssuer;
   let app: NestFastifyApplication;
   let base: string;
+  const denied: AccessDeniedEvent[] = [];
 
   beforeAll(async () => {
     issuer = await FakeIssuer.start();
     @Module({
       imports: [
-        LatchkeyResourceServerModule.forRoot({ issuer: issuer.url, audience: 'https://api.example' }),
+        LatchkeyResourceServerModule.forRoot({
+          issuer: issuer.url,
+          audience: 'https://api.example',
+          onAccessDenied: (e) => {
+            denied.push(e);
+          },
+        }),
       ],
       controllers: [InvoicesController],
     })
@@ -114,6 +122,22 @@ describe('@Scopes() guard over HTTP', () => {
       },
     });
     expect(ok.status).toBe(200);
+  });
+
+  it('reports every refusal in the api.access_denied vocabulary, without the token', async () => {
+    denied.length = 0;
+    const token = await issuer.token({ scope: 'api:read' });
+    await fetch(`${base}/api/invoices?x=1`);
+    await fetch(`${base}/api/invoices`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await fetch(`${base}/api/invoices`, { headers: { authorization: `Bearer ${token}x` } });
+    expect(
+      denied.map((e) => [e.type, e.outcome, e.details.reason, e.details.method, e.details.path]),
+    ).toEqual([
+      ['api.access_denied', 'failure', 'missing_token', 'GET', '/api/invoices'],
+      ['api.access_denied', 'failure', 'insufficient_scope', 'POST', '/api/invoices'],
+      ['api.access_denied', 'failure', 'invalid_token', 'GET', '/api/invoices'],
+    ]);
+    expect(JSON.stringify(denied)).not.toContain(token.split('.')[2]);
   });
 
   it('leaves routes without @Scopes() alone', async () => {

@@ -358,9 +358,14 @@ export function hash(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
-/** Only a local path: never another origin (no open redirect after sign-in). */
+/**
+ * Only a local path: never another origin (no open redirect after sign-in). Browsers drop tabs and newlines
+ * from URLs and read `\\` as `/`, so `/\t/evil.example` and `/\\evil.example` would be `//evil.example`.
+ */
 export function safeReturnTo(value: string | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return '/';
+  if (!value || value.length > 2048 || !value.startsWith('/')) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(value) || value.startsWith('//')) return '/';
   return value;
 }
 

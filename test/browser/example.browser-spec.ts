@@ -3,21 +3,22 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
-import { createUser, type TestUser } from '../factories/users';
-import { createTestApp, freePort, type TestApp } from '../helpers/test-app';
+import { startAppProcess, type AppProcess } from '../helpers/app-process';
+import { freePort, TEST_KEY_ENCRYPTION_KEY, TEST_SESSION_SECRET } from '../helpers/test-app';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
 
 const SCREENSHOTS = resolve(process.cwd(), 'test/browser/screenshots');
 
 /**
- * The example app (examples/bff: LatchkeyClientModule + LatchkeyResourceServerModule) started by its documented
- * command, `npm run example` (scripts/example.mjs), against a running Latchkey, driven in Chromium: sign in,
- * call the protected API through the BFF, sign out.
+ * The fresh-clone path of the docs, in Chromium: Latchkey started as `npm start` does (the built server), a user
+ * made with the CLI, and the example app (examples/bff: LatchkeyClientModule + LatchkeyResourceServerModule)
+ * started by its documented command `npm run example`, which registers its client through the CLI. Then: sign
+ * in, call the protected API through the BFF, sign out.
  */
 describe('the example app in Chromium', () => {
-  let t: TestApp;
-  let client: TestClient;
-  let user: TestUser;
+  let database: TestDatabase;
+  let latchkey: AppProcess;
+  const user = { username: 'grace', password: 'grace-hopper-1906' };
   let example: ChildProcess;
   let exampleUrl: string;
   let output = '';
@@ -26,28 +27,42 @@ describe('the example app in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    t = await createTestApp(TOKEN_TEST_ENV);
+    // Latchkey as `npm start` runs it (the built server, a separate process), on PGlite or PostgreSQL
+    database = await createTestDatabase();
+    // on PGlite, as on a fresh clone: no DATABASE_URL, the embedded database under DATA_DIR
+    const env = {
+      DATA_DIR: database.dataDir,
+      ...(database.kind === 'postgres' ? { DATABASE_URL: database.url } : {}),
+      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+      SESSION_SECRET: TEST_SESSION_SECRET,
+    };
+    latchkey = await startAppProcess({ ...env, LOG_LEVEL: 'warn' }, { readyTimeoutMs: 120_000 });
+    const cliEnv = { PATH: process.env.PATH, ISSUER: latchkey.url, LOG_LEVEL: 'warn', ...env };
+    // a user, created with the CLI as the docs say
+    execFileSync(
+      process.execPath,
+      ['dist/src/cli.js', 'user:create', '--username', user.username, '--password-stdin'],
+      {
+        env: cliEnv,
+        input: `${user.password}\n`,
+        stdio: ['pipe', 'ignore', 'inherit'],
+      },
+    );
     const port = await freePort();
     exampleUrl = `http://127.0.0.1:${port}`;
-    client = await createClient(t, { redirectUris: [`${exampleUrl}/auth/callback`], scope: 'api:read' });
-    user = await createUser(t, { username: 'grace', password: 'grace-hopper-1906' });
     if (!existsSync('dist/examples/bff/src/main.js'))
       execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
-    example = spawn(process.execPath, ['scripts/example.mjs'], {
-      env: {
-        PATH: process.env.PATH,
-        LATCHKEY_ISSUER: t.url,
-        EXAMPLE_PORT: String(port),
-        EXAMPLE_CLIENT_ID: client.clientId,
-        EXAMPLE_CLIENT_SECRET: client.clientSecret!,
-      },
+    // the documented command: registers its client through the CLI, then starts the example
+    example = spawn('npm', ['run', 'example'], {
+      env: { ...cliEnv, LATCHKEY_ISSUER: latchkey.url, EXAMPLE_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: npm, the script and the app are stopped together
     });
     example.stdout!.on('data', (d) => (output += String(d)));
     example.stderr!.on('data', (d) => (output += String(d)));
     for (let i = 0; ; i++) {
       if (example.exitCode !== null) throw new Error(`the example exited: ${output}`);
-      if (i > 300) throw new Error(`the example did not start: ${output}`);
+      if (i > 1200) throw new Error(`the example did not start: ${output}`);
       const up = await fetch(exampleUrl).then(
         (r) => r.ok,
         () => false,
@@ -55,6 +70,7 @@ describe('the example app in Chromium', () => {
       if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    expect(output).toContain('registering the example client at Latchkey');
 
     mkdirSync(SCREENSHOTS, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'latchkey-chromium-'));
@@ -74,7 +90,7 @@ describe('the example app in Chromium', () => {
       locale: 'en-US',
     });
     page = context.pages()[0] ?? (await context.newPage());
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await context?.close();
@@ -82,10 +98,11 @@ describe('the example app in Chromium', () => {
     if (example && example.exitCode === null) {
       await new Promise<void>((r) => {
         example.once('exit', () => r());
-        example.kill('SIGTERM');
+        process.kill(-example.pid!, 'SIGTERM');
       });
     }
-    await t?.close();
+    await latchkey?.close();
+    await database?.drop();
   });
 
   it('signs in through Latchkey and calls the protected API through the BFF, then signs out', async () => {
@@ -93,7 +110,7 @@ describe('the example app in Chromium', () => {
     await expect(page.locator('#who').textContent()).resolves.toBe('Not signed in.');
     await page.getByRole('link', { name: 'Sign in with Latchkey' }).click();
 
-    await page.waitForURL(`${t.url}/login?*`);
+    await page.waitForURL(`${latchkey.url}/login?*`);
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -101,7 +118,9 @@ describe('the example app in Chromium', () => {
     await page.getByRole('button', { name: 'Allow' }).click();
 
     await page.waitForURL(`${exampleUrl}/`);
-    await expect(page.locator('#who').textContent()).resolves.toContain(`Signed in as ${user.id}`);
+    const who = await page.locator('#who').textContent();
+    expect(who).toMatch(/^Signed in as [0-9a-f-]{36} \(scope api:read\)$/);
+    const subject = /[0-9a-f-]{36}/.exec(who!)![0];
     // the session cookie is HttpOnly: the page's script cannot read it, and no token is in the page
     await expect(page.evaluate(() => (globalThis as any).document.cookie)).resolves.toBe('');
     const cookies = await context.cookies(exampleUrl);
@@ -114,7 +133,7 @@ describe('the example app in Chromium', () => {
     await page.locator('#result', { hasText: 'INV-1001' }).waitFor();
     const result = await page.locator('#result').textContent();
     expect(result).toMatch(/^200 /);
-    expect(result).toContain(`"subject": "${user.id}"`);
+    expect(result).toContain(`"subject": "${subject}"`);
     await page.screenshot({ path: join(SCREENSHOTS, 'example-signed-in.png'), fullPage: true });
 
     // the API itself refuses a browser without a token
@@ -123,8 +142,8 @@ describe('the example app in Chromium', () => {
 
     await page.goto(exampleUrl);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL((url) => url.href.startsWith(`${t.url}/oauth/logout`));
+    await page.waitForURL((url) => url.href.startsWith(`${latchkey.url}/oauth/logout`));
     await page.goto(exampleUrl);
     await expect(page.locator('#who').textContent()).resolves.toBe('Not signed in.');
-  });
+  }, 120_000);
 });

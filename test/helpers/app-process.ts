@@ -13,9 +13,13 @@ export interface AppProcess {
 
 /**
  * Starts the built server (`node dist/src/main.js`, as `npm start` does) as a separate OS process on a free
- * port, with the test secrets and the given environment; resolves when /health/ready answers 200.
+ * port, with the test secrets and the given environment; resolves when /health/ready answers 200 (after at
+ * least 200 polls, or later until `readyTimeoutMs` has passed: a loaded machine may need longer).
  */
-export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
+export async function startAppProcess(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<AppProcess> {
   const main = join(process.cwd(), 'dist/src/main.js');
   if (!existsSync(main)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const port = await freePort();
@@ -37,7 +41,8 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => (stdout += String(d)));
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 0);
+  for (let i = 0; i < 200 || Date.now() < deadline; i++) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(
       (r) => r.ok,

@@ -1,7 +1,6 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { UseGuards } from '@nestjs/common';
 import {
   hash,
   LATCHKEY_CLIENT_STORE,

@@ -14,6 +14,7 @@ import {
 } from '@latchkey/pkce-client';
 import {
   AccessToken,
+  AccessTokenVerifier,
   Introspect,
   LatchkeyResourceServerModule,
   Scopes,
@@ -37,6 +38,8 @@ import {
 } from '../factories/tokens';
 import { createUser, type TestUser } from '../factories/users';
 import { createTestApp, freePort, type TestApp } from '../helpers/test-app';
+import { KeyStore } from '../../src/keys/key-store.service';
+import { insertGrant, mintAccessToken } from '../factories/clients';
 
 const AUDIENCE = 'https://invoices.example';
 
@@ -442,5 +445,25 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
       /error="invalid_token", error_description="[^"]*no longer active/,
     );
     expect((await call('/api/invoices')).status).toBe(200); // local verification only: valid until exp
+  });
+
+  it('follows a key rotation at Latchkey: a token signed with the new key makes the guard fetch the JWKS again', async () => {
+    const verifier = new AccessTokenVerifier({ issuer: t.url, audience: AUDIENCE, jwksCooldownMs: 0 });
+    const grantId = await insertGrant(t, client.clientId, 'api:read');
+    const mint = () =>
+      mintAccessToken(t, { clientId: client.clientId, scope: 'api:read', grantId }, { aud: AUDIENCE });
+    const request = (token: string) => ({
+      method: 'GET',
+      url: `${bff}/api/invoices`,
+      authorization: `Bearer ${token}`,
+      dpop: undefined,
+    });
+    const before = mint();
+    await verifier.verify(request(before));
+    const { kid } = await t.get(KeyStore).rotate(); // KEY_PUBLISH_DELAY 0s: current at once
+    const after = mint();
+    expect(JSON.parse(Buffer.from(after.split('.')[0], 'base64url').toString()).kid).toBe(kid);
+    await expect(verifier.verify(request(after))).resolves.toMatchObject({ clientId: client.clientId });
+    await expect(verifier.verify(request(before))).resolves.toBeTruthy(); // the old key stays in the JWKS
   });
 });

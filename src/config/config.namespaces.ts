@@ -70,6 +70,9 @@ export const auditConfig = registerAs('audit', () => {
   return {
     retention: e.auditRetention,
     flushIntervalMs: e.auditFlushIntervalMs,
+    queryConcurrency: e.auditQueryConcurrency,
+    statementTimeoutMs: e.auditStatementTimeoutMs,
+    reportMaxWindow: e.auditReportMaxWindow,
     reportThresholds: e.reportThresholds,
   };
 });
@@ -84,6 +87,9 @@ export const abuseConfig = registerAs('abuse', () => {
     lockoutBase: e.lockoutBase,
     lockoutMax: e.lockoutMax,
     clientAuthFailureLimit: e.clientAuthFailureLimit,
+    loginConcurrency: e.loginConcurrency,
+    loginQueue: e.loginQueue,
+    loginBudget: e.loginBudget,
   };
 });
 

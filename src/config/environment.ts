@@ -42,6 +42,10 @@ export interface LatchkeyEnvironment {
   trustProxy: boolean;
   auditRetention: number;
   auditFlushIntervalMs: number;
+  /** security reports and CSV exports running at once (more → 429), their statement timeout (ms), report window (s) */
+  auditQueryConcurrency: number;
+  auditStatementTimeoutMs: number;
+  auditReportMaxWindow: number;
   logLevel: string;
   /** bytes */
   bodyLimit: number;
@@ -52,6 +56,10 @@ export interface LatchkeyEnvironment {
   lockoutBase: number;
   lockoutMax: number;
   clientAuthFailureLimit: number;
+  /** password checks (scrypt) running at once, waiting, and started per rateLimitWindow, per instance */
+  loginConcurrency: number;
+  loginQueue: number;
+  loginBudget: number;
   clientSecretRotationOverlap: number;
   clientCacheTtlMs: number;
   reportThresholds: Record<string, number>;
@@ -227,6 +235,9 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     trustProxy: bool(env, 'TRUST_PROXY'),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d', 86400),
     auditFlushIntervalMs: int(env, 'AUDIT_FLUSH_INTERVAL_MS', 2, 0, 1000),
+    auditQueryConcurrency: int(env, 'AUDIT_QUERY_CONCURRENCY', 2, 1, 64),
+    auditStatementTimeoutMs: int(env, 'AUDIT_STATEMENT_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    auditReportMaxWindow: duration(env, 'AUDIT_REPORT_MAX_WINDOW', '31d', 3600),
     logLevel,
     bodyLimit,
     rateLimitToken: int(env, 'RATE_LIMIT_TOKEN', 1200, 1, 1_000_000_000),
@@ -236,6 +247,9 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     lockoutBase: duration(env, 'LOCKOUT_BASE', '1m', 1),
     lockoutMax: duration(env, 'LOCKOUT_MAX', '15m', 1),
     clientAuthFailureLimit: int(env, 'CLIENT_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+    loginConcurrency: int(env, 'LOGIN_CONCURRENCY', 2, 1, 64),
+    loginQueue: int(env, 'LOGIN_QUEUE', 16, 0, 10_000),
+    loginBudget: int(env, 'LOGIN_BUDGET', 1200, 1, 1_000_000_000),
     clientSecretRotationOverlap: duration(env, 'CLIENT_SECRET_ROTATION_OVERLAP', '0s'),
     clientCacheTtlMs: int(env, 'CLIENT_CACHE_TTL_MS', 1000, 0, 1000),
     reportThresholds: reportThresholds(env),

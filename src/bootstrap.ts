@@ -51,15 +51,25 @@ export const REQUEST_TIMEOUT_MS = 60_000;
  * so). Fastify sends no `X-Powered-By` and no ETag.
  */
 export function createHttpAdapter(
-  env: Pick<LatchkeyEnvironment, 'trustProxy' | 'bodyLimit'>,
+  env: Pick<LatchkeyEnvironment, 'trustProxy' | 'bodyLimit'> &
+    Partial<Pick<LatchkeyEnvironment, 'maxConnections' | 'headersTimeoutMs'>>,
 ): FastifyAdapter {
-  return new FastifyAdapter({
+  const headersTimeout = Math.min(env.headersTimeoutMs ?? 10_000, REQUEST_TIMEOUT_MS);
+  const adapter = new FastifyAdapter({
     trustProxy: env.trustProxy,
     bodyLimit: env.bodyLimit,
     keepAliveTimeout: 5000, // Node's default (Fastify's own is 72 s)
     // a request must arrive whole within 60 s (Fastify's default is no limit: a body trickled a byte at a time
     // would hold its socket forever); 408 after that, as Node answers it
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // slow connections (issue 20, finding 4): the headers must arrive within HEADERS_TIMEOUT (10 s; Node's is 60 s)
+    // and Node checks for late ones every second at most (its default is every 30 s, so a connection that sent
+    // nothing lived up to 90 s)
+    http: {
+      headersTimeout,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
     // /oauth/token/ is /oauth/token; an over-long path parameter (an unknown client id) reaches its handler (→ 404)
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // a URL Fastify cannot decode (`/%E0%A4%A`) is refused before any hook: the same 400 shape as every error
@@ -71,6 +81,10 @@ export function createHttpAdapter(
         .send({ statusCode: 400, error: 'Bad Request', message: 'malformed URL', request_id: requestId });
     },
   });
+  // MAX_CONNECTIONS (issue 20, finding 4): beyond it Node closes a new connection at once, before the file
+  // descriptors run out (when they do, every accept fails, the database's included)
+  if (env.maxConnections) adapter.getInstance().server.maxConnections = env.maxConnections;
+  return adapter;
 }
 
 /**

@@ -27,6 +27,8 @@ export const serverConfig = registerAs('server', () => {
     dataDir: e.dataDir,
     logLevel: e.logLevel,
     bodyLimit: e.bodyLimit,
+    maxConnections: e.maxConnections,
+    headersTimeoutMs: e.headersTimeoutMs,
     sessionSecret: e.sessionSecret,
     generatedSecrets: e.generatedSecrets,
     clusterWorkers: e.clusterWorkers,

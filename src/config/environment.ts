@@ -49,6 +49,9 @@ export interface LatchkeyEnvironment {
   logLevel: string;
   /** bytes */
   bodyLimit: number;
+  /** open connections at most (more are closed on accept), and how long a request's headers may take (ms) */
+  maxConnections: number;
+  headersTimeoutMs: number;
   rateLimitToken: number;
   rateLimitAuthorize: number;
   rateLimitWindow: number;
@@ -240,6 +243,8 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     auditReportMaxWindow: duration(env, 'AUDIT_REPORT_MAX_WINDOW', '31d', 3600),
     logLevel,
     bodyLimit,
+    maxConnections: int(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
+    headersTimeoutMs: duration(env, 'HEADERS_TIMEOUT', '10s', 1) * 1000,
     rateLimitToken: int(env, 'RATE_LIMIT_TOKEN', 1200, 1, 1_000_000_000),
     rateLimitAuthorize: int(env, 'RATE_LIMIT_AUTHORIZE', 300, 1, 1_000_000_000),
     rateLimitWindow: duration(env, 'RATE_LIMIT_WINDOW', '60s', 1),
@@ -257,6 +262,22 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
   };
   secrets.save();
   return result;
+}
+
+/**
+ * MAX_CONNECTIONS by default: the process's open-file limit less 256 for the database, logs and the CLI socket
+ * (between 64 and 16,384), so that a flood of idle connections meets this limit before the file descriptors
+ * run out (then every accept fails, the database pool included). 1,024 when the limit cannot be read.
+ */
+function defaultMaxConnections(): number {
+  let soft = 1280;
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line) soft = Number(line[1]);
+  } catch {
+    // not Linux: keep the conservative default
+  }
+  return Math.max(64, Math.min(16_384, soft - 256));
 }
 
 /** Report rule thresholds: REPORT_<RULE>_<NAME> (e.g. REPORT_IP_FAILURE_BURST_COUNT=10). */

@@ -1,5 +1,7 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -83,7 +85,18 @@ export function createHttpAdapter(
   });
   // MAX_CONNECTIONS (issue 20, finding 4): beyond it Node closes a new connection at once, before the file
   // descriptors run out (when they do, every accept fails, the database's included)
-  if (env.maxConnections) adapter.getInstance().server.maxConnections = env.maxConnections;
+  const server = adapter.getInstance().server;
+  if (env.maxConnections) server.maxConnections = env.maxConnections;
+  // Node's headersTimeout only starts with a request's first byte: a connection that sends nothing at all was
+  // kept forever. It gets HEADERS_TIMEOUT of inactivity to start a request; once one arrives the timer is off
+  // (keepAliveTimeout covers idle keep-alive connections, and a long response must not be cut)
+  server.on('connection', (socket: Socket) => socket.setTimeout(headersTimeout));
+  server.on('timeout', (socket: Socket) => {
+    // (a 'timeout' listener on the server replaces Node's plain destroy: answer 408 as Node's own timeouts do)
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroySoon();
+  });
+  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(0));
   return adapter;
 }
 

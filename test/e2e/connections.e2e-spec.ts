@@ -50,6 +50,26 @@ describe('connection limits', () => {
     expect(slow.received()).toMatch(/^HTTP\/1\.1 408/);
   });
 
+  it('closes a connection that sends nothing at all within HEADERS_TIMEOUT (Node alone kept it forever)', async () => {
+    const started = Date.now();
+    const idle = await open(t.port);
+    sockets.push(idle.socket);
+    for (let i = 0; i < 50 && idle.closedAt() === undefined; i++) await sleep(100);
+    expect(idle.closedAt()).toBeDefined();
+    expect(idle.closedAt()! - started).toBeLessThan(3000);
+  });
+
+  it('does not cut a keep-alive connection that is in use', async () => {
+    const conn = await open(t.port);
+    sockets.push(conn.socket);
+    for (let i = 0; i < 3; i++) {
+      conn.socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(700);
+    }
+    expect(conn.closedAt()).toBeUndefined();
+    expect(conn.received().match(/HTTP\/1\.1 200/g)).toHaveLength(3);
+  });
+
   it('closes connections beyond MAX_CONNECTIONS at once, and accepts new ones when the others are gone', async () => {
     const idle = [];
     for (let i = 0; i < 20; i++) idle.push(await open(t.port));

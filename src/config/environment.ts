@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from './duration';
 
@@ -252,7 +253,14 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     lockoutBase: duration(env, 'LOCKOUT_BASE', '1m', 1),
     lockoutMax: duration(env, 'LOCKOUT_MAX', '15m', 1),
     clientAuthFailureLimit: int(env, 'CLIENT_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
-    loginConcurrency: int(env, 'LOGIN_CONCURRENCY', 2, 1, 64),
+    // half the cores (at least 1): the other half stays free for every other request, /health/ready included
+    loginConcurrency: int(
+      env,
+      'LOGIN_CONCURRENCY',
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+      1,
+      64,
+    ),
     loginQueue: int(env, 'LOGIN_QUEUE', 16, 0, 10_000),
     loginBudget: int(env, 'LOGIN_BUDGET', 1200, 1, 1_000_000_000),
     clientSecretRotationOverlap: duration(env, 'CLIENT_SECRET_ROTATION_OVERLAP', '0s'),

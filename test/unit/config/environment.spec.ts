@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../../../src/config/duration';
 import { ConfigError, loadEnvironment } from '../../../src/config/environment';
@@ -118,7 +118,7 @@ describe('parseDuration', () => {
   it('has the denial-of-service bounds of issue 20, each configurable and validated', () => {
     const env = loadEnvironment(base());
     expect(env).toMatchObject({
-      loginConcurrency: 2,
+      loginConcurrency: Math.max(1, Math.floor(availableParallelism() / 2)),
       loginQueue: 16,
       loginBudget: 1200,
       auditQueryConcurrency: 2,

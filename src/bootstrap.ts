@@ -1,5 +1,7 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -51,15 +53,25 @@ export const REQUEST_TIMEOUT_MS = 60_000;
  * so). Fastify sends no `X-Powered-By` and no ETag.
  */
 export function createHttpAdapter(
-  env: Pick<LatchkeyEnvironment, 'trustProxy' | 'bodyLimit'>,
+  env: Pick<LatchkeyEnvironment, 'trustProxy' | 'bodyLimit'> &
+    Partial<Pick<LatchkeyEnvironment, 'maxConnections' | 'headersTimeoutMs'>>,
 ): FastifyAdapter {
-  return new FastifyAdapter({
+  const headersTimeout = Math.min(env.headersTimeoutMs ?? 10_000, REQUEST_TIMEOUT_MS);
+  const adapter = new FastifyAdapter({
     trustProxy: env.trustProxy,
     bodyLimit: env.bodyLimit,
     keepAliveTimeout: 5000, // Node's default (Fastify's own is 72 s)
     // a request must arrive whole within 60 s (Fastify's default is no limit: a body trickled a byte at a time
     // would hold its socket forever); 408 after that, as Node answers it
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // slow connections (issue 20, finding 4): the headers must arrive within HEADERS_TIMEOUT (10 s; Node's is 60 s)
+    // and Node checks for late ones every second at most (its default is every 30 s, so a connection that sent
+    // nothing lived up to 90 s)
+    http: {
+      headersTimeout,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
     // /oauth/token/ is /oauth/token; an over-long path parameter (an unknown client id) reaches its handler (→ 404)
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // a URL Fastify cannot decode (`/%E0%A4%A`) is refused before any hook: the same 400 shape as every error
@@ -71,6 +83,21 @@ export function createHttpAdapter(
         .send({ statusCode: 400, error: 'Bad Request', message: 'malformed URL', request_id: requestId });
     },
   });
+  // MAX_CONNECTIONS (issue 20, finding 4): beyond it Node closes a new connection at once, before the file
+  // descriptors run out (when they do, every accept fails, the database's included)
+  const server = adapter.getInstance().server;
+  if (env.maxConnections) server.maxConnections = env.maxConnections;
+  // Node's headersTimeout only starts with a request's first byte: a connection that sends nothing at all was
+  // kept forever. It gets HEADERS_TIMEOUT of inactivity to start a request; once one arrives the timer is off
+  // (keepAliveTimeout covers idle keep-alive connections, and a long response must not be cut)
+  server.on('connection', (socket: Socket) => socket.setTimeout(headersTimeout));
+  server.on('timeout', (socket: Socket) => {
+    // (a 'timeout' listener on the server replaces Node's plain destroy: answer 408 as Node's own timeouts do)
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroySoon();
+  });
+  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(0));
+  return adapter;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { AuditEventView } from './audit-events.repository';
@@ -46,8 +46,25 @@ export function csvRecord(e: AuditEventView): Record<(typeof CSV_COLUMNS)[number
 }
 
 /**
+ * Waits until `csv` drains or `out` closes, whichever comes first, and leaves no listener behind: a plain
+ * `Promise.race` of two `once` calls kept the loser's listeners (and `once`'s own 'error' listeners) on the
+ * streams until the response ended — thousands over a large export (issue 20, finding 6).
+ */
+async function drainOrClose(csv: EventEmitter, out: EventEmitter): Promise<void> {
+  const stop = new AbortController();
+  try {
+    await Promise.race([
+      once(csv, 'drain', { signal: stop.signal }),
+      once(out, 'close', { signal: stop.signal }),
+    ]);
+  } finally {
+    stop.abort();
+  }
+}
+
+/**
  * Streams pages of events as CSV (csv-stringify, RFC 4180 quoting, header row) into `out`, honouring
- * back-pressure; stops fetching when the client goes away. Memory stays at one page.
+ * back-pressure; stops fetching when the client goes away. Memory stays at one page, listeners constant.
  */
 export async function streamCsv(out: Writable, pages: AsyncIterable<AuditEventView[]>): Promise<void> {
   const csv = stringify({ header: true, columns: [...CSV_COLUMNS], record_delimiter: 'windows' });
@@ -56,7 +73,7 @@ export async function streamCsv(out: Writable, pages: AsyncIterable<AuditEventVi
     for await (const page of pages) {
       if (out.destroyed) break;
       for (const event of page) {
-        if (!csv.write(csvRecord(event))) await Promise.race([once(csv, 'drain'), once(out, 'close')]);
+        if (!csv.write(csvRecord(event))) await drainOrClose(csv, out);
         if (out.destroyed) break;
       }
     }

@@ -5,6 +5,7 @@ import { AuditEmitter } from '../common/events';
 import { RequireScopes } from '../keys/api-auth.guard';
 import { streamCsv } from './audit-csv';
 import { AuditEventsService } from './audit-events.service';
+import { AuditQueryLimiter } from './audit-query-limiter';
 import { parseRange, principalOf, wants } from './audit-http';
 import { AuditEventsQueryDto } from './dto/audit-events-query.dto';
 
@@ -18,6 +19,7 @@ export class AuditEventsController {
   constructor(
     private readonly events: AuditEventsService,
     private readonly audit: AuditEmitter,
+    private readonly limiter: AuditQueryLimiter,
   ) {}
 
   @Get('events')
@@ -69,6 +71,15 @@ export class AuditEventsController {
       res.send(await this.events.page(filters, query.limit ?? DEFAULT_LIMIT, query.cursor));
       return;
     }
+    // a full export is the most expensive read there is: bounded with the reports (AUDIT_QUERY_CONCURRENCY)
+    await this.limiter.run('/audit/events', res, auditor, () => this.exportCsv(filters, query, res));
+  }
+
+  private async exportCsv(
+    filters: Parameters<AuditEventsService['all']>[0],
+    query: AuditEventsQueryDto,
+    res: HttpReply,
+  ): Promise<void> {
     // streamed straight to the socket with back-pressure: the reply's headers so far (security headers,
     // X-Request-Id, Cache-Control) go out with the CSV's own
     res.hijack();

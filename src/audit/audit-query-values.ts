@@ -23,8 +23,15 @@ export function parseRfc3339(value: unknown): Date | undefined {
       .replace(/:60(?=[.Zz+-])/, ':59'),
   );
   if (Number.isNaN(date.getTime())) return undefined;
-  return second === 60 ? new Date(date.getTime() + 1000) : date;
+  const instant = second === 60 ? new Date(date.getTime() + 1000) : date;
+  // 1970–9999 (UTC) only: the databases refuse year 0 and years past 9999 as JavaScript writes them (a 500
+  // before this check); nothing Latchkey stores is older than 1970
+  const utcYear = instant.getUTCFullYear();
+  return utcYear >= MIN_YEAR && utcYear <= MAX_YEAR ? instant : undefined;
 }
+
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 9999;
 
 const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 

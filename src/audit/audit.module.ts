@@ -5,6 +5,7 @@ import { AuditEventsRepository } from './audit-events.repository';
 import { AuditEventsService } from './audit-events.service';
 import { AuditListener } from './audit.listener';
 import { AuditPartitionsRepository } from './audit-partitions.repository';
+import { AuditQueryLimiter } from './audit-query-limiter';
 import { AuditRetentionService } from './audit-retention.service';
 import { AuditWriter } from './audit-writer';
 import { SecurityReportController } from './security-report.controller';
@@ -28,6 +29,7 @@ import { SecurityReportService } from './security-report.service';
     AuditRetentionService,
     AuditEventsService,
     SecurityReportService,
+    AuditQueryLimiter,
   ],
   exports: [AuditEventsService, SecurityReportService, AuditRetentionService],
 })

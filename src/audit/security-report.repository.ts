@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { auditConfig, type AuditConfig } from '../config/config.namespaces';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isEmbedded } from '../database/data-source';
@@ -16,19 +17,26 @@ export interface TimelineBucket {
 /** The report's aggregations over audit_events (rules bring their own SQL and run it through `sql`). */
 @Injectable()
 export class SecurityReportRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(auditConfig.KEY) private readonly config: AuditConfig,
+  ) {}
 
   /**
    * Runs one report query. On PostgreSQL each runs in its own short transaction with more memory for its
-   * aggregates (no spill to disk over a month of events) and without JIT compilation (which costs more
-   * than it saves on these one-off queries): settings local to the transaction, nothing else affected.
+   * aggregates (no spill to disk over a month of events), without JIT compilation (which costs more
+   * than it saves on these one-off queries) and with a statement timeout (AUDIT_STATEMENT_TIMEOUT_MS: a
+   * report never holds a connection and the disk for minutes): settings local to the transaction, nothing
+   * else affected. PGlite cannot cancel a running statement (it runs synchronously in this thread; its
+   * statement_timeout never fires): there the concurrency bound and the window cap are what limit a report.
    */
   readonly sql: Sql = async <T>(text: string, params: unknown[]): Promise<T[]> => {
     if (isEmbedded(this.dataSource)) return this.dataSource.query(text, params);
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true)`, [
-        REPORT_WORK_MEM,
-      ]);
+      await m.query(
+        `SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true), set_config('statement_timeout', $2, true)`,
+        [REPORT_WORK_MEM, `${this.config.statementTimeoutMs}ms`],
+      );
       return m.query(text, params);
     });
   };

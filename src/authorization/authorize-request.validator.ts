@@ -13,6 +13,13 @@ import { checkRequiredOnce } from './checks/required-parameter.check';
 import { checkResponseType } from './checks/response-type.check';
 import { resolveScope } from './checks/scope.check';
 
+/**
+ * The longest `state` accepted (issue 20, finding 3): a pending request is stored for 10 minutes before anyone
+ * has signed in, so what it holds must be bounded; a client's state is a nonce or a short reference (RFC 6749
+ * §10.12), 1 KB is plenty.
+ */
+export const STATE_MAX_LENGTH = 1024;
+
 /** A request that passed every rule: safe to show login/consent for, and to answer with a code. */
 export interface ValidatedAuthorizationRequest {
   client: AuthenticatableClient;
@@ -65,7 +72,9 @@ export class AuthorizeRequestValidator {
 
     // 2.–4. from here on the redirect URI is trusted: errors are redirects carrying state and iss
     const stateValues = params.get('state') ?? [];
-    const state = stateValues.length === 1 && stateValues[0] !== '' ? stateValues[0] : null;
+    const sentState = stateValues.length === 1 && stateValues[0] !== '' ? stateValues[0] : null;
+    const tooLong = sentState !== null && sentState.length > STATE_MAX_LENGTH;
+    const state = tooLong ? null : sentState; // an over-long state is not echoed back either
     const refuse = (rejection: Rejection): AuthorizeValidation => ({
       kind: 'redirect',
       rejection,
@@ -73,6 +82,12 @@ export class AuthorizeRequestValidator {
       redirectUri: redirect.value,
       state,
     });
+    if (tooLong)
+      return refuse({
+        error: 'invalid_request',
+        reason: 'invalid_request',
+        description: `state is longer than ${STATE_MAX_LENGTH} characters`,
+      });
 
     const duplicates = checkNoDuplicateParameters(params);
     if (!duplicates.ok) return refuse(duplicates.rejection);

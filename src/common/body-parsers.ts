@@ -24,6 +24,31 @@ const DECOMPRESSORS: Record<string, (() => Transform) | undefined> = {
 /** At most this many parameters in a form body (more → 413). */
 export const FORM_PARAMETER_LIMIT = 100;
 
+/** JSON nested deeper than this is refused (400) before it is parsed: class-transformer recurses per level. */
+export const JSON_DEPTH_LIMIT = 32;
+
+/**
+ * The deepest nesting of objects and arrays in a JSON text (brackets inside strings do not count). One pass,
+ * no allocation; stops counting at `stopAt`. Malformed text is the parser's business: this only measures.
+ */
+export function jsonDepth(text: string, stopAt = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > deepest && (deepest = depth) >= stopAt) return deepest;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
 /** node:querystring's percent-decoder to bytes (public since Node 0.x, missing from @types/node). */
 const unescapeBuffer = (
   querystring as unknown as { unescapeBuffer(s: string, decodeSpaces?: boolean): Buffer }
@@ -65,7 +90,10 @@ export function charsetOf(contentType: string | undefined): string | undefined {
  * - any other media type is read (within the limit) and ignored: the handler sees no body and names the media
  *   type it wants;
  * - a body sent with `Content-Encoding: gzip`, `deflate` or `br` is decompressed first, the limit applying to the
- *   decompressed bytes (another encoding → 415), as body-parser did.
+ *   decompressed bytes (another encoding → 415), as body-parser did, and to the compressed bytes too: a stream
+ *   of empty deflate blocks decompresses to nothing, so only counting what arrives stops it (413 at the limit);
+ * - JSON nested deeper than JSON_DEPTH_LIMIT → 400 (validation recurses per level: a deep body overflowed the
+ *   stack).
  */
 export function registerBodyParsers(fastify: FastifyInstance, limit: number): void {
   fastify.addHook('preParsing', (req, _reply, payload, done) => {
@@ -76,10 +104,20 @@ export function registerBodyParsers(fastify: FastifyInstance, limit: number): vo
     if (encoding === 'identity' || !hasBody) return done(null, payload);
     const decompressor = DECOMPRESSORS[encoding];
     if (!decompressor) return done(new BodyError(415, `unsupported content encoding "${encoding}"`));
+    if (Number(req.headers['content-length']) > limit)
+      return done(new BodyError(413, 'request body is too large'));
     const inflate = decompressor();
-    // Fastify checks Content-Length against the bytes received, the limit against the bytes decompressed
+    // Fastify checks Content-Length against the bytes received, the limit against the bytes decompressed;
+    // the compressed bytes are counted here against the same limit
     const out = Object.assign(new PassThrough(), { receivedEncodedLength: 0 });
-    payload.on('data', (chunk: Buffer) => (out.receivedEncodedLength += chunk.length));
+    payload.on('data', (chunk: Buffer) => {
+      out.receivedEncodedLength += chunk.length;
+      if (out.receivedEncodedLength > limit && !out.destroyed) {
+        payload.unpipe(inflate);
+        inflate.destroy();
+        out.destroy(new BodyError(413, 'request body is too large'));
+      }
+    });
     payload.on('error', (err) => out.destroy(err));
     inflate.on('error', () => out.destroy(new BodyError(400, 'request body could not be decompressed')));
     payload.pipe(inflate).pipe(out);
@@ -96,6 +134,11 @@ export function registerBodyParsers(fastify: FastifyInstance, limit: number): vo
       if (text === '') return done(null, undefined);
       if (text[0] !== '{' && text[0] !== '[')
         return done(new BodyError(400, 'the JSON body must be an object'), undefined);
+      if (jsonDepth(text, JSON_DEPTH_LIMIT + 1) > JSON_DEPTH_LIMIT)
+        return done(
+          new BodyError(400, `the JSON body is nested deeper than ${JSON_DEPTH_LIMIT} levels`),
+          undefined,
+        );
       secureJson(req, text, (err, value) =>
         err ? done(new BodyError(400, 'request body could not be parsed'), undefined) : done(null, value),
       );

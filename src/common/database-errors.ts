@@ -22,3 +22,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** True when a statement was cancelled by `statement_timeout` (SQLSTATE 57014, query_canceled). */
+export function isStatementTimeout(err: unknown): boolean {
+  let e: any = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e.code === '57014') return true;
+    e = e.driverError ?? e.cause;
+  }
+  return false;
+}

@@ -27,6 +27,8 @@ export const serverConfig = registerAs('server', () => {
     dataDir: e.dataDir,
     logLevel: e.logLevel,
     bodyLimit: e.bodyLimit,
+    maxConnections: e.maxConnections,
+    headersTimeoutMs: e.headersTimeoutMs,
     sessionSecret: e.sessionSecret,
     generatedSecrets: e.generatedSecrets,
     clusterWorkers: e.clusterWorkers,
@@ -70,6 +72,9 @@ export const auditConfig = registerAs('audit', () => {
   return {
     retention: e.auditRetention,
     flushIntervalMs: e.auditFlushIntervalMs,
+    queryConcurrency: e.auditQueryConcurrency,
+    statementTimeoutMs: e.auditStatementTimeoutMs,
+    reportMaxWindow: e.auditReportMaxWindow,
     reportThresholds: e.reportThresholds,
   };
 });
@@ -84,6 +89,9 @@ export const abuseConfig = registerAs('abuse', () => {
     lockoutBase: e.lockoutBase,
     lockoutMax: e.lockoutMax,
     clientAuthFailureLimit: e.clientAuthFailureLimit,
+    loginConcurrency: e.loginConcurrency,
+    loginQueue: e.loginQueue,
+    loginBudget: e.loginBudget,
   };
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from './duration';
 
@@ -42,9 +43,16 @@ export interface LatchkeyEnvironment {
   trustProxy: boolean;
   auditRetention: number;
   auditFlushIntervalMs: number;
+  /** security reports and CSV exports running at once (more → 429), their statement timeout (ms), report window (s) */
+  auditQueryConcurrency: number;
+  auditStatementTimeoutMs: number;
+  auditReportMaxWindow: number;
   logLevel: string;
   /** bytes */
   bodyLimit: number;
+  /** open connections at most (more are closed on accept), and how long a request's headers may take (ms) */
+  maxConnections: number;
+  headersTimeoutMs: number;
   rateLimitToken: number;
   rateLimitAuthorize: number;
   rateLimitWindow: number;
@@ -52,6 +60,10 @@ export interface LatchkeyEnvironment {
   lockoutBase: number;
   lockoutMax: number;
   clientAuthFailureLimit: number;
+  /** password checks (scrypt) running at once, waiting, and started per rateLimitWindow, per instance */
+  loginConcurrency: number;
+  loginQueue: number;
+  loginBudget: number;
   clientSecretRotationOverlap: number;
   clientCacheTtlMs: number;
   reportThresholds: Record<string, number>;
@@ -227,8 +239,13 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     trustProxy: bool(env, 'TRUST_PROXY'),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d', 86400),
     auditFlushIntervalMs: int(env, 'AUDIT_FLUSH_INTERVAL_MS', 2, 0, 1000),
+    auditQueryConcurrency: int(env, 'AUDIT_QUERY_CONCURRENCY', 2, 1, 64),
+    auditStatementTimeoutMs: int(env, 'AUDIT_STATEMENT_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    auditReportMaxWindow: duration(env, 'AUDIT_REPORT_MAX_WINDOW', '31d', 3600),
     logLevel,
     bodyLimit,
+    maxConnections: int(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
+    headersTimeoutMs: duration(env, 'HEADERS_TIMEOUT', '10s', 1) * 1000,
     rateLimitToken: int(env, 'RATE_LIMIT_TOKEN', 1200, 1, 1_000_000_000),
     rateLimitAuthorize: int(env, 'RATE_LIMIT_AUTHORIZE', 300, 1, 1_000_000_000),
     rateLimitWindow: duration(env, 'RATE_LIMIT_WINDOW', '60s', 1),
@@ -236,6 +253,16 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     lockoutBase: duration(env, 'LOCKOUT_BASE', '1m', 1),
     lockoutMax: duration(env, 'LOCKOUT_MAX', '15m', 1),
     clientAuthFailureLimit: int(env, 'CLIENT_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+    // half the cores (at least 1): the other half stays free for every other request, /health/ready included
+    loginConcurrency: int(
+      env,
+      'LOGIN_CONCURRENCY',
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+      1,
+      64,
+    ),
+    loginQueue: int(env, 'LOGIN_QUEUE', 16, 0, 10_000),
+    loginBudget: int(env, 'LOGIN_BUDGET', 1200, 1, 1_000_000_000),
     clientSecretRotationOverlap: duration(env, 'CLIENT_SECRET_ROTATION_OVERLAP', '0s'),
     clientCacheTtlMs: int(env, 'CLIENT_CACHE_TTL_MS', 1000, 0, 1000),
     reportThresholds: reportThresholds(env),
@@ -243,6 +270,22 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
   };
   secrets.save();
   return result;
+}
+
+/**
+ * MAX_CONNECTIONS by default: the process's open-file limit less 256 for the database, logs and the CLI socket
+ * (between 64 and 16,384), so that a flood of idle connections meets this limit before the file descriptors
+ * run out (then every accept fails, the database pool included). 1,024 when the limit cannot be read.
+ */
+function defaultMaxConnections(): number {
+  let soft = 1280;
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line) soft = Number(line[1]);
+  } catch {
+    // not Linux: keep the conservative default
+  }
+  return Math.max(64, Math.min(16_384, soft - 256));
 }
 
 /** Report rule thresholds: REPORT_<RULE>_<NAME> (e.g. REPORT_IP_FAILURE_BURST_COUNT=10). */

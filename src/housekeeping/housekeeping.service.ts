@@ -45,7 +45,12 @@ export class HousekeepingService {
     }
   }
 
-  /** Deletes expired rows table by table, BATCH rows per statement. Returns the counts. */
+  /**
+   * Deletes expired rows table by table, BATCH rows per statement, then VACUUMs each table that lost rows, so
+   * that their space is reused at once (issue 20, finding 3: a flood of pending requests must not leave a
+   * table that only grows). PGlite runs no autovacuum at all; on PostgreSQL autovacuum would get there, later.
+   * Returns the counts.
+   */
   async purgeExpired(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const { table, condition } of PURGE_TARGETS) {
@@ -61,6 +66,7 @@ export class HousekeepingService {
         if (rows.length < BATCH) break;
       }
       counts[table] = total;
+      if (total > 0) await sql(this.dataSource, `VACUUM ${table}`);
     }
     return counts;
   }

@@ -74,6 +74,17 @@ export class LoginController {
       return res.redirect(requestId ? continueAuthorizationPath(requestId) : '/login', 302);
     }
     const failure = req.loginFailure ?? { reason: 'invalid_credentials' as const, subject: null };
+    // nothing was checked: the client is gone (nobody reads an answer), or the server's bound on password
+    // checks refused the attempt (audited once per window by PasswordCheckLimiter, not once per request)
+    if (failure.reason === 'gone') return res.code(503).send();
+    if (failure.reason === 'busy') {
+      void res.header('Retry-After', String(failure.retryAfter ?? 1));
+      return sendHtml(
+        res,
+        503,
+        loginPage({ csrfToken: this.csrf.issue(req, res, 'login'), requestId, busy: true }),
+      );
+    }
     await this.audit.record({
       type: 'login.failed',
       outcome: 'failure',

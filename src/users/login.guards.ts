@@ -57,6 +57,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
       req.loginFailure = {
         reason: failure?.reason ?? 'invalid_credentials',
         subject: failure?.subject ?? null,
+        retryAfter: failure?.retryAfter,
       };
     }
     return (user || undefined) as TUser;

@@ -7,6 +7,7 @@ import { LoginController } from './login.controller';
 import { LocalAuthGuard, LoginCsrfGuard } from './login.guards';
 import { LoginLockoutService } from './login-lockout.service';
 import { LoginLockoutsRepository } from './login-lockouts.repository';
+import { PasswordCheckLimiter } from './password-check-limiter';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { UserCreateOperation } from './user-create.operation';
@@ -28,6 +29,7 @@ import { UsersService } from './users.service';
     SessionsService,
     LoginLockoutsRepository,
     LoginLockoutService,
+    PasswordCheckLimiter,
     CsrfService,
     LocalStrategy,
     LocalAuthGuard,

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomToken } from '../common/crypto';
 import { hashPassword, verifyPassword } from './password-hasher';
 import { LoginLockoutService } from './login-lockout.service';
+import { PasswordCheckLimiter, type PasswordCheckCaller } from './password-check-limiter';
 import { User } from './user.entity';
 import {
   normalizeUsername,
@@ -16,6 +17,10 @@ export type LoginFailureReason = 'invalid_credentials' | 'locked_out';
 
 export type AuthenticationResult =
   | { ok: true; user: User }
+  /** the password was not checked: the server's bound on password checks refused it (LOGIN_*) */
+  | { ok: false; reason: 'busy'; retryAfter: number }
+  /** the password was not checked: the client had disconnected before its turn */
+  | { ok: false; reason: 'gone' }
   /** `subject`: the user id for a known user, else the HMAC of the normalised username (never the text typed). */
   | { ok: false; reason: LoginFailureReason; subject: string | null };
 
@@ -32,6 +37,7 @@ export class UsersService implements OnModuleInit {
   constructor(
     private readonly users: UsersRepository,
     private readonly lockout: LoginLockoutService,
+    private readonly limiter: PasswordCheckLimiter,
   ) {}
 
   onModuleInit(): void {
@@ -67,28 +73,39 @@ export class UsersService implements OnModuleInit {
 
   /**
    * Checks a username and password, applying the per-username lockout. Every failure looks the same to
-   * the caller; only the audit trail learns the reason.
+   * the caller; only the audit trail learns the reason. The check itself goes through the process-wide bound
+   * on password checks (PasswordCheckLimiter), lockout included: refused → `busy`, client gone before its turn
+   * → `gone`; in both cases nothing was hashed or written.
    */
-  async authenticate(username: unknown, password: unknown): Promise<AuthenticationResult> {
+  async authenticate(
+    username: unknown,
+    password: unknown,
+    caller: PasswordCheckCaller = { ip: 'internal', isGone: () => false },
+  ): Promise<AuthenticationResult> {
     if (typeof username !== 'string' || typeof password !== 'string')
       return { ok: false, reason: 'invalid_credentials', subject: await this.subjectFor(username) };
     const normalized = normalizeUsername(username);
     const key = this.lockout.keyFor(normalized);
     const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
     const subject = row?.id ?? key;
-    if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
-
-    // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
-    // still costs one dummy verification so that it looks like any other failure
-    const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
-    const hash = row && !tooLong ? row.password_hash : await this.dummy();
-    const matches = await verifyPassword(tooLong ? '' : password, hash);
-    if (row && !tooLong && matches) {
-      await this.lockout.reset(key);
-      return { ok: true, user: { id: row.id, username: row.username } };
-    }
-    await this.lockout.recordFailure(key);
-    return { ok: false, reason: 'invalid_credentials', subject };
+    const check = await this.limiter.run(caller, async (): Promise<AuthenticationResult> => {
+      if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
+      // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
+      // still costs one dummy verification so that it looks like any other failure
+      const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
+      const hash = row && !tooLong ? row.password_hash : await this.dummy();
+      const matches = await verifyPassword(tooLong ? '' : password, hash);
+      if (row && !tooLong && matches) {
+        await this.lockout.reset(key);
+        return { ok: true, user: { id: row.id, username: row.username } };
+      }
+      await this.lockout.recordFailure(key);
+      return { ok: false, reason: 'invalid_credentials', subject };
+    });
+    if (check.ran) return check.value;
+    return 'gone' in check
+      ? { ok: false, reason: 'gone' }
+      : { ok: false, reason: 'busy', retryAfter: check.retryAfter };
   }
 
   private plausible(normalized: string): boolean {

@@ -139,6 +139,75 @@ describe('HTTP platform', () => {
     expect(other.status).toBe(415);
   });
 
+  /** A zlib stream of `blocks` empty stored blocks: it decompresses to nothing, whatever its length. */
+  const emptyDeflate = (blocks: number) =>
+    Buffer.concat([
+      Buffer.from([0x78, 0x01]),
+      Buffer.alloc(blocks * 5, Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])),
+    ]);
+
+  /** Streams `body` in chunks without Content-Length; resolves with the answer (write errors after it are fine). */
+  function streamed(
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<{ status: number; ms: number }> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${t.url}${path}`, { method: 'POST', headers }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, ms: Date.now() - started });
+      });
+      req.on('error', (err) => setTimeout(() => reject(err), 2000));
+      let offset = 0;
+      const next = () => {
+        while (offset < body.length && !req.destroyed) {
+          const chunk = body.subarray(offset, offset + 64 * 1024);
+          offset += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', next);
+        }
+        if (!req.destroyed) req.end();
+      };
+      next();
+    });
+  }
+
+  it('counts the compressed bytes against BODY_LIMIT too: empty deflate blocks are refused with 413 at the limit', async () => {
+    const headers = { 'content-type': form, 'content-encoding': 'deflate' };
+    const bomb = emptyDeflate(800_000); // 4 MB that decompress to nothing
+    const announced = await raw(
+      'POST',
+      '/oauth/token',
+      { ...headers, 'content-length': String(bomb.length) },
+      bomb,
+    );
+    expect(announced.status).toBe(413);
+    const chunked = await streamed('/oauth/token', headers, bomb);
+    expect(chunked.status).toBe(413);
+    // a small compressed body is still read
+    const fine = await raw('POST', '/oauth/token', headers, deflateSync(Buffer.from('grant_type=nope')));
+    expect(fine.status).toBe(400);
+  });
+
+  it('refuses JSON nested deeper than 32 levels with 400 before parsing it (it overflowed the stack: 500)', async () => {
+    const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+    for (const depth of [33, 2000, 5000]) {
+      const body = `{"client_name":"x","redirect_uris":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+      const r = await raw('POST', '/admin/clients', auth, body);
+      expect([depth, r.status]).toEqual([depth, 400]);
+      expect(JSON.parse(r.text).message).toBe('the JSON body is nested deeper than 32 levels');
+    }
+    // brackets inside strings are not nesting
+    const quoted = await raw(
+      'POST',
+      '/admin/clients',
+      auth,
+      JSON.stringify({ client_name: '['.repeat(100) }),
+    );
+    expect(quoted.status).toBe(400);
+    expect(JSON.parse(quoted.text).fields).toHaveProperty('redirect_uris');
+  });
+
   it('refuses a body over BODY_LIMIT that announces its length before reading it', async () => {
     const r = await raw(
       'POST',

@@ -16,7 +16,7 @@ function simple(name: string, test: (value: unknown) => boolean, message: string
 export const IsRfc3339 = simple(
   'isRfc3339',
   (v) => parseRfc3339(v) !== undefined,
-  '$property must be an RFC 3339 date-time, e.g. 2025-01-31T00:00:00Z',
+  '$property must be an RFC 3339 date-time between the years 1970 and 9999, e.g. 2025-01-31T00:00:00Z',
 );
 
 export const IsAuditCursor = simple(

@@ -11,7 +11,12 @@ export interface LoginPageModel {
   /** shown again after a failure */
   username?: string;
   failed?: boolean;
+  /** the server refused to check the password now (too many logins at once): try again shortly */
+  busy?: boolean;
 }
+
+/** Shown when the bound on password checks refused an attempt (503 with Retry-After). */
+export const LOGIN_BUSY_MESSAGE = 'Too many sign-ins right now. Please try again in a few seconds.';
 
 export function loginPage(m: LoginPageModel): string {
   const username = m.username ?? '';
@@ -20,7 +25,7 @@ export function loginPage(m: LoginPageModel): string {
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted">${m.requestId ? 'Sign in to continue to the application that sent you here.' : 'Sign in to your account.'}</p>
-${m.failed ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_FAILED_MESSAGE)}</div>` : ''}
+${m.failed ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_FAILED_MESSAGE)}</div>` : ''}${m.busy ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_BUSY_MESSAGE)}</div>` : ''}
 <form method="post" action="/login">
   <input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(m.csrfToken)}">
   ${m.requestId ? `<input type="hidden" name="request" value="${escapeHtml(m.requestId)}">` : ''}

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../../../src/config/duration';
 import { ConfigError, loadEnvironment } from '../../../src/config/environment';
@@ -115,4 +115,30 @@ describe('parseDuration', () => {
   it.each(['', '1', '1w', 's', '1.5h', '-1s', '1 h'])('rejects %p', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   );
+  it('has the denial-of-service bounds of issue 20, each configurable and validated', () => {
+    const env = loadEnvironment(base());
+    expect(env).toMatchObject({
+      loginConcurrency: Math.max(1, Math.floor(availableParallelism() / 2)),
+      loginQueue: 16,
+      loginBudget: 1200,
+      auditQueryConcurrency: 2,
+      auditStatementTimeoutMs: 30_000,
+      auditReportMaxWindow: 31 * 86400,
+      headersTimeoutMs: 10_000,
+    });
+    expect(env.maxConnections).toBeGreaterThanOrEqual(64);
+    expect(env.maxConnections).toBeLessThanOrEqual(16_384);
+    const custom = loadEnvironment(
+      base({ LOGIN_CONCURRENCY: '4', LOGIN_QUEUE: '0', MAX_CONNECTIONS: '500', HEADERS_TIMEOUT: '5s' }),
+    );
+    expect(custom).toMatchObject({
+      loginConcurrency: 4,
+      loginQueue: 0,
+      maxConnections: 500,
+      headersTimeoutMs: 5000,
+    });
+    expect(errorFor(base({ LOGIN_CONCURRENCY: '0' })).variable).toBe('LOGIN_CONCURRENCY');
+    expect(errorFor(base({ MAX_CONNECTIONS: 'many' })).variable).toBe('MAX_CONNECTIONS');
+    expect(errorFor(base({ AUDIT_REPORT_MAX_WINDOW: '10m' })).variable).toBe('AUDIT_REPORT_MAX_WINDOW');
+  });
 });

@@ -124,6 +124,8 @@ interface UserCreateOptions extends JsonFlag {
   username?: string;
   password?: string;
   passwordStdin?: boolean;
+  name?: string;
+  email?: string;
 }
 
 @Command({ name: 'user:create', description: 'create an end user' })
@@ -134,7 +136,13 @@ export class UserCreateCommand extends DispatchingCommand {
     if (options.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
     if (!options.username || !password)
       return fail('--username and --password (or --password-stdin) are required', options.json);
-    await this.dispatch({ json: options.json, username: options.username, password });
+    await this.dispatch({
+      json: options.json,
+      username: options.username,
+      password,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.email !== undefined ? { email: options.email } : {}),
+    });
   }
 
   @Option({
@@ -154,6 +162,16 @@ export class UserCreateCommand extends DispatchingCommand {
   @Option({ flags: '--password-stdin', description: 'read the password from standard input' })
   parsePasswordStdin() {
     return true;
+  }
+
+  @Option({ flags: '--name <name>', description: 'the display name (OIDC `name` claim)' })
+  parseName(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--email <email>', description: 'the e-mail address (OIDC `email` claim, unverified)' })
+  parseEmail(value: string) {
+    return value;
   }
 }
 

@@ -41,17 +41,17 @@ describe('users and sessions on the database', () => {
       ).rejects.toThrow(/already exists/);
     });
 
-    it('refuses a password shorter than 8 characters, and bad usernames', async () => {
+    it('refuses a password shorter than PASSWORD_MIN_LENGTH (12), and bad usernames', async () => {
       const cli = t.get(CliOperations);
-      await expect(cli.execute('user:create', { username: 'henry', password: 'short' })).rejects.toThrow(
-        /at least 8/,
-      );
+      await expect(
+        cli.execute('user:create', { username: 'henry', password: 'eleven-char' }),
+      ).rejects.toThrow(/at least 12/);
       await expect(cli.execute('user:create', { username: '', password: 'long-enough' })).rejects.toThrow(
         CliError,
       );
       await expect(
-        cli.execute('user:create', { username: 'x'.repeat(101), password: 'long-enough' }),
-      ).rejects.toThrow(/at most 100/);
+        cli.execute('user:create', { username: 'x'.repeat(65), password: 'long-enough-password' }),
+      ).rejects.toThrow(/at most 64/);
       const rows = await t.dataSource.query(`SELECT 1 FROM users WHERE username_normalized = 'henry'`);
       expect(rows).toHaveLength(0);
     });
@@ -106,7 +106,11 @@ describe('users and sessions on the database', () => {
                 absolute_expires_at = now() + interval '25 minutes' WHERE id_hash = $1`,
         [hash],
       );
-      expect(await repo.findLive(hash, 1800, 60)).toEqual({ user_id: user.id });
+      expect(await repo.findLive(hash, 1800, 60)).toEqual({
+        user_id: user.id,
+        auth_time: expect.anything(), // the login (OIDC auth_time)
+        sid: expect.stringMatching(/^[0-9a-f-]{36}$/), // the OIDC session id
+      });
       const [row]: Array<{ idle: number; seen: number }> = await t.dataSource.query(
         `SELECT extract(epoch FROM idle_expires_at - now())::int AS idle, extract(epoch FROM now() - last_seen_at)::int AS seen
            FROM sessions WHERE id_hash = $1`,

@@ -11,6 +11,8 @@ export interface LoginPageModel {
   /** shown again after a failure */
   username?: string;
   failed?: boolean;
+  /** OIDC prompt=login / max_age: the user signed in now, whose session a new sign-in replaces */
+  replacing?: string;
 }
 
 export function loginPage(m: LoginPageModel): string {
@@ -20,6 +22,7 @@ export function loginPage(m: LoginPageModel): string {
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted">${m.requestId ? 'Sign in to continue to the application that sent you here.' : 'Sign in to your account.'}</p>
+${m.replacing !== undefined ? `<p class="notice" id="reauthenticate">The application asks you to sign in again. You are signed in as <strong>${escapeHtml(m.replacing)}</strong>; signing in replaces that session.</p>` : ''}
 ${m.failed ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_FAILED_MESSAGE)}</div>` : ''}
 <form method="post" action="/login">
   <input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(m.csrfToken)}">

@@ -66,6 +66,7 @@ interface ClientCreateOptions extends JsonFlag {
   name?: string;
   authMethod?: string;
   redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
   grantTypes?: string[];
   scope?: string;
 }
@@ -83,6 +84,7 @@ export class ClientCreateCommand extends DispatchingCommand {
       name: options.name,
       authMethod: options.authMethod,
       redirectUris: options.redirectUri ?? [],
+      postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
       grantTypes: options.grantTypes,
       scope: options.scope,
     });
@@ -100,6 +102,14 @@ export class ClientCreateCommand extends DispatchingCommand {
 
   @Option({ flags: '--redirect-uri <uri>', description: 'a redirect URI (repeat for several)' })
   parseRedirectUri(value: string, previous: string[] = []) {
+    return [...previous, value];
+  }
+
+  @Option({
+    flags: '--post-logout-redirect-uri <uri>',
+    description: 'where /oauth/logout may return the user (repeat for several)',
+  })
+  parsePostLogoutRedirectUri(value: string, previous: string[] = []) {
     return [...previous, value];
   }
 

@@ -121,7 +121,7 @@ export class LogoutController {
       if (!client) redirectRefusal = 'unknown_client';
       else if (!client.postLogoutRedirectUris.includes(uri))
         redirectRefusal = 'post_logout_redirect_uri_not_registered';
-      else location = clientRedirect(uri, { state });
+      else location = state === undefined ? uri : clientRedirect(uri, { state });
     }
     const checked: CheckedLogout = {
       hint,

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { KeyStore } from '../../src/keys/key-store.service';
 import { CookieJar, authorizePath, getWithJar, login, requestIdOf } from '../factories/authorize';
+import { auditorToken } from '../factories/audit';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { browse, OIDC_SCOPE, setProfile } from '../factories/oidc';
 import { pkcePair } from '../factories/pkce';
@@ -318,6 +319,43 @@ describe('OpenID Connect', () => {
     const rejected = audit.ofType('authorization.rejected');
     expect(rejected.map((e) => e.details?.reason)).toEqual(
       expect.arrayContaining(['login_required', 'consent_required']),
+    );
+  });
+
+  it('reports prompt=none probing: 20 login_required answers for one client from one IP', async () => {
+    const prober = await createClient(t, {
+      authMethod: 'none',
+      redirectUris: ['http://127.0.0.1:5180/cb'],
+      scope: 'openid',
+    });
+    const { challenge } = pkcePair();
+    for (let i = 0; i < 20; i++) {
+      const res = await request(t.url)
+        .get(
+          authorizePath({
+            client_id: prober.clientId,
+            redirect_uri: prober.redirectUri,
+            scope: 'openid',
+            code_challenge: challenge,
+            prompt: 'none',
+          }),
+        )
+        .redirects(0);
+      expect(new URL(res.headers.location).searchParams.get('error')).toBe('login_required');
+    }
+    const { token } = await auditorToken(t);
+    const report = await request(t.url)
+      .get('/audit/reports/security')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
+    expect(report.body.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          rule: 'prompt_none_probing',
+          subject: { type: 'client_id', value: prober.clientId },
+          count: 20,
+        }),
+      ]),
     );
   });
 

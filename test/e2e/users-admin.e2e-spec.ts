@@ -300,4 +300,17 @@ describe('admin REST API: /admin/users', () => {
     await as(admin.token).delete(`/admin/users/${user.id}`).expect(404);
     expect(audit.ofType('user.deleted').at(-1)).toMatchObject({ subject: user.id });
   });
+
+  it('documents every /admin/users endpoint with examples in OpenAPI', async () => {
+    const { paths, components } = (await request(t.url).get('/docs-json').expect(200)).body;
+    expect(Object.keys(paths['/admin/users']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths['/admin/users/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(Object.keys(paths['/admin/users/{id}/grants'])).toEqual(['get']);
+    expect(Object.keys(paths['/admin/users/{id}/grants/{client_id}'])).toEqual(['delete']);
+    const post = paths['/admin/users'].post;
+    expect(post.requestBody.content['application/json'].examples.profile.value.username).toBe('ada');
+    expect(post.responses['201'].content['application/json'].example.id).toBeDefined();
+    expect(post.responses['409']).toBeDefined();
+    expect(components.schemas.CreateUserDto.properties.email.example).toBe('ada@example.com');
+  });
 });

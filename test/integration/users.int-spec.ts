@@ -56,6 +56,34 @@ describe('users and sessions on the database', () => {
       expect(rows).toHaveLength(0);
     });
 
+    it('takes --name and --email (user:create), and refuses a malformed e-mail address', async () => {
+      const cli = t.get(CliOperations);
+      const result = await cli.execute('user:create', {
+        username: 'Hopper',
+        password: 'grace-password-1906',
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+      });
+      expect(result).toMatchObject({ username: 'Hopper', name: 'Grace Hopper', email: 'grace@example.com' });
+      const [row] = await t.dataSource.query(
+        `SELECT name, email, email_verified, enabled FROM users WHERE id = $1`,
+        [(result as { id: string }).id],
+      );
+      expect(row).toEqual({
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        email_verified: false,
+        enabled: true,
+      });
+      await expect(
+        cli.execute('user:create', {
+          username: 'nomail',
+          password: 'grace-password-1906',
+          email: 'not-an-address',
+        }),
+      ).rejects.toThrow(/email/);
+    });
+
     it('creates exactly one of two concurrent users with the same name', async () => {
       const results = await Promise.allSettled([
         users.create('Ivy', 'ivy-password-1'),

@@ -300,8 +300,9 @@ export class TokensRepository {
          FROM refresh_tokens r
          JOIN grants g ON g.id = r.grant_id
          JOIN clients c ON c.client_id = r.client_id
+         LEFT JOIN users u ON u.id = g.user_id
         WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-          AND g.revoked_at IS NULL AND g.expires_at > now() AND c.enabled`,
+          AND g.revoked_at IS NULL AND g.expires_at > now() AND c.enabled AND COALESCE(u.enabled, true)`,
       [tokenHash],
     );
     const row = rows[0];

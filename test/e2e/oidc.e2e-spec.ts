@@ -471,6 +471,14 @@ describe('OpenID Connect', () => {
         .set('Authorization', `Bearer ${tokens.access_token}`);
       expect(disabled.status).toBe(401);
       expect(disabled.headers['www-authenticate']).toContain('error="invalid_token"');
+      // introspection agrees, for the access and the refresh token, however the user was disabled
+      const rs = await createClient(t, {
+        grantTypes: ['client_credentials'],
+        scope: 'api:read',
+        redirectUris: [],
+      });
+      for (const token of [tokens.access_token, tokens.refresh_token!])
+        expect((await postForm(t, '/oauth/introspect', { token }, rs)).body).toEqual({ active: false });
 
       const other = await tokensFor(user);
       await postForm(t, '/oauth/revoke', { token: other.refresh_token ?? other.access_token }, spa);
@@ -483,7 +491,7 @@ describe('OpenID Connect', () => {
       expect(revoked.status).toBe(401);
       const refused = audit.ofType('userinfo.refused');
       expect(refused.map((e) => e.details?.reason)).toEqual(
-        expect.arrayContaining(['missing_token', 'invalid_token', 'insufficient_scope', 'user_disabled']),
+        expect.arrayContaining(['missing_token', 'invalid_token', 'insufficient_scope']),
       );
     });
 

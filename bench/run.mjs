@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench`: Latchkey on PostgreSQL (a throwaway 15 cluster, or DATABASE_URL) and on PGlite, side by side
 // with the peer (oidc-provider 9, ../shared/bench/run-peer.sh), driven by the same harness
-// (../shared/bench/flow-bench.mjs) in flow, refresh and introspect modes. Prints a table and writes
+// (../shared/bench/flow-bench.mjs) in flow, openid, refresh and introspect modes ("openid" is the flow mode with
+// `openid profile` in the scope: a nonce at authorize, an id_token from the token endpoint). Prints a table and writes
 // bench/RESULTS.md. Load goes only to 127.0.0.1. Rate limits are raised for the run (and the table says so).
 //
-// Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow refresh introspect", BENCH_DURATION=15,
+// Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow openid refresh introspect", BENCH_DURATION=15,
 //   BENCH_PEER=1|0, BENCH_PGLITE=1|0, BENCH_WORKERS (Latchkey processes; default CLUSTER_WORKERS or 1),
 //   BENCH_HARNESS_DIR (default ../shared/bench), DATABASE_URL (skip the throwaway cluster).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -16,7 +17,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
 const LEVELS = (process.env.BENCH_LEVELS ?? '1 16 64').split(/\s+/).filter(Boolean).map(Number);
-const MODES = (process.env.BENCH_MODES ?? 'flow refresh introspect').split(/\s+/).filter(Boolean);
+const MODES = (process.env.BENCH_MODES ?? 'flow openid refresh introspect').split(/\s+/).filter(Boolean);
+/** The harness mode and scope of each of our modes (openid: the plain flow, signing in with OpenID Connect). */
+const HARNESS_MODE = (mode) => (mode === 'openid' ? 'flow' : mode);
+const SCOPE = (mode) => (mode === 'openid' ? 'openid profile api:read' : 'api:read');
 const DURATION = process.env.BENCH_DURATION ?? '15';
 const WITH_PEER = process.env.BENCH_PEER !== '0';
 const WITH_PGLITE = process.env.BENCH_PGLITE !== '0';
@@ -132,7 +136,7 @@ async function runLatchkey(label, env) {
   const results = [];
   const pid = await startServer(env);
   const pub = cli(env, ['client:create', '--name', 'bench', '--auth-method', 'none', '--redirect-uri',
-    'http://127.0.0.1:9999/cb', '--grant-types', 'authorization_code,refresh_token', '--scope', 'api:read']);
+    'http://127.0.0.1:9999/cb', '--grant-types', 'authorization_code,refresh_token', '--scope', 'openid profile api:read']);
   const rs = cli(env, ['client:create', '--name', 'bench-rs', '--auth-method', 'client_secret_basic',
     '--grant-types', 'client_credentials', '--scope', 'api:read']);
   try {
@@ -144,8 +148,8 @@ async function runLatchkey(label, env) {
     for (const c of LEVELS) {
       const pg0 = postgresTicks();
       const t0 = Date.now();
-      const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', 'api:read',
-        '--username', 'bench-user', '--password', PASSWORD, '--mode', mode, '--concurrency', String(c),
+      const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', SCOPE(mode),
+        '--username', 'bench-user', '--password', PASSWORD, '--mode', HARNESS_MODE(mode), '--concurrency', String(c),
         '--duration', DURATION, '--server-pid', String(pid),
         '--introspect-client-id', rs.client_id, '--introspect-client-secret', rs.client_secret]);
       const secs = (Date.now() - t0) / 1000;
@@ -163,7 +167,7 @@ function runPeer() {
   for (const mode of MODES) {
     const out = spawnSync('bash', [join(HARNESS, 'run-peer.sh'), ...LEVELS.map(String)], {
       encoding: 'utf8',
-      env: { ...process.env, BENCH_MODE: mode, BENCH_DURATION: DURATION, IDLE_WAIT: '20',
+      env: { ...process.env, BENCH_MODE: HARNESS_MODE(mode), BENCH_SCOPE: SCOPE(mode), BENCH_DURATION: DURATION, IDLE_WAIT: '20',
         ...(mode === 'introspect' ? { BENCH_INTROSPECT_TOKEN: 'refresh' } : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 900_000,
@@ -219,7 +223,7 @@ for (const mode of MODES) {
       const x = find(system, mode, c);
       if (!x) continue;
       const r = x.r;
-      const lat = r.latency_ms?.[mode] ?? {};
+      const lat = r.latency_ms?.[HARNESS_MODE(mode)] ?? {};
       const serverPct = r.cpu_pct_of_one_core?.server;
       const cpuPerOp = r.ops_per_s ? ((serverPct ?? 0) + x.pgPct) * 10 / r.ops_per_s : undefined;
       const errors = r.errors ? Object.values(r.errors).reduce((a, b) => a + b, 0) : r.error ? 'failed' : 0;
@@ -228,6 +232,23 @@ for (const mode of MODES) {
       rows.push(`| ${mode} | ${c} | ${system} | ${fmt(r.ops_per_s)} | ${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} | ${fmt(serverPct)} | ${system === 'latchkey-pg' ? fmt(x.pgPct) : '–'} | ${fmt(cpuPerOp, 2)} | ${errors} | ${ratio} |`);
     }
   }
+}
+// the cost of signing in with OpenID Connect next to the plain OAuth flow (same system, same users)
+const costRows = [];
+if (MODES.includes('flow') && MODES.includes('openid')) {
+  costRows.push('| users | system | plain flow: flows/s, CPU ms per flow | openid flow: flows/s, CPU ms per flow | openid / plain CPU |');
+  costRows.push('|---|---|---|---|---|');
+  for (const c of LEVELS) {
+    for (const system of ['latchkey-pg', 'latchkey-pglite', 'peer']) {
+      const plain = find(system, 'flow', c);
+      const oidc = find(system, 'openid', c);
+      if (!plain || !oidc) continue;
+      const cost = (x) => (x.r.ops_per_s ? (((x.r.cpu_pct_of_one_core?.server ?? 0) + x.pgPct) * 10) / x.r.ops_per_s : undefined);
+      const [a, b] = [cost(plain), cost(oidc)];
+      costRows.push(`| ${c} | ${system} | ${fmt(plain.r.ops_per_s)}, ${fmt(a, 2)} | ${fmt(oidc.r.ops_per_s)}, ${fmt(b, 2)} | ${a && b ? `${(b / a).toFixed(2)}×` : '–'} |`);
+    }
+  }
+  console.log(`\n${costRows.join('\n')}`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const table = rows.join('\n');
@@ -241,7 +262,12 @@ Latchkey: NODE_ENV=production, every audit event persisted; rate limits raised t
 "server CPU %" is the Latchkey (or peer) process, "PostgreSQL CPU %" all postgres processes, both in % of one core.
 
 ${table}
+${costRows.length ? `
+OpenID Connect next to plain OAuth (mode \`openid\` = the flow with \`openid profile\` in the scope: a nonce at
+authorize, a profile lookup and an ES256 id_token at the token endpoint, one more audit event):
 
+${costRows.join('\n')}
+` : ''}
 Raw results (one JSON line per run):
 
 \`\`\`

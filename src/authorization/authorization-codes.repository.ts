@@ -15,6 +15,9 @@ export interface AuthorizationCodeRow {
   expires_at: Date;
   consumed_at: Date | null;
   grant_id: string | null;
+  nonce: string | null;
+  auth_time: Date | null;
+  sid: string | null;
 }
 
 export interface NewAuthorizationCode {
@@ -25,19 +28,35 @@ export interface NewAuthorizationCode {
   scope: string;
   codeChallenge: string;
   ttlSeconds: number;
+  /** OIDC: the nonce sent at authorize (openid only) */
+  nonce: string | null;
+  /** OIDC: when the user signed in, and the session id — copied into the grant for every id_token */
+  authTime: Date;
+  sid: string;
 }
+
+/** What the hot path knows before the session is looked up (the session gives user, auth_time and sid). */
+export type NewCodeForSession = Omit<NewAuthorizationCode, 'userId' | 'authTime' | 'sid'> & {
+  /** max_age: issue only when the session signed in at most this many seconds ago */
+  maxAgeSeconds: number | null;
+};
 
 /** The authorize hot path's one statement (see `insertForSession`). */
 export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
-   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8)
+   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
+                                    nonce, auth_time, sid)
+   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8),
+          $11::text, live.auth_time, live.sid
      FROM live
     WHERE $10::boolean
+      AND ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8))
       AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
                     AND string_to_array(c.scope, ' ') @> string_to_array($7::text, ' '))
    RETURNING 1
  )
- SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted FROM live`;
+ SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted,
+        ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8)) AS fresh
+   FROM live`;
 
 /** Authorization codes, stored only as SHA-256 hashes (the clear code exists only in the redirect). */
 @Injectable()
@@ -47,8 +66,9 @@ export class AuthorizationCodesRepository {
   async insert(code: NewAuthorizationCode): Promise<void> {
     await sql(
       this.dataSource,
-      `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+      `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
+                                        nonce, auth_time, sid)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10)`,
       [
         code.codeHash,
         code.clientId,
@@ -57,6 +77,9 @@ export class AuthorizationCodesRepository {
         code.scope,
         code.codeChallenge,
         code.ttlSeconds,
+        code.nonce,
+        code.authTime,
+        code.sid,
       ],
     );
   }
@@ -65,17 +88,19 @@ export class AuthorizationCodesRepository {
    * The authorize hot path in one statement: looks the session up (sliding its idle expiry: session-sql.ts)
    * and, when `issue` is set and the user's remembered consent for the client covers every scope (array
    * containment: a superset), inserts the code for that user. Returns the session's user and whether the
-   * code was inserted; undefined when the session is not live.
+   * code was inserted; undefined when the session is not live. With max_age, a session that signed in
+   * too long ago gets no code (`fresh` false: the user must sign in again).
    *
    * Parameters: $1–$3 the session (liveSessionParams), $4 code hash, $5 client id, $6 redirect URI, $7 scope,
-   * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time).
+   * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time,
+   * prompt=consent), $11 nonce, $12 max_age (s) or null.
    */
   async insertForSession(
     session: PresentedSession,
-    code: Omit<NewAuthorizationCode, 'userId'>,
+    code: NewCodeForSession,
     issue: boolean,
-  ): Promise<{ userId: string; inserted: boolean } | undefined> {
-    const rows = await preparedSql<{ user_id: string; inserted: boolean }>(
+  ): Promise<{ userId: string; inserted: boolean; fresh: boolean } | undefined> {
+    const rows = await preparedSql<{ user_id: string; inserted: boolean; fresh: boolean }>(
       this.dataSource,
       'latchkey_insert_code_for_session',
       INSERT_CODE_FOR_SESSION_SQL,
@@ -88,9 +113,17 @@ export class AuthorizationCodesRepository {
         code.codeChallenge,
         code.ttlSeconds,
         issue,
+        code.nonce,
+        code.maxAgeSeconds,
       ],
     );
-    return rows[0] && { userId: rows[0].user_id, inserted: rows[0].inserted === true };
+    return (
+      rows[0] && {
+        userId: rows[0].user_id,
+        inserted: rows[0].inserted === true,
+        fresh: rows[0].fresh === true,
+      }
+    );
   }
 
   async findByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {

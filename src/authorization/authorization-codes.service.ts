@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { randomToken, sha256Hex } from '../common/crypto';
 import type { PresentedSession } from '../users/session-sql';
-import { AuthorizationCodeRow, AuthorizationCodesRepository } from './authorization-codes.repository';
+import {
+  AuthorizationCodeRow,
+  AuthorizationCodesRepository,
+  type NewAuthorizationCode,
+  type NewCodeForSession,
+} from './authorization-codes.repository';
 
 export type { AuthorizationCodeRow } from './authorization-codes.repository';
 
@@ -12,14 +17,7 @@ export class AuthorizationCodesService {
   constructor(private readonly codes: AuthorizationCodesRepository) {}
 
   /** A new 256-bit code; only its SHA-256 is stored. Returns the clear code for the redirect. */
-  async issue(input: {
-    clientId: string;
-    userId: string;
-    redirectUri: string;
-    scope: string;
-    codeChallenge: string;
-    ttlSeconds: number;
-  }): Promise<string> {
+  async issue(input: Omit<NewAuthorizationCode, 'codeHash'>): Promise<string> {
     const code = randomToken();
     await this.codes.insert({ ...input, codeHash: sha256Hex(code) });
     return code;
@@ -33,18 +31,12 @@ export class AuthorizationCodesService {
    */
   async issueForSession(
     session: PresentedSession,
-    input: {
-      clientId: string;
-      redirectUri: string;
-      scope: string;
-      codeChallenge: string;
-      ttlSeconds: number;
-    },
+    input: Omit<NewCodeForSession, 'codeHash'>,
     issue: boolean,
-  ): Promise<{ userId: string; code: string | null } | undefined> {
+  ): Promise<{ userId: string; code: string | null; fresh: boolean } | undefined> {
     const code = randomToken();
     const result = await this.codes.insertForSession(session, { ...input, codeHash: sha256Hex(code) }, issue);
-    return result && { userId: result.userId, code: result.inserted ? code : null };
+    return result && { userId: result.userId, code: result.inserted ? code : null, fresh: result.fresh };
   }
 
   findByCode(code: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {

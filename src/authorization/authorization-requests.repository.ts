@@ -11,7 +11,18 @@ export interface PendingAuthorizationRequest {
   scope: string;
   state: string | null;
   codeChallenge: string;
+  /** OIDC nonce, exactly as sent (only with the openid scope) */
+  nonce: string | null;
+  /** prompt=login / max_age: a session that signed in before this must sign in again */
+  minAuthTime: Date | null;
+  /** prompt=consent: ask even when consent is remembered */
+  forceConsent: boolean;
 }
+
+/** A request to remember: `minAuthAgeSeconds` (0 for prompt=login, max_age otherwise) sets `minAuthTime`. */
+export type NewPendingRequest = Omit<PendingAuthorizationRequest, 'minAuthTime'> & {
+  minAuthAgeSeconds: number | null;
+};
 
 interface Row {
   client_id: string;
@@ -19,7 +30,12 @@ interface Row {
   scope: string;
   state: string | null;
   code_challenge: string;
+  nonce: string | null;
+  min_auth_time: Date | null;
+  force_consent: boolean;
 }
+
+const COLUMNS = 'client_id, redirect_uri, scope, state, code_challenge, nonce, min_auth_time, force_consent';
 
 const fromRow = (r: Row): PendingAuthorizationRequest => ({
   clientId: r.client_id,
@@ -27,6 +43,9 @@ const fromRow = (r: Row): PendingAuthorizationRequest => ({
   scope: r.scope,
   state: r.state,
   codeChallenge: r.code_challenge,
+  nonce: r.nonce,
+  minAuthTime: r.min_auth_time === null ? null : new Date(r.min_auth_time),
+  forceConsent: r.force_consent === true,
 });
 
 /** Pending requests, keyed by the SHA-256 of the opaque id that the login and consent pages carry. */
@@ -34,20 +53,32 @@ const fromRow = (r: Row): PendingAuthorizationRequest => ({
 export class AuthorizationRequestsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(idHash: string, r: PendingAuthorizationRequest, ttlSeconds: number): Promise<void> {
+  async insert(idHash: string, r: NewPendingRequest, ttlSeconds: number): Promise<void> {
     await sql(
       this.dataSource,
-      `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
-      [idHash, r.clientId, r.redirectUri, r.scope, r.state, r.codeChallenge, ttlSeconds],
+      `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at,
+                                           nonce, min_auth_time, force_consent)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8,
+               CASE WHEN $9::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $9::float8) END, $10)`,
+      [
+        idHash,
+        r.clientId,
+        r.redirectUri,
+        r.scope,
+        r.state,
+        r.codeChallenge,
+        ttlSeconds,
+        r.nonce,
+        r.minAuthAgeSeconds,
+        r.forceConsent,
+      ],
     );
   }
 
   async find(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
     const rows = await sql<Row>(
       this.dataSource,
-      `SELECT client_id, redirect_uri, scope, state, code_challenge FROM authorization_requests
-        WHERE id_hash = $1 AND expires_at > now()`,
+      `SELECT ${COLUMNS} FROM authorization_requests WHERE id_hash = $1 AND expires_at > now()`,
       [idHash],
     );
     return rows[0] && fromRow(rows[0]);
@@ -58,7 +89,7 @@ export class AuthorizationRequestsRepository {
     const rows = await sql<Row & { live: boolean }>(
       this.dataSource,
       `DELETE FROM authorization_requests WHERE id_hash = $1
-       RETURNING client_id, redirect_uri, scope, state, code_challenge, expires_at > now() AS live`,
+       RETURNING ${COLUMNS}, expires_at > now() AS live`,
       [idHash],
     );
     return rows[0]?.live ? fromRow(rows[0]) : undefined;

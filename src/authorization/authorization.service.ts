@@ -5,6 +5,21 @@ import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import type { PendingAuthorizationRequest } from './authorization-requests.repository';
+
+/** The signed-in user a code is issued to, with what the id_token needs of the session. */
+export interface AuthenticatedUser {
+  userId: string;
+  /** when the user signed in (OIDC auth_time) */
+  authTime: Date;
+  /** the OIDC session id */
+  sid: string;
+}
+
+/** A validated request as the code issuance needs it (the pending request without its freshness rule). */
+export type CodeRequest = Omit<PendingAuthorizationRequest, 'minAuthTime'>;
+
+/** OIDC Core §3.1.2.6: the answers to prompt=none when a page would be needed. */
+export type NoPromptError = 'login_required' | 'consent_required';
 import { ConsentsRepository } from './consents.repository';
 import { errorRedirect, successRedirect } from './redirects';
 import { consentCovers } from './scope-descriptions';
@@ -37,9 +52,14 @@ export class AuthorizationService {
   }
 
   /** Issues a single-use code bound to client, redirect URI, scopes, user and challenge; returns the redirect. */
-  async issueCode(request: PendingAuthorizationRequest, userId: string): Promise<string> {
-    const code = await this.codes.issue({ ...this.codeInput(request), userId });
-    return this.issued(request, userId, code);
+  async issueCode(request: CodeRequest, user: AuthenticatedUser): Promise<string> {
+    const code = await this.codes.issue({
+      ...this.codeInput(request),
+      userId: user.userId,
+      authTime: user.authTime,
+      sid: user.sid,
+    });
+    return this.issued(request, user.userId, code);
   }
 
   /**
@@ -47,27 +67,59 @@ export class AuthorizationService {
    * code if that user's remembered consent covers the request. Says what the browser needs next.
    */
   async issueCodeForSession(
-    request: PendingAuthorizationRequest,
+    request: CodeRequest,
     session: PresentedSession,
     client: { requireConsent: boolean },
-  ): Promise<{ next: 'login' } | { next: 'consent' } | { next: 'client'; location: string }> {
-    const result = await this.codes.issueForSession(session, this.codeInput(request), !client.requireConsent);
+    maxAgeSeconds: number | null,
+  ): Promise<
+    | { next: 'login' }
+    | { next: 'reauthenticate' }
+    | { next: 'consent' }
+    | { next: 'client'; location: string }
+  > {
+    const result = await this.codes.issueForSession(
+      session,
+      { ...this.codeInput(request), maxAgeSeconds },
+      !client.requireConsent && !request.forceConsent,
+    );
     if (!result) return { next: 'login' };
+    if (!result.fresh) return { next: 'reauthenticate' }; // max_age: signed in too long ago
     if (result.code === null) return { next: 'consent' };
     return { next: 'client', location: await this.issued(request, result.userId, result.code) };
   }
 
-  private codeInput(request: PendingAuthorizationRequest) {
+  private codeInput(request: CodeRequest) {
     return {
       clientId: request.clientId,
       redirectUri: request.redirectUri,
       scope: request.scope,
       codeChallenge: request.codeChallenge,
       ttlSeconds: this.oauth.authCodeTtl,
+      nonce: request.nonce,
     };
   }
 
-  private async issued(request: PendingAuthorizationRequest, userId: string, code: string): Promise<string> {
+  /**
+   * prompt=none when the user would have to sign in (`login_required`) or consent (`consent_required`):
+   * an error redirect, never a page (OIDC Core §3.1.2.6). Audited as authorization.rejected with that
+   * reason (the prompt_none_probing report rule counts `login_required`).
+   */
+  async refuseWithoutPrompt(request: CodeRequest, error: NoPromptError, userId?: string): Promise<string> {
+    const description =
+      error === 'login_required' ? 'the user is not signed in' : 'the user has not consented to this client';
+    await this.audit.record({
+      type: 'authorization.rejected',
+      outcome: 'failure',
+      errorCode: error,
+      reason: error,
+      clientId: request.clientId,
+      subject: userId ?? null,
+      details: { reason: error, prompt: 'none' },
+    });
+    return errorRedirect(request.redirectUri, error, description, request.state, this.oauth.issuer);
+  }
+
+  private async issued(request: CodeRequest, userId: string, code: string): Promise<string> {
     await this.audit.record({
       type: 'authorization_code.issued',
       outcome: 'success',
@@ -80,20 +132,20 @@ export class AuthorizationService {
   }
 
   /** The user approved: remember the consent, then issue the code. */
-  async approve(request: PendingAuthorizationRequest, userId: string): Promise<string> {
-    await this.consents.grant(userId, request.clientId, request.scope);
+  async approve(request: CodeRequest, user: AuthenticatedUser): Promise<string> {
+    await this.consents.grant(user.userId, request.clientId, request.scope);
     await this.audit.record({
       type: 'consent.granted',
       outcome: 'success',
       clientId: request.clientId,
-      subject: userId,
+      subject: user.userId,
       details: { scope: request.scope },
     });
-    return this.issueCode(request, userId);
+    return this.issueCode(request, user);
   }
 
   /** The user refused: access_denied back to the client (RFC 6749 §4.1.2.1). */
-  async deny(request: PendingAuthorizationRequest, userId: string): Promise<string> {
+  async deny(request: CodeRequest, userId: string): Promise<string> {
     await this.audit.record({
       type: 'consent.denied',
       outcome: 'failure',

@@ -5,6 +5,7 @@ import { AuthorizationRequestsRepository } from './authorization-requests.reposi
 import { checkClientStatus, ClientStatus } from './checks/client-status.check';
 import { checkNoDuplicateParameters } from './checks/duplicate-parameters.check';
 import { checkAuthorizationCodeGrant } from './checks/grant-type.check';
+import { checkOidcParameters, type OidcParameters } from './checks/oidc-parameters.check';
 import { checkPkce } from './checks/pkce.check';
 import { QueryParameters, single } from './checks/query-parameters';
 import { checkRedirectUri } from './checks/redirect-uri.check';
@@ -27,6 +28,8 @@ export interface ValidatedAuthorizationRequest {
   scopes: string[];
   state: string | null;
   codeChallenge: string;
+  /** nonce, prompt and max_age (OIDC Core §3.1.2.1) */
+  oidc: OidcParameters;
 }
 
 export type AuthorizeValidation =
@@ -99,6 +102,13 @@ export class AuthorizeRequestValidator {
     if (!pkce.ok) return refuse(pkce.rejection);
     const scopes = resolveScope(single(params, 'scope'), client.scopes, this.oauth.scopes);
     if (!scopes.ok) return refuse(scopes.rejection);
+    const oidc = checkOidcParameters(
+      scopes.value,
+      single(params, 'nonce'),
+      single(params, 'prompt'),
+      single(params, 'max_age'),
+    );
+    if (!oidc.ok) return refuse(oidc.rejection);
 
     return {
       kind: 'valid',
@@ -108,6 +118,7 @@ export class AuthorizeRequestValidator {
         scopes: scopes.value,
         state,
         codeChallenge: pkce.value,
+        oidc: oidc.value,
       },
     };
   }

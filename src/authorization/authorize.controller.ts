@@ -67,7 +67,7 @@ export class AuthorizeController {
       );
     }
 
-    const { client, redirectUri, scopes, state, codeChallenge } = validation.request;
+    const { client, redirectUri, scopes, state, codeChallenge, oidc } = validation.request;
     const scope = scopes.join(' ');
     // recorded while the consent lookup and the code insert run; committed before the response is sent
     const requested = this.audit.record({
@@ -77,16 +77,39 @@ export class AuthorizeController {
       details: { scope },
     });
     requested.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-    const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scope,
+      state,
+      codeChallenge,
+      nonce: oidc.nonce,
+      forceConsent: oidc.forceConsent,
+    };
+    // where the browser goes when the user must act: a page (through a pending request), or with
+    // prompt=none an error redirect (OIDC Core §3.1.2.6)
+    const page = async (next: 'login' | 'reauthenticate' | 'consent', userId?: string) => {
+      if (oidc.promptNone)
+        return this.authorization.refuseWithoutPrompt(
+          request,
+          next === 'consent' ? 'consent_required' : 'login_required',
+          userId,
+        );
+      // prompt=login / max_age: a session that signed in before the request (or too long ago) signs in again
+      const minAuthAgeSeconds = oidc.forceLogin ? 0 : oidc.maxAge;
+      const id = await this.pending.create({ ...request, minAuthAgeSeconds });
+      if (next === 'consent') return `/consent?request=${id}`;
+      return `/login?request=${id}${next === 'reauthenticate' ? '&prompt=login' : ''}`;
+    };
 
     const session = this.sessions.presented(req);
-    const outcome = session
-      ? await this.authorization.issueCodeForSession(request, session, client)
-      : ({ next: 'login' } as const);
-    const location =
-      outcome.next === 'client'
-        ? outcome.location
-        : `/${outcome.next}?request=${await this.pending.create(request)}`;
+    let location: string;
+    if (!session) location = await page('login');
+    else if (oidc.forceLogin) location = await page('reauthenticate');
+    else {
+      const outcome = await this.authorization.issueCodeForSession(request, session, client, oidc.maxAge);
+      location = outcome.next === 'client' ? outcome.location : await page(outcome.next);
+    }
     await requested;
     redirect(res, location);
   }

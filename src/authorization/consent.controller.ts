@@ -35,6 +35,13 @@ function unavailableClient(res: HttpReply): void {
 }
 
 const loginPath = (requestId: string) => `/login?request=${requestId}`;
+/** prompt=login / max_age: the login page, saying whose session a new sign-in replaces */
+const reauthenticatePath = (requestId: string) => `/login?request=${requestId}&prompt=login`;
+
+/** OIDC prompt=login / max_age: a session that signed in before `minAuthTime` must sign in again. */
+function stale(session: { authTime: Date }, request: { minAuthTime: Date | null }): boolean {
+  return request.minAuthTime !== null && session.authTime.getTime() < request.minAuthTime.getTime();
+}
 
 /**
  * The consent step of a pending authorization request (after /oauth/authorize and, if needed, /login).
@@ -64,14 +71,18 @@ export class ConsentController {
     if (!session) return redirect(res, loginPath(requestId));
     const request = await this.pending.find(requestId);
     if (!request) return expired(res);
+    if (stale(session, request)) return redirect(res, reauthenticatePath(requestId));
     const client = await this.clients.findEnabled(request.clientId);
     if (!client) return unavailableClient(res);
     const scopes = request.scope.split(' ').filter(Boolean);
 
-    if (await this.authorization.consentRemembered(session.userId, client, scopes)) {
+    if (
+      !request.forceConsent &&
+      (await this.authorization.consentRemembered(session.userId, client, scopes))
+    ) {
       const taken = await this.pending.take(requestId);
       if (!taken) return expired(res);
-      return redirect(res, await this.authorization.issueCode(taken, session.userId));
+      return redirect(res, await this.authorization.issueCode(taken, session));
     }
 
     const user = await this.users.findById(session.userId);
@@ -109,12 +120,14 @@ export class ConsentController {
         }),
       );
 
+    const pendingRequest = await this.pending.find(requestId);
+    if (pendingRequest && stale(session, pendingRequest)) return redirect(res, reauthenticatePath(requestId));
     const request = await this.pending.take(requestId);
     if (!request) return expired(res);
     if (!(await this.clients.findEnabled(request.clientId))) return unavailableClient(res);
     const location =
       decision === 'approve'
-        ? await this.authorization.approve(request, session.userId)
+        ? await this.authorization.approve(request, session)
         : await this.authorization.deny(request, session.userId);
     redirect(res, location);
   }

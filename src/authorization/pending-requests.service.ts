@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomToken, sha256Hex } from '../common/crypto';
 import {
   AuthorizationRequestsRepository,
+  NewPendingRequest,
   PendingAuthorizationRequest,
 } from './authorization-requests.repository';
 
@@ -19,7 +20,7 @@ export const REQUEST_ID = /^[A-Za-z0-9_-]{43}$/;
 export class PendingRequestsService {
   constructor(private readonly requests: AuthorizationRequestsRepository) {}
 
-  async create(request: PendingAuthorizationRequest): Promise<string> {
+  async create(request: NewPendingRequest): Promise<string> {
     const id = randomToken();
     await this.requests.insert(sha256Hex(id), request, PENDING_REQUEST_TTL_SECONDS);
     return id;

@@ -66,6 +66,7 @@ interface ClientCreateOptions extends JsonFlag {
   name?: string;
   authMethod?: string;
   redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
   grantTypes?: string[];
   scope?: string;
 }
@@ -83,6 +84,7 @@ export class ClientCreateCommand extends DispatchingCommand {
       name: options.name,
       authMethod: options.authMethod,
       redirectUris: options.redirectUri ?? [],
+      postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
       grantTypes: options.grantTypes,
       scope: options.scope,
     });
@@ -100,6 +102,14 @@ export class ClientCreateCommand extends DispatchingCommand {
 
   @Option({ flags: '--redirect-uri <uri>', description: 'a redirect URI (repeat for several)' })
   parseRedirectUri(value: string, previous: string[] = []) {
+    return [...previous, value];
+  }
+
+  @Option({
+    flags: '--post-logout-redirect-uri <uri>',
+    description: 'where /oauth/logout may return the user (repeat for several)',
+  })
+  parsePostLogoutRedirectUri(value: string, previous: string[] = []) {
     return [...previous, value];
   }
 
@@ -124,6 +134,8 @@ interface UserCreateOptions extends JsonFlag {
   username?: string;
   password?: string;
   passwordStdin?: boolean;
+  name?: string;
+  email?: string;
 }
 
 @Command({ name: 'user:create', description: 'create an end user' })
@@ -134,7 +146,13 @@ export class UserCreateCommand extends DispatchingCommand {
     if (options.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
     if (!options.username || !password)
       return fail('--username and --password (or --password-stdin) are required', options.json);
-    await this.dispatch({ json: options.json, username: options.username, password });
+    await this.dispatch({
+      json: options.json,
+      username: options.username,
+      password,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.email !== undefined ? { email: options.email } : {}),
+    });
   }
 
   @Option({
@@ -154,6 +172,16 @@ export class UserCreateCommand extends DispatchingCommand {
   @Option({ flags: '--password-stdin', description: 'read the password from standard input' })
   parsePasswordStdin() {
     return true;
+  }
+
+  @Option({ flags: '--name <name>', description: 'the display name (OIDC `name` claim)' })
+  parseName(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--email <email>', description: 'the e-mail address (OIDC `email` claim, unverified)' })
+  parseEmail(value: string) {
+    return value;
   }
 }
 

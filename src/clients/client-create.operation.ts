@@ -11,6 +11,7 @@ const FLAGS: Record<string, string> = {
   client_name: '--name',
   token_endpoint_auth_method: '--auth-method',
   redirect_uris: '--redirect-uri',
+  post_logout_redirect_uris: '--post-logout-redirect-uri',
   grant_types: '--grant-types',
   scope: '--scope',
 };
@@ -20,6 +21,7 @@ export interface ClientCreateOptions {
   name?: unknown;
   authMethod?: unknown;
   redirectUris?: unknown;
+  postLogoutRedirectUris?: unknown;
   grantTypes?: unknown;
   scope?: unknown;
 }
@@ -42,6 +44,8 @@ export class ClientCreateOperation {
         : options.redirectUris !== undefined
     )
       body.redirect_uris = options.redirectUris;
+    if (Array.isArray(options.postLogoutRedirectUris) && options.postLogoutRedirectUris.length > 0)
+      body.post_logout_redirect_uris = options.postLogoutRedirectUris;
     if (options.grantTypes !== undefined) body.grant_types = options.grantTypes;
     if (options.scope !== undefined) body.scope = options.scope;
 

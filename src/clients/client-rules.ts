@@ -8,7 +8,15 @@ import { GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from './cli
  */
 
 /** Scopes that grant access to this server's own APIs (CONTRACT.md: Admin and Audit APIs). */
-export const BUILTIN_SCOPES: readonly string[] = ['clients:read', 'clients:write', 'audit:read'];
+export const BUILTIN_SCOPES: readonly string[] = [
+  'clients:read',
+  'clients:write',
+  'audit:read',
+  'users:read',
+  'users:write',
+];
+/** OpenID Connect's built-in user scopes: any client may be registered with them (CONTRACT.md v3). */
+export const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email'];
 
 export const MAX_REDIRECT_URIS = 20;
 export const MAX_REDIRECT_URI_LENGTH = 2000;
@@ -171,11 +179,13 @@ export function clientRuleViolations(client: ClientShape, ctx: RuleContext): Rec
     );
 
   const scopes = splitScope(client.scope);
-  const unknown = scopes.filter((s) => !BUILTIN_SCOPES.includes(s) && !ctx.configuredScopes.includes(s));
+  const unknown = scopes.filter(
+    (s) => !BUILTIN_SCOPES.includes(s) && !OIDC_SCOPES.includes(s) && !ctx.configuredScopes.includes(s),
+  );
   if (unknown.length)
     add(
       'scope',
-      `scope has unknown scopes: ${unknown.join(' ')} (known: ${[...ctx.configuredScopes, ...BUILTIN_SCOPES].join(' ')})`,
+      `scope has unknown scopes: ${unknown.join(' ')} (known: ${[...ctx.configuredScopes, ...OIDC_SCOPES, ...BUILTIN_SCOPES].join(' ')})`,
     );
   const builtins = scopes.filter((s) => BUILTIN_SCOPES.includes(s));
   if (builtins.length) {

@@ -7,6 +7,7 @@ export function toClientView(e: ClientEntity): ClientResponseDto {
     client_id: e.clientId,
     client_name: e.clientName,
     redirect_uris: [...e.redirectUris],
+    post_logout_redirect_uris: [...(e.postLogoutRedirectUris ?? [])],
     grant_types: [...e.grantTypes],
     token_endpoint_auth_method: e.tokenEndpointAuthMethod,
     scope: e.scope,

@@ -38,6 +38,10 @@ export class ClientEntity {
   @Column({ name: 'redirect_uris', type: 'text', array: true, default: () => "'{}'" })
   redirectUris: string[];
 
+  /** RP-Initiated Logout 1.0 §3.1: where a logout may send the user back (exact match) */
+  @Column({ name: 'post_logout_redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  postLogoutRedirectUris: string[];
+
   @Column({ name: 'grant_types', type: 'text', array: true })
   grantTypes: GrantType[];
 
@@ -67,6 +71,7 @@ export interface Client {
   clientName: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   redirectUris: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: GrantType[];
   scopes: string[];
   requireConsent: boolean;
@@ -80,6 +85,7 @@ export function toClient(e: ClientEntity): Client {
     clientName: e.clientName,
     tokenEndpointAuthMethod: e.tokenEndpointAuthMethod,
     redirectUris: e.redirectUris,
+    postLogoutRedirectUris: e.postLogoutRedirectUris ?? [],
     grantTypes: e.grantTypes,
     scopes: e.scope ? e.scope.split(' ').filter(Boolean) : [],
     requireConsent: e.requireConsent,

@@ -33,6 +33,7 @@ export type ClientsActor = { kind: 'client'; clientId: string; scopes: readonly 
 const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
   client_name: 'clientName',
   redirect_uris: 'redirectUris',
+  post_logout_redirect_uris: 'postLogoutRedirectUris',
   grant_types: 'grantTypes',
   token_endpoint_auth_method: 'tokenEndpointAuthMethod',
   scope: 'scope',
@@ -71,6 +72,7 @@ export class ClientsAdminService {
       previousSecretHash: null,
       previousSecretExpiresAt: null,
       redirectUris: shape.redirectUris,
+      postLogoutRedirectUris: dto.post_logout_redirect_uris ?? [],
       grantTypes: shape.grantTypes,
       scope: shape.scope,
       requireConsent: dto.require_consent ?? false,

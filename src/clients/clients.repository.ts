@@ -14,6 +14,7 @@ export interface ClientAuthRow {
   previous_secret_hash: string | null;
   previous_secret_expires_at: Date | null;
   redirect_uris: string[];
+  post_logout_redirect_uris: string[];
   grant_types: string[];
   scope: string;
   require_consent: boolean;
@@ -28,7 +29,8 @@ export class ClientsRepository {
   async findRow(clientId: string): Promise<ClientAuthRow | undefined> {
     const rows: ClientAuthRow[] = await this.clients.query(
       `SELECT client_id, client_name, token_endpoint_auth_method, secret_hash, previous_secret_hash,
-              previous_secret_expires_at, redirect_uris, grant_types, scope, require_consent, enabled
+              previous_secret_expires_at, redirect_uris, post_logout_redirect_uris, grant_types, scope,
+              require_consent, enabled
          FROM clients WHERE client_id = $1`,
       [clientId],
     );

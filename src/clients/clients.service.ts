@@ -55,6 +55,7 @@ function fromRow(row: ClientAuthRow): AuthenticatableClient {
     clientName: row.client_name,
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
     redirectUris: row.redirect_uris,
+    postLogoutRedirectUris: row.post_logout_redirect_uris ?? [],
     grantTypes: row.grant_types as GrantType[],
     scope: row.scope,
     requireConsent: row.require_consent,

@@ -28,7 +28,16 @@ export type AuditEventType =
   | 'signing_key.rotated'
   | 'request.rate_limited'
   | 'audit.queried'
-  | 'audit.report_generated';
+  | 'audit.report_generated'
+  | 'id_token.issued'
+  | 'userinfo.served'
+  | 'userinfo.refused'
+  | 'logout.completed'
+  | 'logout.refused'
+  | 'user.created'
+  | 'user.updated'
+  | 'user.deleted'
+  | 'user.grants_revoked';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'authorization.requested',
@@ -55,6 +64,15 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'request.rate_limited',
   'audit.queried',
   'audit.report_generated',
+  'id_token.issued',
+  'userinfo.served',
+  'userinfo.refused',
+  'logout.completed',
+  'logout.refused',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.grants_revoked',
 ];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */

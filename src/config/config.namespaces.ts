@@ -47,6 +47,8 @@ export const oauthConfig = registerAs('oauth', () => {
     authCodeTtl: e.authCodeTtl,
     accessTokenTtl: e.accessTokenTtl,
     refreshTokenTtl: e.refreshTokenTtl,
+    idTokenTtl: e.idTokenTtl,
+    passwordMinLength: e.passwordMinLength,
     refreshReuseGrace: e.refreshReuseGrace,
     scopes: e.scopes,
     accessTokenAudience: e.accessTokenAudience,
@@ -62,8 +64,8 @@ export const keysConfig = registerAs('keys', () => {
   return {
     keyEncryptionKey: e.keyEncryptionKey,
     publishDelay: e.keyPublishDelay,
-    // a retired key stays in the JWKS until every token it signed has expired
-    maxTokenLifetime: e.accessTokenTtl,
+    // a retired key stays in the JWKS until every token it signed (access and id tokens) has expired
+    maxTokenLifetime: Math.max(e.accessTokenTtl, e.idTokenTtl),
   };
 });
 

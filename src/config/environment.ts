@@ -34,6 +34,10 @@ export interface LatchkeyEnvironment {
   authCodeTtl: number;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** OIDC id_token lifetime (ID_TOKEN_TTL) */
+  idTokenTtl: number;
+  /** minimum length of an end user's password (PASSWORD_MIN_LENGTH) */
+  passwordMinLength: number;
   refreshReuseGrace: number;
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
@@ -72,7 +76,9 @@ export interface LatchkeyEnvironment {
 
 type Env = Record<string, string | undefined>;
 
-const BUILTIN_SCOPES = ['clients:read', 'clients:write', 'audit:read'];
+const BUILTIN_SCOPES = ['clients:read', 'clients:write', 'audit:read', 'users:read', 'users:write'];
+/** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */
+const OIDC_SCOPES = ['openid', 'profile', 'email'];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
 
 function str(env: Env, name: string, fallback: string): string {
@@ -230,6 +236,8 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     authCodeTtl: duration(env, 'AUTH_CODE_TTL', '60s', 1),
     accessTokenTtl: duration(env, 'ACCESS_TOKEN_TTL', '15m', 1),
     refreshTokenTtl: duration(env, 'REFRESH_TOKEN_TTL', '30d', 1),
+    idTokenTtl: duration(env, 'ID_TOKEN_TTL', '1h', 1),
+    passwordMinLength: int(env, 'PASSWORD_MIN_LENGTH', 12, 1, 1024),
     refreshReuseGrace: duration(env, 'REFRESH_REUSE_GRACE', '0s'),
     sessionIdleTtl: duration(env, 'SESSION_IDLE_TTL', '30m', 1),
     sessionAbsoluteTtl: duration(env, 'SESSION_ABSOLUTE_TTL', '12h', 1),
@@ -299,4 +307,4 @@ function reportThresholds(env: Env): Record<string, number> {
   return out;
 }
 
-export { BUILTIN_SCOPES };
+export { BUILTIN_SCOPES, OIDC_SCOPES };

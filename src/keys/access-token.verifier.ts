@@ -107,15 +107,20 @@ export class AccessTokenVerifier {
     return { ok: true, claims };
   }
 
-  /** True when the token's grant is live, its client enabled and the token itself not revoked. */
+  /**
+   * True when the token's grant is live, its client enabled, its user (if any) enabled and the token itself
+   * not revoked. Disabling a user revokes the user's grants anyway; the user check keeps the contract
+   * ("a disabled user's tokens introspect active: false") whatever disabled the user.
+   */
   async isActive(claims: AccessTokenClaims): Promise<boolean> {
     if (!UUID.test(claims.gid) || !UUID.test(claims.jti)) return false;
     const rows = await preparedSql<{ active: boolean }>(
       this.dataSource,
       'latchkey_access_token_active',
-      `SELECT (g.revoked_at IS NULL AND c.enabled
+      `SELECT (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
                AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2)) AS active
          FROM grants g JOIN clients c ON c.client_id = g.client_id
+         LEFT JOIN users u ON u.id = g.user_id
         WHERE g.id = $1`,
       [claims.gid, claims.jti],
     );

@@ -1,7 +1,8 @@
 import { Controller, Get, Header, HttpCode, Inject, Options } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { BUILTIN_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES, OIDC_SCOPES } from '../config/environment';
+import { CLAIMS_SUPPORTED } from '../oidc/user-claims';
 
 /** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
 export function authorizationServerMetadata(oauth: OAuthConfig) {
@@ -20,8 +21,28 @@ export function authorizationServerMetadata(oauth: OAuthConfig) {
     token_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    scopes_supported: [...oauth.scopes, ...BUILTIN_SCOPES],
+    scopes_supported: [...new Set([...oauth.scopes, ...OIDC_SCOPES, ...BUILTIN_SCOPES])],
     authorization_response_iss_parameter_supported: true,
+  };
+}
+
+/**
+ * OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC members (CONTRACT.md v3: every other
+ * member identical in both).
+ */
+export function openIdConfiguration(oauth: OAuthConfig) {
+  const issuer = oauth.issuer;
+  return {
+    ...authorizationServerMetadata(oauth),
+    userinfo_endpoint: `${issuer}/oauth/userinfo`,
+    end_session_endpoint: `${issuer}/oauth/logout`,
+    id_token_signing_alg_values_supported: ['ES256'],
+    subject_types_supported: ['public'],
+    claims_supported: CLAIMS_SUPPORTED,
+    response_modes_supported: ['query'],
+    prompt_values_supported: ['none', 'login', 'consent'],
+    request_parameter_supported: false,
+    claims_parameter_supported: false,
   };
 }
 
@@ -29,9 +50,11 @@ export function authorizationServerMetadata(oauth: OAuthConfig) {
 @Controller('.well-known')
 export class MetadataController {
   private readonly document: ReturnType<typeof authorizationServerMetadata>;
+  private readonly openid: ReturnType<typeof openIdConfiguration>;
 
   constructor(@Inject(oauthConfig.KEY) oauth: OAuthConfig) {
     this.document = authorizationServerMetadata(oauth);
+    this.openid = openIdConfiguration(oauth);
   }
 
   /** RFC 8414 §3; readable from any origin (CONTRACT.md). */
@@ -42,6 +65,22 @@ export class MetadataController {
   metadata() {
     return this.document;
   }
+
+  /** OpenID Connect Discovery 1.0 §4; readable from any origin. */
+  @Get('openid-configuration')
+  @Header('Access-Control-Allow-Origin', '*')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'OpenID Provider metadata (Discovery 1.0 §3)' })
+  openidConfiguration() {
+    return this.openid;
+  }
+
+  @Options('openid-configuration')
+  @HttpCode(204)
+  @Header('Access-Control-Allow-Origin', '*')
+  @Header('Access-Control-Allow-Methods', 'GET')
+  @Header('Access-Control-Max-Age', '600')
+  openidPreflight(): void {}
 
   /** CORS preflight (a browser sends one only for non-simple requests; answered for any origin). */
   @Options('oauth-authorization-server')

@@ -1,3 +1,4 @@
+import { OidcModule } from '../oidc/oidc.module';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuthorizationModule } from '../authorization/authorization.module';
@@ -34,7 +35,7 @@ import { TokensRepository } from './tokens.repository';
  * see tokens only through the keys module's AccessTokenVerifier and the grants table.
  */
 @Module({
-  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule],
+  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, OidcModule],
   controllers: [TokenController, MetadataController],
   providers: [
     TokensRepository,

@@ -9,6 +9,10 @@ export interface GrantTokensRow {
   user_id: string | null;
   /** the grant's (refresh token's) scope */
   scope: string;
+  /** OIDC: the authorization request's nonce, the login time and the session id (user grants) */
+  nonce: string | null;
+  auth_time: Date | null;
+  sid: string | null;
 }
 
 /** A code exchange's result: the grant, and the code's PKCE challenge (checked by the caller afterwards). */
@@ -87,17 +91,18 @@ export class TokensRepository {
          UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
           WHERE code_hash = $1 AND client_id = $3 AND redirect_uri = $7
             AND consumed_at IS NULL AND expires_at > now()
-          RETURNING user_id, scope, code_challenge
+          RETURNING user_id, scope, code_challenge, nonce, auth_time, sid
        ), g AS (
-         INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at)
-         SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int) FROM c
-         RETURNING id, user_id, scope, expires_at
+         INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
+         SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int),
+                nonce, auth_time, sid FROM c
+         RETURNING id, user_id, scope, expires_at, nonce, auth_time, sid
        ), r AS (
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
          SELECT $5, id, $3, scope, expires_at FROM g WHERE $6::boolean
          RETURNING 1
        )
-       SELECT g.id AS grant_id, g.user_id, g.scope, c.code_challenge FROM g, c`,
+       SELECT g.id AS grant_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid, c.code_challenge FROM g, c`,
       [
         input.codeHash,
         input.grantId,
@@ -180,13 +185,13 @@ export class TokensRepository {
             AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
             AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
             AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
-          RETURNING r.grant_id, r.scope, r.expires_at, g.user_id
+          RETURNING r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid
        ), n AS (
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
          SELECT $3, grant_id, $2, scope, expires_at FROM old
          RETURNING 1
        )
-       SELECT grant_id, user_id, scope FROM old`,
+       SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
       [input.tokenHash, input.clientId, input.successorHash, input.requestedScope],
     );
     return rows[0];
@@ -206,7 +211,7 @@ export class TokensRepository {
     const rows = await sql<GrantTokensRow>(
       this.dataSource,
       `WITH old AS (
-         SELECT r.grant_id, r.scope, r.expires_at, g.user_id
+         SELECT r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid
            FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
           WHERE r.token_hash = $1 AND r.client_id = $2
             AND r.rotated_at > now() - make_interval(secs => $5::int)
@@ -218,7 +223,7 @@ export class TokensRepository {
          SELECT $3, grant_id, $2, scope, expires_at FROM old
          RETURNING 1
        )
-       SELECT grant_id, user_id, scope FROM old`,
+       SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
       [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.graceSeconds],
     );
     return rows[0];
@@ -295,8 +300,9 @@ export class TokensRepository {
          FROM refresh_tokens r
          JOIN grants g ON g.id = r.grant_id
          JOIN clients c ON c.client_id = r.client_id
+         LEFT JOIN users u ON u.id = g.user_id
         WHERE r.token_hash = $1 AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-          AND g.revoked_at IS NULL AND g.expires_at > now() AND c.enabled`,
+          AND g.revoked_at IS NULL AND g.expires_at > now() AND c.enabled AND COALESCE(u.enabled, true)`,
       [tokenHash],
     );
     const row = rows[0];

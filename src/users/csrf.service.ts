@@ -40,6 +40,11 @@ export class CsrfService {
   }
 
   /** True when the submitted form carries the token matching this browser's cookie (and binding). */
+  /** Clears the CSRF cookie (a logout ends everything the browser holds). */
+  clear(res: HttpReply): void {
+    this.cookies.clear(res, CSRF_COOKIE);
+  }
+
   verify(req: HttpRequest, purpose: CsrfPurpose, binding = ''): boolean {
     const seed = this.cookies.read(req, CSRF_COOKIE);
     const submitted = bodyOf(req)?.[CSRF_FIELD];

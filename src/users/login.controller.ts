@@ -44,9 +44,27 @@ export class LoginController {
   ) {}
 
   @Get('login')
-  async showLogin(@Req() req: HttpRequest, @Res() res: HttpReply, @Query('request') request?: unknown) {
+  async showLogin(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @Query('request') request?: unknown,
+    @Query('prompt') prompt?: unknown,
+  ) {
     const requestId = requestIdOf(request);
     const session = await this.sessions.current(req);
+    if (session && requestId && prompt === 'login') {
+      // OIDC prompt=login / max_age: sign in again; the page says whose session the new login replaces
+      const user = await this.users.findById(session.userId);
+      return sendHtml(
+        res,
+        200,
+        loginPage({
+          csrfToken: this.csrf.issue(req, res, 'login'),
+          requestId,
+          replacing: user?.username,
+        }),
+      );
+    }
     if (session && requestId) return res.redirect(continueAuthorizationPath(requestId), 302);
     if (session) {
       const user = await this.users.findById(session.userId);

@@ -4,7 +4,8 @@
  * AuthorizationCodesRepository). The users module owns the `sessions` table and these rules; a caller only
  * embeds the text and passes `liveSessionParams` first.
  *
- * `liveSessionCtes(p)` yields two CTEs, `live` (id_hash, user_id of the live session, if any) and `touched`
+ * `liveSessionCtes(p)` yields two CTEs, `live` (id_hash, user_id, auth_time — the login, i.e. the session's
+ * creation — and sid, the OIDC session id, of the live session, if any) and `touched`
  * (the sliding idle expiry, written at most once per touch interval), for the parameters
  * `$p` = SHA-256 of the session id, `$p+1` = idle lifetime (s), `$p+2` = touch interval (s).
  * SessionsRepository.findLive uses the very same text, so the rules live in one place.
@@ -14,7 +15,7 @@
  */
 export function liveSessionCtes(p: number): string {
   return `live AS (
-         SELECT id_hash, user_id FROM sessions
+         SELECT id_hash, user_id, created_at AS auth_time, sid FROM sessions
           WHERE id_hash = $${p} AND idle_expires_at > now() AND absolute_expires_at > now()
        ), touched AS (
          UPDATE sessions
@@ -26,7 +27,7 @@ export function liveSessionCtes(p: number): string {
 }
 
 /** The live session's user (SessionsRepository.findLive), with `liveSessionParams`. */
-export const FIND_LIVE_SESSION_SQL = `WITH ${liveSessionCtes(1)} SELECT user_id FROM live`;
+export const FIND_LIVE_SESSION_SQL = `WITH ${liveSessionCtes(1)} SELECT user_id, auth_time, sid FROM live`;
 
 /** A session cookie as presented (not yet looked up): what `liveSessionCtes` needs. */
 export interface PresentedSession {

@@ -4,6 +4,14 @@ import { DataSource } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { FIND_LIVE_SESSION_SQL } from './session-sql';
 
+export interface LiveSessionRow {
+  user_id: string;
+  /** when the user signed in (the session's creation): OIDC auth_time */
+  auth_time: Date;
+  /** the OIDC session id (`sid`) */
+  sid: string;
+}
+
 /** Server-side sessions, keyed by the SHA-256 of the opaque id in the cookie (the id itself is never stored). */
 @Injectable()
 export class SessionsRepository {
@@ -26,14 +34,24 @@ export class SessionsRepository {
     idHash: string,
     idleSeconds: number,
     touchAfterSeconds: number,
-  ): Promise<{ user_id: string } | undefined> {
-    const rows = await preparedSql<{ user_id: string }>(
+  ): Promise<LiveSessionRow | undefined> {
+    const rows = await preparedSql<LiveSessionRow>(
       this.dataSource,
       'latchkey_find_live_session',
       FIND_LIVE_SESSION_SQL,
       [idHash, idleSeconds, touchAfterSeconds],
     );
     return rows[0];
+  }
+
+  /** Ends every session of a user (disabled, password changed, deleted); returns how many. */
+  async deleteAllOfUser(userId: string): Promise<number> {
+    const rows = await sql<{ n: number }>(
+      this.dataSource,
+      `WITH d AS (DELETE FROM sessions WHERE user_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [userId],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** Ends a session; returns its user when it existed. */

@@ -13,6 +13,10 @@ export interface CurrentSession {
   userId: string;
   /** the opaque id from the cookie (binds CSRF tokens to this session) */
   sessionId: string;
+  /** when the user signed in (OIDC auth_time) */
+  authTime: Date;
+  /** the OIDC session id (`sid` claim); not a secret */
+  sid: string;
 }
 
 /**
@@ -49,7 +53,9 @@ export class SessionsService {
     if (!cookie) return null;
     const { idHash, idleSeconds, touchAfterSeconds } = cookie.presented;
     const row = await this.sessions.findLive(idHash, idleSeconds, touchAfterSeconds);
-    return row ? { userId: row.user_id, sessionId: cookie.sessionId } : null;
+    return row
+      ? { userId: row.user_id, sessionId: cookie.sessionId, authTime: new Date(row.auth_time), sid: row.sid }
+      : null;
   }
 
   private read(req: HttpRequest): { sessionId: string; presented: PresentedSession } | null {
@@ -66,7 +72,11 @@ export class SessionsService {
   }
 
   /** Signs the user in: ends the session the browser had (rotation), creates a new one, sets the cookie. */
-  async start(req: HttpRequest, res: HttpReply, userId: string): Promise<CurrentSession> {
+  async start(
+    req: HttpRequest,
+    res: HttpReply,
+    userId: string,
+  ): Promise<{ userId: string; sessionId: string }> {
     const previous = this.cookies.read(req, SESSION_COOKIE);
     if (previous && OPAQUE_ID.test(previous)) await this.sessions.delete(sha256Hex(previous));
     const sessionId = randomToken();
@@ -78,6 +88,11 @@ export class SessionsService {
     );
     this.cookies.set(res, SESSION_COOKIE, sessionId, this.oauth.sessionAbsoluteTtl);
     return { userId, sessionId };
+  }
+
+  /** Ends every session of a user (account disabled, password changed or account deleted). */
+  endAllOf(userId: string): Promise<number> {
+    return this.sessions.deleteAllOfUser(userId);
   }
 
   /** Signs out: deletes the session and clears the cookie. Returns the user it belonged to, if any. */

@@ -17,6 +17,21 @@ export class UserEntity {
   @Column({ name: 'password_hash', type: 'text' })
   passwordHash: string;
 
+  /** OIDC `name` (profile scope) */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  name: string | null;
+
+  /** OIDC `email` (email scope) */
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  email: string | null;
+
+  @Column({ name: 'email_verified', type: 'boolean', default: false })
+  emailVerified: boolean;
+
+  /** a disabled user cannot sign in, and its tokens are refused */
+  @Column({ type: 'boolean', default: true })
+  enabled: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

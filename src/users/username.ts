@@ -1,6 +1,7 @@
 /** Usernames are case-insensitive and compared after Unicode compatibility normalisation. */
-export const USERNAME_MAX_LENGTH = 100;
-export const PASSWORD_MIN_LENGTH = 8;
+export const USERNAME_MAX_LENGTH = 64;
+/** The default of PASSWORD_MIN_LENGTH (CONTRACT.md v3). */
+export const PASSWORD_MIN_LENGTH = 12;
 /** Longer inputs are refused before any hashing (a KDF over megabytes is a denial of service). */
 export const PASSWORD_MAX_LENGTH = 1024;
 
@@ -30,10 +31,10 @@ export function usernameProblem(value: unknown): string | null {
 }
 
 /** Why a password cannot be set, or null when it can. */
-export function passwordProblem(value: unknown): string | null {
+export function passwordProblem(value: unknown, minLength = PASSWORD_MIN_LENGTH): string | null {
   if (typeof value !== 'string') return 'the password must be a string';
   const length = codePoints(value);
-  if (length < PASSWORD_MIN_LENGTH) return `the password must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (length < minLength) return `the password must be at least ${minLength} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `the password must be at most ${PASSWORD_MAX_LENGTH} characters`;
   return null;
 }

@@ -1,3 +1,7 @@
+import { KeysModule } from '../keys/keys.module';
+import { UserGrantsRepository } from './user-grants.repository';
+import { UsersAdminController } from './users-admin.controller';
+import { UsersAdminService } from './users-admin.service';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -20,8 +24,8 @@ import { UsersService } from './users.service';
  * sessions, per-username lockout and the CSRF tokens of every HTML form.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule],
-  controllers: [LoginController],
+  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, KeysModule],
+  controllers: [LoginController, UsersAdminController],
   providers: [
     UsersRepository,
     UsersService,
@@ -35,6 +39,8 @@ import { UsersService } from './users.service';
     LocalAuthGuard,
     LoginCsrfGuard,
     UserCreateOperation,
+    UserGrantsRepository,
+    UsersAdminService,
   ],
   exports: [UsersService, SessionsService, CsrfService],
 })

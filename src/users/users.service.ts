@@ -1,4 +1,5 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { randomToken } from '../common/crypto';
 import { hashPassword, verifyPassword } from './password-hasher';
 import { LoginLockoutService } from './login-lockout.service';
@@ -11,9 +12,13 @@ import {
   USERNAME_MAX_LENGTH,
   usernameProblem,
 } from './username';
-import { UsersRepository } from './users.repository';
+import { UsersRepository, type UserProfileRow } from './users.repository';
 
-export type LoginFailureReason = 'invalid_credentials' | 'locked_out';
+export type { UserProfileRow } from './users.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type LoginFailureReason = 'invalid_credentials' | 'locked_out' | 'user_disabled';
 
 export type AuthenticationResult =
   | { ok: true; user: User }
@@ -38,29 +43,50 @@ export class UsersService implements OnModuleInit {
     private readonly users: UsersRepository,
     private readonly lockout: LoginLockoutService,
     private readonly limiter: PasswordCheckLimiter,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
+
+  /** Why a password cannot be set (PASSWORD_MIN_LENGTH … 1,024 characters), or null. */
+  passwordProblem(password: unknown): string | null {
+    return passwordProblem(password, this.oauth.passwordMinLength);
+  }
 
   onModuleInit(): void {
     this.dummyHash = hashPassword(randomToken());
     this.dummyHash.catch(() => undefined);
   }
 
-  async create(username: unknown, password: unknown): Promise<User> {
-    const problem = usernameProblem(username) ?? passwordProblem(password);
+  /** Creates a user (CLI `user:create`, tests); the admin API goes through UsersAdminService. */
+  async create(
+    username: unknown,
+    password: unknown,
+    profile: { name?: string | null; email?: string | null } = {},
+  ): Promise<User> {
+    const problem = usernameProblem(username) ?? this.passwordProblem(password);
     if (problem) throw new UserCreationError(problem);
     const display = (username as string).trim();
-    const created = await this.users.insert({
+    const created = await this.users.insertProfile({
       username: display,
       usernameNormalized: normalizeUsername(display),
       passwordHash: await hashPassword(password as string),
+      name: profile.name ?? null,
+      email: profile.email ?? null,
+      emailVerified: false,
+      enabled: true,
     });
     if (!created) throw new UserCreationError(`a user named "${display}" already exists`);
-    return created;
+    return { id: created.id, username: created.username };
   }
 
   async findById(id: string): Promise<User | undefined> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+    if (!UUID.test(id)) return undefined;
     return this.users.findById(id);
+  }
+
+  /** The profile of a user (admin API, OIDC claims), or undefined. */
+  async findProfile(id: string): Promise<UserProfileRow | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.users.findProfile(id);
   }
 
   /** The audit subject for a login attempt with this username: user id if it exists, else the keyed hash. */
@@ -95,6 +121,8 @@ export class UsersService implements OnModuleInit {
       const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
       const hash = row && !tooLong ? row.password_hash : await this.dummy();
       const matches = await verifyPassword(tooLong ? '' : password, hash);
+      // a disabled user cannot sign in: the same generic failure (the audit trail says why)
+      if (row && !tooLong && matches && !row.enabled) return { ok: false, reason: 'user_disabled', subject };
       if (row && !tooLong && matches) {
         await this.lockout.reset(key);
         return { ok: true, user: { id: row.id, username: row.username } };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createPublicClient, createUser, type TestClient, type TestUser } from '../factories/authorize';
+import { sql } from '../../src/database/sql';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, freePort, TestApp } from '../helpers/test-app';
 
@@ -165,6 +166,79 @@ describe('authorization in Chromium', () => {
     expect(new URL(page.url()).origin).toBe(t.url);
     await expect(page.locator('h1').textContent()).resolves.toBe('This sign-in link cannot be used');
     await screenshot('error');
+  });
+
+  it('OpenID Connect: consents to openid/profile/email in plain words, then logs out with a redirect', async () => {
+    const rp = await createPublicClient(t, {
+      clientName: 'Sign-in Demo',
+      redirectUris: [`http://127.0.0.1:${callbackPort}/oidc-callback`],
+      scope: 'openid profile email',
+    });
+    await sql(t.dataSource, `UPDATE clients SET post_logout_redirect_uris = $2 WHERE client_id = $1`, [
+      rp.clientId,
+      [`http://127.0.0.1:${callbackPort}/signed-out`],
+    ]);
+    const { verifier, challenge } = pkcePair();
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: rp.clientId,
+      redirect_uri: rp.redirectUri,
+      scope: 'openid profile email',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'oidc-state',
+      nonce: 'oidc-nonce',
+    });
+    await page.goto(`${t.url}/oauth/authorize?${q}`);
+    await page.waitForURL(/\/consent\?request=/);
+    await expect(page.locator('code.scope').allTextContents()).resolves.toEqual([
+      'openid',
+      'profile',
+      'email',
+    ]);
+    const descriptions = await page.locator('.scope-description').allTextContents();
+    expect(descriptions[0]).toContain('Know who you are');
+    expect(descriptions[2]).toContain('See your email address');
+    await screenshot('consent-oidc');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`http://127.0.0.1:${callbackPort}/oidc-callback?*`);
+    const code = new URL(page.url()).searchParams.get('code')!;
+    const token = await fetch(`${t.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: rp.redirectUri,
+        code_verifier: verifier,
+        client_id: rp.clientId,
+      }),
+    }).then((r) => r.json() as Promise<{ id_token: string }>);
+    const idClaims = JSON.parse(Buffer.from(token.id_token.split('.')[1], 'base64url').toString());
+    expect(idClaims).toMatchObject({ aud: rp.clientId, nonce: 'oidc-nonce', preferred_username: 'ada' });
+
+    // RP-initiated logout with the id_token as hint: straight back to the registered URI, signed out
+    const logout = new URLSearchParams({
+      id_token_hint: token.id_token,
+      post_logout_redirect_uri: `http://127.0.0.1:${callbackPort}/signed-out`,
+      state: 'bye',
+    });
+    await page.goto(`${t.url}/oauth/logout?${logout}`);
+    await page.waitForURL(`http://127.0.0.1:${callbackPort}/signed-out?*`);
+    expect(new URL(page.url()).searchParams.get('state')).toBe('bye');
+    await page.goto(`${t.url}/login`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sign in');
+    expect((await context.cookies(t.url)).map((c) => c.name)).not.toContain('lk_session');
+
+    // without a hint the user is asked first (a third-party link signs no one out by itself)
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${t.url}/oauth/logout?client_id=${rp.clientId}`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sign out of Latchkey?');
+    await screenshot('logout-confirm');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page.locator('h1').textContent()).resolves.toBe('You are signed out');
   });
 
   afterAll(() => {

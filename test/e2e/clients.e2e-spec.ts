@@ -145,6 +145,7 @@ describe('admin REST API: /admin/clients', () => {
         client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
         client_name: 'Billing dashboard',
         redirect_uris: ['https://billing.example.com/oauth/callback'],
+        post_logout_redirect_uris: [],
         grant_types: ['authorization_code', 'refresh_token'],
         token_endpoint_auth_method: 'client_secret_basic',
         scope: 'api:read',
@@ -156,6 +157,24 @@ describe('admin REST API: /admin/clients', () => {
       expect(new Date(body.created_at).toISOString()).toBe(body.created_at);
       expect(await secretMatches(body.client_id, body.client_secret)).toBe(true);
       expect(await secretMatches(body.client_id, body.client_secret + 'x')).toBe(false);
+    });
+
+    it('registers and updates post_logout_redirect_uris (RP-Initiated Logout), validated like redirect_uris', async () => {
+      const body = await create(
+        buildClient({ post_logout_redirect_uris: ['https://billing.example.com/signed-out'] }),
+      );
+      expect(body.post_logout_redirect_uris).toEqual(['https://billing.example.com/signed-out']);
+      const bad = await as(admin.token).post(
+        '/admin/clients',
+        buildClient({ post_logout_redirect_uris: ['http://evil.example/out'] }),
+      );
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.fields)).toEqual(['post_logout_redirect_uris']);
+      expect(bad.body.fields.post_logout_redirect_uris[0]).toMatch(/^post_logout_redirect_uris\[0\]/);
+      const patched = await as(admin.token)
+        .patch(`/admin/clients/${body.client_id}`, { post_logout_redirect_uris: [] })
+        .expect(200);
+      expect(patched.body.post_logout_redirect_uris).toEqual([]);
     });
 
     it('gives random client ids that are short and never UUID-shaped', async () => {

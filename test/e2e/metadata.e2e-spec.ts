@@ -24,7 +24,18 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
       token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      scopes_supported: ['api:read', 'api:write', 'profile', 'clients:read', 'clients:write', 'audit:read'],
+      scopes_supported: [
+        'api:read',
+        'api:write',
+        'profile',
+        'openid',
+        'email',
+        'clients:read',
+        'clients:write',
+        'audit:read',
+        'users:read',
+        'users:write',
+      ],
       authorization_response_iss_parameter_supported: true,
     });
   });

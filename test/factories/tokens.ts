@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
@@ -78,6 +79,7 @@ export async function issueCode(
     scope?: string;
     redirectUri?: string;
     ttlSeconds?: number;
+    nonce?: string;
   },
 ): Promise<{ code: string; verifier: string; challenge: string }> {
   const { verifier, challenge } = pkcePair();
@@ -88,6 +90,9 @@ export async function issueCode(
     scope: input.scope ?? input.client.scope,
     codeChallenge: challenge,
     ttlSeconds: input.ttlSeconds ?? 60,
+    nonce: input.nonce ?? null,
+    authTime: new Date(),
+    sid: randomUUID(),
   });
   return { code, verifier, challenge };
 }

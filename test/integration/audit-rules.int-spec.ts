@@ -7,11 +7,13 @@ import { codeReplayRule } from '../../src/audit/rules/code-replay.rule';
 import { failureRateSpikeRule } from '../../src/audit/rules/failure-rate-spike.rule';
 import { ipFailureBurstRule } from '../../src/audit/rules/ip-failure-burst.rule';
 import { loginBruteforceRule } from '../../src/audit/rules/login-bruteforce.rule';
+import { promptNoneProbingRule } from '../../src/audit/rules/prompt-none-probing.rule';
 import { pkceDowngradeAttemptRule } from '../../src/audit/rules/pkce-downgrade-attempt.rule';
 import { pkceVerifierMismatchRule } from '../../src/audit/rules/pkce-verifier-mismatch.rule';
 import { redirectUriProbingRule } from '../../src/audit/rules/redirect-uri-probing.rule';
 import { refreshTokenReuseRule } from '../../src/audit/rules/refresh-token-reuse.rule';
 import type { ReportRule, ReportWindow } from '../../src/audit/rules/report-rule';
+import { userAdminChangesRule } from '../../src/audit/rules/user-admin-changes.rule';
 import { SecurityReportService } from '../../src/audit/security-report.service';
 import { writeRows } from '../factories/audit';
 import { createTestApp, TestApp } from '../helpers/test-app';
@@ -310,6 +312,64 @@ describe('security report rules (SQL)', () => {
         },
       ]);
       expect((await run(w, pkceDowngradeAttemptRule)).findings).toEqual([]);
+    });
+  });
+
+  describe('prompt_none_probing', () => {
+    it('finds 20 login_required answers for one client from one IP, not spread over IPs or clients', async () => {
+      const probe = (i: number, clientId: string, ip: string): Row => ({
+        occurredAt: at(w0, i),
+        type: 'authorization.rejected',
+        outcome: 'failure',
+        reason: 'login_required',
+        errorCode: 'login_required',
+        clientId,
+        ip,
+      });
+      let w0: ReportWindow;
+      const w = await windowWith((w) => {
+        w0 = w;
+        return [
+          ...times(20, (i) => probe(i, 'tracker', '198.51.100.7')),
+          ...times(19, (i) => probe(i, 'tracker', '198.51.100.8')),
+          ...times(19, (i) => probe(i, 'other', '198.51.100.7')),
+          ...times(5, (i) => ({ ...probe(i, 'tracker', '198.51.100.7'), reason: 'consent_required' })),
+        ];
+      });
+      const findings = (await run(w, promptNoneProbingRule)).findings;
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({
+        rule: 'prompt_none_probing',
+        severity: 'medium',
+        subject: { type: 'client_id', value: 'tracker' },
+        count: 20,
+      });
+      expect(findings[0].description).toContain('198.51.100.7');
+    });
+  });
+
+  describe('user_admin_changes', () => {
+    it('finds 10 disables or password resets by one admin client, not profile edits', async () => {
+      const change = (i: number, clientId: string, cause?: string): Row => ({
+        occurredAt: at(w0, i),
+        type: 'user.updated',
+        outcome: 'success',
+        clientId,
+        subject: `user-${i}`,
+        details: cause ? { actor: clientId, cause } : { actor: clientId, fields: ['name'] },
+      });
+      let w0: ReportWindow;
+      const w = await windowWith((w) => {
+        w0 = w;
+        return [
+          ...times(10, (i) => change(i, 'admin-a', i % 2 ? 'user_disabled' : 'password_changed')),
+          ...times(9, (i) => change(i, 'admin-b', 'user_disabled')),
+          ...times(15, (i) => change(i, 'admin-c')),
+        ];
+      });
+      const findings = (await run(w, userAdminChangesRule)).findings;
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ subject: { type: 'client_id', value: 'admin-a' }, count: 10 });
     });
   });
 

@@ -35,7 +35,7 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     });
 
   it('exchanges a code in one statement: consumed, grant created and linked, refresh token inserted', async () => {
-    const { code, challenge } = await issueCode(t, { client, userId, scope: 'api:read' });
+    const { code, challenge } = await issueCode(t, { client, userId, scope: 'api:read', nonce: 'n-1' });
     const refreshHash = sha256Hex(randomToken());
     const row = await exchange(sha256Hex(code), refreshHash);
     expect(row).toEqual({
@@ -43,6 +43,10 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
       user_id: userId,
       scope: 'api:read',
       code_challenge: challenge,
+      // what the id_token needs, carried from the code into the grant
+      nonce: 'n-1',
+      auth_time: expect.anything(),
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     const [codeRow] = await sql<{ consumed_at: Date | null; grant_id: string }>(
       t.dataSource,

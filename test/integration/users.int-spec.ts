@@ -41,19 +41,47 @@ describe('users and sessions on the database', () => {
       ).rejects.toThrow(/already exists/);
     });
 
-    it('refuses a password shorter than 8 characters, and bad usernames', async () => {
+    it('refuses a password shorter than PASSWORD_MIN_LENGTH (12), and bad usernames', async () => {
       const cli = t.get(CliOperations);
-      await expect(cli.execute('user:create', { username: 'henry', password: 'short' })).rejects.toThrow(
-        /at least 8/,
-      );
+      await expect(
+        cli.execute('user:create', { username: 'henry', password: 'eleven-char' }),
+      ).rejects.toThrow(/at least 12/);
       await expect(cli.execute('user:create', { username: '', password: 'long-enough' })).rejects.toThrow(
         CliError,
       );
       await expect(
-        cli.execute('user:create', { username: 'x'.repeat(101), password: 'long-enough' }),
-      ).rejects.toThrow(/at most 100/);
+        cli.execute('user:create', { username: 'x'.repeat(65), password: 'long-enough-password' }),
+      ).rejects.toThrow(/at most 64/);
       const rows = await t.dataSource.query(`SELECT 1 FROM users WHERE username_normalized = 'henry'`);
       expect(rows).toHaveLength(0);
+    });
+
+    it('takes --name and --email (user:create), and refuses a malformed e-mail address', async () => {
+      const cli = t.get(CliOperations);
+      const result = await cli.execute('user:create', {
+        username: 'Hopper',
+        password: 'grace-password-1906',
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+      });
+      expect(result).toMatchObject({ username: 'Hopper', name: 'Grace Hopper', email: 'grace@example.com' });
+      const [row] = await t.dataSource.query(
+        `SELECT name, email, email_verified, enabled FROM users WHERE id = $1`,
+        [(result as { id: string }).id],
+      );
+      expect(row).toEqual({
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        email_verified: false,
+        enabled: true,
+      });
+      await expect(
+        cli.execute('user:create', {
+          username: 'nomail',
+          password: 'grace-password-1906',
+          email: 'not-an-address',
+        }),
+      ).rejects.toThrow(/email/);
     });
 
     it('creates exactly one of two concurrent users with the same name', async () => {
@@ -106,7 +134,11 @@ describe('users and sessions on the database', () => {
                 absolute_expires_at = now() + interval '25 minutes' WHERE id_hash = $1`,
         [hash],
       );
-      expect(await repo.findLive(hash, 1800, 60)).toEqual({ user_id: user.id });
+      expect(await repo.findLive(hash, 1800, 60)).toEqual({
+        user_id: user.id,
+        auth_time: expect.anything(), // the login (OIDC auth_time)
+        sid: expect.stringMatching(/^[0-9a-f-]{36}$/), // the OIDC session id
+      });
       const [row]: Array<{ idle: number; seen: number }> = await t.dataSource.query(
         `SELECT extract(epoch FROM idle_expires_at - now())::int AS idle, extract(epoch FROM now() - last_seen_at)::int AS seen
            FROM sessions WHERE id_hash = $1`,

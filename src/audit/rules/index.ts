@@ -5,11 +5,13 @@ import { codeReplayRule } from './code-replay.rule';
 import { failureRateSpikeRule } from './failure-rate-spike.rule';
 import { ipFailureBurstRule } from './ip-failure-burst.rule';
 import { loginBruteforceRule } from './login-bruteforce.rule';
+import { promptNoneProbingRule } from './prompt-none-probing.rule';
 import { pkceDowngradeAttemptRule } from './pkce-downgrade-attempt.rule';
 import { pkceVerifierMismatchRule } from './pkce-verifier-mismatch.rule';
 import { redirectUriProbingRule } from './redirect-uri-probing.rule';
 import { refreshTokenReuseRule } from './refresh-token-reuse.rule';
 import type { ReportRule } from './report-rule';
+import { userAdminChangesRule } from './user-admin-changes.rule';
 
 /** Every rule of the security report, in the order the README lists them. */
 export const REPORT_RULES: readonly ReportRule[] = [
@@ -24,4 +26,6 @@ export const REPORT_RULES: readonly ReportRule[] = [
   clientSecretGuessingRule,
   challengeReuseRule,
   failureRateSpikeRule,
+  promptNoneProbingRule,
+  userAdminChangesRule,
 ];

@@ -1,4 +1,4 @@
-import { BUILTIN_SCOPES } from '../../config/environment';
+import { BUILTIN_SCOPES, OIDC_SCOPES } from '../../config/environment';
 import { CheckResult, fail, pass } from './rejection';
 
 /** RFC 6749 §3.3 scope-token characters. */
@@ -19,7 +19,9 @@ export function resolveScope(
   registered: readonly string[],
   configured: readonly string[],
 ): CheckResult<string[]> {
-  const grantable = (s: string) => registered.includes(s) && configured.includes(s) && !isBuiltinScope(s);
+  // the OIDC scopes (openid, profile, email) are built in: grantable whenever registered
+  const grantable = (s: string) =>
+    registered.includes(s) && (configured.includes(s) || OIDC_SCOPES.includes(s)) && !isBuiltinScope(s);
   if (requested === undefined) return pass(registered.filter(grantable));
   const tokens = [...new Set(requested.split(' ').filter(Boolean))];
   if (tokens.length === 0) return pass(registered.filter(grantable));

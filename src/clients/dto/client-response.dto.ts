@@ -15,6 +15,9 @@ export class ClientResponseDto {
   @ApiProperty({ type: [String], example: ['https://billing.example.com/oauth/callback'] })
   redirect_uris: string[];
 
+  @ApiProperty({ type: [String], example: ['https://billing.example.com/signed-out'] })
+  post_logout_redirect_uris: string[];
+
   @ApiProperty({ type: [String], enum: GRANT_TYPES, example: ['authorization_code', 'refresh_token'] })
   grant_types: GrantType[];
 
@@ -68,6 +71,7 @@ export const CLIENT_EXAMPLE: CreatedClientResponseDto = {
   client_id: EXAMPLE_ID,
   client_name: 'Billing dashboard',
   redirect_uris: ['https://billing.example.com/oauth/callback'],
+  post_logout_redirect_uris: [] as string[],
   grant_types: ['authorization_code', 'refresh_token'],
   token_endpoint_auth_method: 'client_secret_basic',
   scope: 'api:read api:write',

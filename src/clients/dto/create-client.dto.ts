@@ -2,7 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn } from 'class-validator';
 import { AUTH_METHODS, GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from '../client.entity';
 import { MAX_CLIENT_NAME_LENGTH, MAX_REDIRECT_URIS } from '../client-rules';
-import { ClientName, GrantTypes, Optional, RedirectUris, ScopeString } from './validators';
+import {
+  ClientName,
+  GrantTypes,
+  Optional,
+  PostLogoutRedirectUris,
+  RedirectUris,
+  ScopeString,
+} from './validators';
 
 /**
  * POST /admin/clients (RFC 7591 field names). Each field's shape is checked here; the rules that combine
@@ -25,6 +32,17 @@ export class CreateClientDto {
   @Optional()
   @RedirectUris()
   redirect_uris?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://billing.example.com/signed-out'],
+    maxItems: MAX_REDIRECT_URIS,
+    description:
+      'RP-Initiated Logout: where /oauth/logout may send the user afterwards (exact match); same rules as redirect_uris.',
+  })
+  @Optional()
+  @PostLogoutRedirectUris()
+  post_logout_redirect_uris?: string[];
 
   @ApiPropertyOptional({
     type: [String],

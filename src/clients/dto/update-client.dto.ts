@@ -2,7 +2,14 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn } from 'class-validator';
 import { AUTH_METHODS, GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from '../client.entity';
 import { MAX_CLIENT_NAME_LENGTH, MAX_REDIRECT_URIS } from '../client-rules';
-import { ClientName, GrantTypes, Optional, RedirectUris, ScopeString } from './validators';
+import {
+  ClientName,
+  GrantTypes,
+  Optional,
+  PostLogoutRedirectUris,
+  RedirectUris,
+  ScopeString,
+} from './validators';
 
 /**
  * PATCH /admin/clients/:client_id: any subset of the registration fields, each validated like at creation;
@@ -22,6 +29,17 @@ export class UpdateClientDto {
   @Optional()
   @RedirectUris()
   redirect_uris?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://billing.example.com/signed-out'],
+    maxItems: MAX_REDIRECT_URIS,
+    description:
+      'RP-Initiated Logout: where /oauth/logout may send the user afterwards (exact match); same rules as redirect_uris.',
+  })
+  @Optional()
+  @PostLogoutRedirectUris()
+  post_logout_redirect_uris?: string[];
 
   @ApiPropertyOptional({
     type: [String],

@@ -36,6 +36,15 @@ function problemsDecorator(
 export const RedirectUris = (options?: ValidationOptions) =>
   problemsDecorator('redirectUris', redirectUrisProblems, options);
 
+/** post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1): the same rules as redirect_uris. */
+export const PostLogoutRedirectUris = (options?: ValidationOptions) =>
+  problemsDecorator(
+    'postLogoutRedirectUris',
+    (value) =>
+      redirectUrisProblems(value).map((m) => m.replace(/^redirect_uris/, 'post_logout_redirect_uris')),
+    options,
+  );
+
 /** scope: space-separated RFC 6749 scope-tokens, each once (which scopes are allowed is checked later). */
 export const ScopeString = (options?: ValidationOptions) =>
   problemsDecorator('scopeString', scopeSyntaxProblems, options);

@@ -5,6 +5,7 @@ import type { AuthenticatableClient } from '../../clients/clients.service';
 import { randomToken, sha256Hex, verifyPkceS256 } from '../../common/crypto';
 import { InvalidRequest } from '../../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { IdTokenIssuer } from '../../oidc/id-token.issuer';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { required, type FormParams } from '../oauth-request';
@@ -47,6 +48,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     private readonly repository: TokensRepository,
     private readonly revocations: GrantRevocations,
     private readonly issuer: AccessTokenIssuer,
+    private readonly idTokens: IdTokenIssuer,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
@@ -95,6 +97,16 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       scope: created.scope,
       grantId: created.grant_id,
     });
+    // OIDC Core §3.1.3.3: with the openid scope, an id_token (nonce, auth_time and sid from the login)
+    const idToken = await this.idTokens.issue({
+      userId: created.user_id!,
+      clientId: client.clientId,
+      scope: created.scope,
+      grantId: created.grant_id,
+      nonce: created.nonce,
+      authTime: created.auth_time,
+      sid: created.sid,
+    });
     return {
       subject: created.user_id!,
       grantId: created.grant_id,
@@ -104,6 +116,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
         expires_in: expiresIn,
         scope: created.scope,
         ...(refreshToken !== null ? { refresh_token: refreshToken } : {}),
+        ...(idToken !== undefined ? { id_token: idToken } : {}),
       },
     };
   }

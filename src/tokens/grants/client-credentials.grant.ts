@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { OIDC_SCOPES } from '../../config/environment';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
@@ -31,7 +32,9 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
   }
 
   async exchange(client: AuthenticatableClient, params: ClientCredentialsParams): Promise<IssuedTokens> {
-    if (params.scopes && !isSubset(params.scopes, client.scopes)) {
+    // the OIDC scopes are user scopes: never granted to client_credentials (CONTRACT.md v3)
+    const grantable = client.scopes.filter((s) => !OIDC_SCOPES.includes(s));
+    if (params.scopes && !isSubset(params.scopes, grantable)) {
       throw grantError(
         'the requested scope is not registered for this client',
         'invalid_scope',
@@ -39,7 +42,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
         'invalid_scope',
       );
     }
-    const scope = (params.scopes ?? client.scopes).join(' ');
+    const scope = (params.scopes ?? grantable).join(' ');
     const grantId = randomUUID();
     await this.repository.insertClientGrant({
       grantId,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { randomToken, sha256Hex } from '../../common/crypto';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { IdTokenIssuer } from '../../oidc/id-token.issuer';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { parseScope, required, type FormParams } from '../oauth-request';
@@ -34,6 +35,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     private readonly repository: TokensRepository,
     private readonly revocations: GrantRevocations,
     private readonly issuer: AccessTokenIssuer,
+    private readonly idTokens: IdTokenIssuer,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
@@ -63,18 +65,28 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     throw grantError('the refresh token is invalid', 'refresh_unknown');
   }
 
-  private issued(
+  private async issued(
     client: AuthenticatableClient,
     row: GrantTokensRow,
     refreshToken: string,
     requestedScope: string | null,
-  ): IssuedTokens {
+  ): Promise<IssuedTokens> {
     const scope = requestedScope ?? row.scope;
     const { accessToken, expiresIn } = this.issuer.issue({
       subject: row.user_id!,
       clientId: client.clientId,
       scope,
       grantId: row.grant_id,
+    });
+    // OIDC Core §12.2: a fresh id_token for a grant with openid; same sub, auth_time, sid and nonce
+    const idToken = await this.idTokens.issue({
+      userId: row.user_id!,
+      clientId: client.clientId,
+      scope: row.scope,
+      grantId: row.grant_id,
+      nonce: row.nonce,
+      authTime: row.auth_time,
+      sid: row.sid,
     });
     return {
       subject: row.user_id!,
@@ -85,6 +97,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
         expires_in: expiresIn,
         scope,
         refresh_token: refreshToken,
+        ...(idToken !== undefined ? { id_token: idToken } : {}),
       },
     };
   }

@@ -10,6 +10,8 @@ export interface TokenResponseBody {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** OIDC Core §3.1.3.3: for grants with the openid scope */
+  id_token?: string;
 }
 
 /** A grant's result: the response plus what token.issued records. */

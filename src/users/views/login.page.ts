@@ -13,6 +13,8 @@ export interface LoginPageModel {
   failed?: boolean;
   /** the server refused to check the password now (too many logins at once): try again shortly */
   busy?: boolean;
+  /** OIDC prompt=login / max_age: the user signed in now, whose session a new sign-in replaces */
+  replacing?: string;
 }
 
 /** Shown when the bound on password checks refused an attempt (503 with Retry-After). */
@@ -25,6 +27,7 @@ export function loginPage(m: LoginPageModel): string {
     'Sign in',
     `<h1>Sign in</h1>
 <p class="muted">${m.requestId ? 'Sign in to continue to the application that sent you here.' : 'Sign in to your account.'}</p>
+${m.replacing !== undefined ? `<p class="notice" id="reauthenticate">The application asks you to sign in again. You are signed in as <strong>${escapeHtml(m.replacing)}</strong>; signing in replaces that session.</p>` : ''}
 ${m.failed ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_FAILED_MESSAGE)}</div>` : ''}${m.busy ? `<div class="error" role="alert" id="login-error">${escapeHtml(LOGIN_BUSY_MESSAGE)}</div>` : ''}
 <form method="post" action="/login">
   <input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(m.csrfToken)}">

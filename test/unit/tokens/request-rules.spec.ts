@@ -129,6 +129,16 @@ describe('authorization server metadata', () => {
     const doc = authorizationServerMetadata({ issuer: 'https://as.example', scopes: ['api:read'] } as never);
     expect(doc.token_endpoint).toBe('https://as.example/oauth/token');
     expect(doc.jwks_uri).toBe('https://as.example/oauth/jwks');
-    expect(doc.scopes_supported).toEqual(['api:read', 'clients:read', 'clients:write', 'audit:read']);
+    expect(doc.scopes_supported).toEqual([
+      'api:read',
+      'openid',
+      'profile',
+      'email',
+      'clients:read',
+      'clients:write',
+      'audit:read',
+      'users:read',
+      'users:write',
+    ]);
   });
 });

@@ -7,11 +7,11 @@ describe('usernames: unique case-insensitively after NFKC', () => {
     expect(normalizeUsername('ﬁona')).toBe('fiona'); // ligature
   });
 
-  it('accepts 1 to 100 characters', () => {
+  it('accepts 1 to 64 characters (CONTRACT.md v3)', () => {
     expect(usernameProblem('a')).toBeNull();
-    expect(usernameProblem('x'.repeat(100))).toBeNull();
-    expect(usernameProblem('é'.repeat(100))).toBeNull();
-    expect(usernameProblem('x'.repeat(101))).toMatch(/at most 100/);
+    expect(usernameProblem('x'.repeat(64))).toBeNull();
+    expect(usernameProblem('é'.repeat(64))).toBeNull();
+    expect(usernameProblem('x'.repeat(65))).toMatch(/at most 64/);
     expect(usernameProblem('   ')).toMatch(/empty/);
     expect(usernameProblem(42)).toMatch(/string/);
   });
@@ -21,9 +21,11 @@ describe('usernames: unique case-insensitively after NFKC', () => {
     expect(usernameProblem('ali\u200bce')).toMatch(/control/);
   });
 
-  it('requires passwords of at least 8 characters (and at most 1024)', () => {
-    expect(passwordProblem('1234567')).toMatch(/at least 8/);
-    expect(passwordProblem('12345678')).toBeNull();
+  it('requires passwords of at least PASSWORD_MIN_LENGTH (default 12) characters, at most 1024', () => {
+    expect(passwordProblem('12345678901')).toMatch(/at least 12/);
+    expect(passwordProblem('123456789012')).toBeNull();
+    expect(passwordProblem('1234567', 8)).toMatch(/at least 8/);
+    expect(passwordProblem('12345678', 8)).toBeNull();
     expect(passwordProblem('x'.repeat(1025))).toMatch(/at most/);
     expect(passwordProblem(undefined)).toMatch(/string/);
   });

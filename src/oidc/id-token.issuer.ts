@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditEmitter } from '../common/events';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { KeyStore } from '../keys/key-store.service';
+import { UsersService } from '../users/users.service';
+import { scopedClaims } from './user-claims';
+
+/** What an id_token is about: the grant's user, client and scope, and what the login left in the grant. */
+export interface IdTokenInput {
+  userId: string;
+  clientId: string;
+  /** the grant's scope (space-separated): no id_token without `openid` */
+  scope: string;
+  grantId: string;
+  nonce: string | null;
+  authTime: Date | null;
+  sid: string | null;
+}
+
+/**
+ * OIDC Core §2 / §3.1.3.3 id_tokens, ES256 with the key store's current key (rotation included: the JWKS
+ * keeps retired keys until ID_TOKEN_TTL has passed): `iss`, `sub` (the access token's), `aud` = client_id,
+ * `exp`, `iat`, `auth_time`, `nonce` (as sent), `amr: ["pwd"]`, `sid`, and the profile/email claims of the
+ * granted scopes. Each one is audited (`id_token.issued`).
+ */
+@Injectable()
+export class IdTokenIssuer {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly users: UsersService,
+    private readonly audit: AuditEmitter,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {}
+
+  /** The id_token for a grant, or undefined when the grant has no `openid` scope (or no user). */
+  async issue(input: IdTokenInput): Promise<string | undefined> {
+    const scopes = input.scope.split(' ');
+    if (!scopes.includes('openid')) return undefined;
+    const user = await this.users.findProfile(input.userId);
+    if (!user) return undefined;
+    const iat = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      iss: this.oauth.issuer,
+      sub: user.id,
+      aud: input.clientId,
+      exp: iat + this.oauth.idTokenTtl,
+      iat,
+      ...(input.authTime ? { auth_time: Math.floor(new Date(input.authTime).getTime() / 1000) } : {}),
+      ...(input.nonce !== null ? { nonce: input.nonce } : {}),
+      amr: ['pwd'],
+      ...(input.sid ? { sid: input.sid } : {}),
+      ...scopedClaims(user, scopes),
+    };
+    const idToken = this.keys.signJwt(payload, 'JWT');
+    await this.audit.record({
+      type: 'id_token.issued',
+      outcome: 'success',
+      clientId: input.clientId,
+      subject: user.id,
+      details: { grant_id: input.grantId, scope: input.scope },
+    });
+    return idToken;
+  }
+}

@@ -13,6 +13,7 @@ import { loggerParams } from './common/logging';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
@@ -42,7 +43,7 @@ export const FEATURE_MODULES = [
     ...INFRASTRUCTURE_MODULES,
     LoggerModule.forRootAsync({
       inject: [serverConfig.KEY],
-      useFactory: (server: ServerConfig) => loggerParams(server.logLevel),
+      useFactory: (server: ServerConfig) => loggerParams(server.logLevel, server.logFormat),
     }),
     ScheduleModule.forRoot(),
     ...FEATURE_MODULES,
@@ -50,6 +51,7 @@ export const FEATURE_MODULES = [
     HousekeepingModule,
     CliSupportModule,
     HealthModule.register([KeysModule], [KeyStore]),
+    HomeModule,
   ],
 })
 export class AppModule {}

@@ -4,8 +4,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { registerBodyParsers } from './common/body-parsers';
+import { setBranding } from './common/branding';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { HttpReply, HttpRequest } from './common/http';
+import { quietFrameworkLogs } from './common/log-format';
 import { registerRequestContext, requestIdFor } from './common/request-context.hooks';
 import { registerRequestLog } from './common/request-log';
 import { registerSecurityHeaders } from './common/security-headers';
@@ -82,12 +84,14 @@ export function createHttpAdapter(
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const server = app.get<ServerConfig>(serverConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietFrameworkLogs(app.get(Logger)));
+  setBranding(server.branding);
   registerRequestContext(fastify);
   registerRequestLog(fastify, server.logLevel);
   registerBodyParsers(fastify, server.bodyLimit);
   await app.register(fastifyCookie);
-  registerSecurityHeaders(fastify, server.secureCookies);
+  const logo = server.branding.logoUrl;
+  registerSecurityHeaders(fastify, server.secureCookies, logo ? [new URL(logo).origin] : []);
   registerProtocolHeaders(fastify);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { CommandFactory } from 'nest-commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { StderrLogger } from './cli/cli-dispatcher';
 import { COMMANDS } from './cli/commands';
+import { latchkeyVersion } from './common/version';
 import { ConfigError, loadEnvironment } from './config/environment';
 
 /** `npm run cli -- <command>`: parsing only; the work happens where the data is (see cli-dispatcher.ts). */
@@ -15,16 +14,6 @@ class CliCommandsModule {}
 interface CommanderExit extends Error {
   code?: string;
   exitCode?: number;
-}
-
-function version(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
-    ).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function main() {
@@ -41,7 +30,7 @@ async function main() {
   if (process.argv.length <= 2) process.argv.push('help');
   await CommandFactory.run(CliCommandsModule, {
     logger: new StderrLogger(),
-    version: version(),
+    version: latchkeyVersion(),
     // commander has already written its message (help, version, "unknown option '--nme'"): only exit, once
     errorHandler: (err: CommanderExit) => {
       if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 1);

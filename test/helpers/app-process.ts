@@ -37,7 +37,8 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => (stdout += String(d)));
-  for (let i = 0; i < 200; i++) {
+  // up to 60 s: on a loaded 2-core machine a cold start has been seen to take over 20 s
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(
       (r) => r.ok,

@@ -1,7 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import fastifyCookie from '@fastify/cookie';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { registerBodyParsers } from './common/body-parsers';
 import { setBranding } from './common/branding';
@@ -11,7 +10,8 @@ import { quietFrameworkLogs } from './common/log-format';
 import { registerRequestContext, requestIdFor } from './common/request-context.hooks';
 import { registerRequestLog } from './common/request-log';
 import { registerSecurityHeaders } from './common/security-headers';
-import { serverConfig, ServerConfig } from './config/config.namespaces';
+import { OAuthConfig, oauthConfig, serverConfig, ServerConfig } from './config/config.namespaces';
+import { setupOpenApi } from './openapi/openapi';
 import type { LatchkeyEnvironment } from './config/environment';
 import { registerProtocolHeaders } from './tokens/cors';
 
@@ -97,14 +97,5 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
 
-  const openapi = new DocumentBuilder()
-    .setTitle('Latchkey admin API')
-    .setDescription(
-      'Client registry (scope clients:read / clients:write) and audit API (scope audit:read). ' +
-        'Obtain a token with the client_credentials grant at POST /oauth/token.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+  setupOpenApi(app, server, app.get<OAuthConfig>(oauthConfig.KEY).scopes);
 }

@@ -5,6 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AbuseModule } from './abuse/abuse.module';
 import { AuditModule } from './audit/audit.module';
+import { AuditConsoleModule } from './audit-console/audit-console.module';
 import { AuthorizationModule } from './authorization/authorization.module';
 import { CliSupportModule } from './cli/cli-support.module';
 import { ClientsModule } from './clients/clients.module';
@@ -36,6 +37,7 @@ export const FEATURE_MODULES = [
   AuthorizationModule,
   TokensModule,
   AuditModule,
+  AuditConsoleModule,
 ];
 
 @Module({

@@ -189,10 +189,45 @@ export class AuditPurgeCommand extends DispatchingCommand {
   }
 }
 
+interface UserPermitOptions extends JsonFlag {
+  username?: string;
+  permission?: string;
+  revoke?: boolean;
+}
+
+@Command({
+  name: 'user:permit',
+  description: 'give a user a permission (audit:read: the audit console in the browser), or --revoke it',
+})
+export class UserPermitCommand extends DispatchingCommand {
+  protected readonly commandName = 'user:permit';
+  async run(_args: string[], options: UserPermitOptions) {
+    if (!options.username || !options.permission)
+      return fail('--username and --permission are required', options.json);
+    await this.dispatch({ ...options, revoke: options.revoke === true });
+  }
+
+  @Option({ flags: '--username <username>', description: 'the user (required)' })
+  parseUsername(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--permission <permission>', description: 'required: audit:read' })
+  parsePermission(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--revoke', description: 'take the permission away' })
+  parseRevoke() {
+    return true;
+  }
+}
+
 export const COMMANDS = [
   MigrateCommand,
   KeysRotateCommand,
   ClientCreateCommand,
   UserCreateCommand,
   AuditPurgeCommand,
+  UserPermitCommand,
 ];

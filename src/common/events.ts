@@ -28,7 +28,11 @@ export type AuditEventType =
   | 'signing_key.rotated'
   | 'request.rate_limited'
   | 'audit.queried'
-  | 'audit.report_generated';
+  | 'audit.report_generated'
+  | 'audit_console.signed_in'
+  | 'audit_console.access_denied'
+  | 'user.permission_granted'
+  | 'user.permission_revoked';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'authorization.requested',
@@ -55,6 +59,10 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'request.rate_limited',
   'audit.queried',
   'audit.report_generated',
+  'audit_console.signed_in',
+  'audit_console.access_denied',
+  'user.permission_granted',
+  'user.permission_revoked',
 ];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */

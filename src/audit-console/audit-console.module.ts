@@ -1,0 +1,78 @@
+import { Inject, Injectable, Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import accepts from 'accepts';
+import type { FastifyInstance } from 'fastify';
+import { AuditModule } from '../audit/audit.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ClientsService } from '../clients/clients.service';
+import { requestPath } from '../common/http';
+import { serverConfig, type ServerConfig } from '../config/config.namespaces';
+import { KeysModule } from '../keys/keys.module';
+import { AuditConsoleController } from './audit-console.controller';
+import { CONSOLE_CLIENT_ID } from './console-session';
+import { UserPermissionsRepository } from './user-permissions.repository';
+import { UserPermitOperation } from './user-permit.operation';
+
+/** The console's paths for the audit API's own paths, when a browser asks for a page without a token. */
+const BROWSER_ROUTES: Record<string, string> = {
+  '/audit/reports/security': '/audit/console/report',
+  '/audit/events': '/audit/console/events',
+};
+
+/**
+ * The built-in client of the console (kept in step with ISSUER and BRAND_NAME), and the way in for a browser:
+ * GET /audit/reports/security or /audit/events that prefers HTML and carries no Authorization header goes to
+ * the console page with the same query (an API client with a token, or asking for JSON/CSV, is untouched).
+ */
+@Injectable()
+export class AuditConsoleSetup implements OnModuleInit, OnApplicationBootstrap {
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    private readonly clients: ClientsService,
+    @Inject(serverConfig.KEY) private readonly server: ServerConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return; // the CLI's own process has no HTTP server
+    fastify.addHook('onRequest', (req, reply, done) => {
+      if (req.method !== 'GET' || req.headers.authorization) return done();
+      const target = BROWSER_ROUTES[requestPath(req)];
+      const query = req.url.indexOf('?');
+      const format = query >= 0 ? new URLSearchParams(req.url.slice(query)).get('format') : null;
+      const wantsHtml = format
+        ? format === 'html'
+        : accepts(req.raw).type(['application/json', 'text/csv', 'text/html']) === 'text/html';
+      if (!target || !wantsHtml) return done();
+      void reply
+        .code(303)
+        .header('Location', target + (query >= 0 ? req.url.slice(query) : ''))
+        .send();
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.adapter.httpAdapter) return;
+    try {
+      await this.clients.ensureBuiltInClient(
+        CONSOLE_CLIENT_ID,
+        `${this.server.branding.name} audit console`,
+        `${this.server.issuer}/audit/callback`,
+      );
+    } catch (err) {
+      // several instances starting at once on one PostgreSQL: another one inserted it first
+      if (
+        (err as { code?: string }).code !== '23505' &&
+        (err as { driverError?: { code?: string } }).driverError?.code !== '23505'
+      )
+        throw err;
+    }
+  }
+}
+
+@Module({
+  imports: [AuditModule, KeysModule, ClientsModule],
+  controllers: [AuditConsoleController],
+  providers: [UserPermissionsRepository, UserPermitOperation, AuditConsoleSetup],
+})
+export class AuditConsoleModule {}

@@ -9,7 +9,8 @@ import { requestPath } from '../common/http';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { KeysModule } from '../keys/keys.module';
 import { AuditConsoleController } from './audit-console.controller';
-import { CONSOLE_CLIENT_ID } from './console-session';
+import { CookieJar } from '../users/cookies';
+import { CONSOLE_CLIENT_ID, CONSOLE_SESSION_COOKIE, SignedValue } from './console-session';
 import { UserPermissionsRepository } from './user-permissions.repository';
 import { UserPermitOperation } from './user-permit.operation';
 
@@ -29,12 +30,29 @@ export class AuditConsoleSetup implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     private readonly adapter: HttpAdapterHost,
     private readonly clients: ClientsService,
+    private readonly permissions: UserPermissionsRepository,
     @Inject(serverConfig.KEY) private readonly server: ServerConfig,
   ) {}
 
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return; // the CLI's own process has no HTTP server
+    if (this.server.docs === 'protected') {
+      // DOCS=protected: /docs and /docs-json only for a signed-in console user (audit:read)
+      const signer = new SignedValue(this.server.sessionSecret);
+      const cookies = new CookieJar(this.server.secureCookies);
+      fastify.addHook('onRequest', async (req, reply) => {
+        const path = requestPath(req);
+        if (path !== '/docs' && !path.startsWith('/docs/') && !path.startsWith('/docs-')) return;
+        const session = signer.verify<{ sub: string }>(cookies.read(req as never, CONSOLE_SESSION_COOKIE));
+        if (session && (await this.permissions.holder(session.sub, 'audit:read'))) return;
+        return reply
+          .code(302)
+          .header('Cache-Control', 'no-store')
+          .header('Location', '/audit/console/sign-in?return=%2Fdocs')
+          .send();
+      });
+    }
     fastify.addHook('onRequest', (req, reply, done) => {
       if (req.method !== 'GET' || req.headers.authorization) return done();
       const target = BROWSER_ROUTES[requestPath(req)];

@@ -12,6 +12,39 @@ import {
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
+/** Follows the console's sign-in as a browser would: report → sign-in → authorize → login → consent → callback. */
+async function signIn(
+  t: TestApp,
+  jar: CookieJar,
+  user: { username: string; password: string },
+  start = '/audit/console/report?from=2026-01-01T00:00:00Z',
+) {
+  const first = await getWithJar(t, jar, start);
+  expect(first.status).toBe(302);
+  expect(first.headers.location).toMatch(/^\/audit\/console\/sign-in\?return=/);
+  const signIn = await getWithJar(t, jar, first.headers.location);
+  const authorize = new URL(signIn.headers.location, t.url);
+  expect(authorize.pathname).toBe('/oauth/authorize');
+  expect(authorize.searchParams.get('client_id')).toBe('latchkey-audit-console');
+  expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+  const toLogin = await getWithJar(t, jar, authorize.pathname + authorize.search);
+  const signedIn = await login(t, jar, user, requestIdOf(toLogin.headers.location));
+  let next = signedIn.headers.location as string;
+  if (next.startsWith('/consent')) {
+    const consent = await getWithJar(t, jar, next);
+    expect(consent.text).toContain('Latchkey audit console');
+    const decided = await postFormWithJar(t, jar, '/consent', {
+      _csrf: csrfTokenOf(consent.text),
+      request: requestIdOf(next),
+      decision: 'approve',
+    });
+    next = decided.headers.location;
+  }
+  const callback = new URL(next);
+  expect(callback.origin + callback.pathname).toBe(`${t.url}/audit/callback`);
+  return getWithJar(t, jar, callback.pathname + callback.search);
+}
+
 /**
  * The audit console over real HTTP: a browser asking for the security report is sent to the console, which
  * signs the user in through Latchkey's own login (the built-in client, PKCE), then requires `audit:read`.
@@ -30,36 +63,6 @@ describe('audit console (the report and events in a browser)', () => {
 
   const permit = (username: string, revoke = false) =>
     t.get(CliOperations).execute('user:permit', { username, permission: 'audit:read', revoke });
-
-  /** Follows the console's sign-in as a browser would: report → sign-in → authorize → login → consent → callback. */
-  async function signIn(jar: CookieJar, user: { username: string; password: string }) {
-    const start = await getWithJar(t, jar, '/audit/console/report?from=2026-01-01T00:00:00Z');
-    expect(start.status).toBe(302);
-    expect(start.headers.location).toBe(
-      '/audit/console/sign-in?return=%2Faudit%2Fconsole%2Freport%3Ffrom%3D2026-01-01T00%3A00%3A00Z',
-    );
-    const signIn = await getWithJar(t, jar, start.headers.location);
-    const authorize = new URL(signIn.headers.location, t.url);
-    expect(authorize.pathname).toBe('/oauth/authorize');
-    expect(authorize.searchParams.get('client_id')).toBe('latchkey-audit-console');
-    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-    const toLogin = await getWithJar(t, jar, authorize.pathname + authorize.search);
-    const signedIn = await login(t, jar, user, requestIdOf(toLogin.headers.location));
-    let next = signedIn.headers.location as string;
-    if (next.startsWith('/consent')) {
-      const consent = await getWithJar(t, jar, next);
-      expect(consent.text).toContain('Latchkey audit console');
-      const decided = await postFormWithJar(t, jar, '/consent', {
-        _csrf: csrfTokenOf(consent.text),
-        request: requestIdOf(next),
-        decision: 'approve',
-      });
-      next = decided.headers.location;
-    }
-    const callback = new URL(next);
-    expect(callback.origin + callback.pathname).toBe(`${t.url}/audit/callback`);
-    return getWithJar(t, jar, callback.pathname + callback.search);
-  }
 
   it('sends a browser asking for the report or the events (no token) to the console, keeping the query', async () => {
     const report = await request(t.url)
@@ -80,7 +83,7 @@ describe('audit console (the report and events in a browser)', () => {
 
   it('refuses a signed-in user without audit:read (403 page, audited)', async () => {
     const user = await createUser(t, { username: 'not-an-auditor' });
-    const res = await signIn(new CookieJar(), user);
+    const res = await signIn(t, new CookieJar(), user);
     expect(res.status).toBe(403);
     expect(res.text).toContain('may not read the audit trail');
     expect(audit.events.some((e) => e.type === 'audit_console.access_denied' && e.subject === user.id)).toBe(
@@ -95,7 +98,7 @@ describe('audit console (the report and events in a browser)', () => {
       true,
     );
     const jar = new CookieJar();
-    const done = await signIn(jar, user);
+    const done = await signIn(t, jar, user);
     expect(done.status).toBe(302);
     expect(done.headers.location).toBe('/audit/console/report?from=2026-01-01T00:00:00Z');
     const report = await getWithJar(t, jar, done.headers.location);
@@ -143,5 +146,28 @@ describe('audit console (the report and events in a browser)', () => {
       Buffer.from(/lk_audit_flow=([^.;]+)/.exec(cookie)![1], 'base64url').toString(),
     );
     expect(payload.return).toBe('/audit/console/report');
+  });
+});
+
+describe('DOCS=protected', () => {
+  it('serves /docs only to a signed-in user with audit:read', async () => {
+    const t = await createTestApp({ DOCS: 'protected' });
+    try {
+      const anonymous = await request(t.url).get('/docs-json').expect(302);
+      expect(anonymous.headers.location).toBe('/audit/console/sign-in?return=%2Fdocs');
+      await request(t.url).get('/docs').expect(302);
+      const user = await createUser(t, { username: 'docs-reader' });
+      await t
+        .get(CliOperations)
+        .execute('user:permit', { username: 'docs-reader', permission: 'audit:read' });
+      const jar = new CookieJar();
+      const done = await signIn(t, jar, user, '/docs-json');
+      expect(done.headers.location).toBe('/docs');
+      const doc = await getWithJar(t, jar, '/docs-json');
+      expect(doc.status).toBe(200);
+      expect(JSON.parse(doc.text).info.title).toBe('Latchkey');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -56,15 +56,19 @@ export class AuditConsoleSetup implements OnModuleInit, OnApplicationBootstrap {
     fastify.addHook('onRequest', (req, reply, done) => {
       if (req.method !== 'GET' || req.headers.authorization) return done();
       const target = BROWSER_ROUTES[requestPath(req)];
-      const query = req.url.indexOf('?');
-      const format = query >= 0 ? new URLSearchParams(req.url.slice(query)).get('format') : null;
+      if (!target) return done();
+      const at = req.url.indexOf('?');
+      const query = new URLSearchParams(at >= 0 ? req.url.slice(at + 1) : '');
+      const format = query.get('format');
       const wantsHtml = format
         ? format === 'html'
         : accepts(req.raw).type(['application/json', 'text/csv', 'text/html']) === 'text/html';
-      if (!target || !wantsHtml) return done();
+      if (!wantsHtml) return done();
+      query.delete('format'); // the console's pages are HTML only
+      const rest = query.toString();
       void reply
         .code(303)
-        .header('Location', target + (query >= 0 ? req.url.slice(query) : ''))
+        .header('Location', rest ? `${target}?${rest}` : target)
         .send();
     });
   }

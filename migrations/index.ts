@@ -1,10 +1,12 @@
 import { InitialSchema1764201600000 } from './1764201600000-InitialSchema';
 import { AuditReportIndexes1764806400000 } from './1764806400000-AuditReportIndexes';
 import { OpenIdConnectAndUsers1764920000000 } from './1764920000000-OpenIdConnectAndUsers';
+import { UserPermissions1764940000001 } from './1764940000001-UserPermissions';
 
 /** Every migration, in order (explicit: the same list serves the compiled app, the CLI and the tests). */
 export const MIGRATIONS = [
   InitialSchema1764201600000,
   AuditReportIndexes1764806400000,
   OpenIdConnectAndUsers1764920000000,
+  UserPermissions1764940000001,
 ];

@@ -5,6 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AbuseModule } from './abuse/abuse.module';
 import { AuditModule } from './audit/audit.module';
+import { AuditConsoleModule } from './audit-console/audit-console.module';
 import { AuthorizationModule } from './authorization/authorization.module';
 import { CliSupportModule } from './cli/cli-support.module';
 import { ClientsModule } from './clients/clients.module';
@@ -13,6 +14,7 @@ import { loggerParams } from './common/logging';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
@@ -35,6 +37,7 @@ export const FEATURE_MODULES = [
   AuthorizationModule,
   TokensModule,
   AuditModule,
+  AuditConsoleModule,
 ];
 
 @Module({
@@ -42,7 +45,7 @@ export const FEATURE_MODULES = [
     ...INFRASTRUCTURE_MODULES,
     LoggerModule.forRootAsync({
       inject: [serverConfig.KEY],
-      useFactory: (server: ServerConfig) => loggerParams(server.logLevel),
+      useFactory: (server: ServerConfig) => loggerParams(server.logLevel, server.logFormat),
     }),
     ScheduleModule.forRoot(),
     ...FEATURE_MODULES,
@@ -50,6 +53,7 @@ export const FEATURE_MODULES = [
     HousekeepingModule,
     CliSupportModule,
     HealthModule.register([KeysModule], [KeyStore]),
+    HomeModule,
   ],
 })
 export class AppModule {}

@@ -3,15 +3,17 @@ import fastifyCookie from '@fastify/cookie';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { registerBodyParsers } from './common/body-parsers';
+import { setBranding } from './common/branding';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { HttpReply, HttpRequest } from './common/http';
+import { quietFrameworkLogs } from './common/log-format';
 import { registerRequestContext, requestIdFor } from './common/request-context.hooks';
 import { registerRequestLog } from './common/request-log';
 import { registerSecurityHeaders } from './common/security-headers';
-import { serverConfig, ServerConfig } from './config/config.namespaces';
+import { OAuthConfig, oauthConfig, serverConfig, ServerConfig } from './config/config.namespaces';
+import { setupOpenApi } from './openapi/openapi';
 import type { LatchkeyEnvironment } from './config/environment';
 import { registerProtocolHeaders } from './tokens/cors';
 
@@ -109,25 +111,18 @@ export function createHttpAdapter(
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   const server = app.get<ServerConfig>(serverConfig.KEY);
   const fastify = app.getHttpAdapter().getInstance();
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietFrameworkLogs(app.get(Logger)));
+  setBranding(server.branding);
   registerRequestContext(fastify);
   registerRequestLog(fastify, server.logLevel);
   registerBodyParsers(fastify, server.bodyLimit);
   await app.register(fastifyCookie);
-  registerSecurityHeaders(fastify, server.secureCookies);
+  const logo = server.branding.logoUrl;
+  registerSecurityHeaders(fastify, server.secureCookies, logo ? [new URL(logo).origin] : []);
   registerProtocolHeaders(fastify);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
 
-  const openapi = new DocumentBuilder()
-    .setTitle('Latchkey admin API')
-    .setDescription(
-      'Client registry (scope clients:read / clients:write) and audit API (scope audit:read). ' +
-        'Obtain a token with the client_credentials grant at POST /oauth/token.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+  setupOpenApi(app, server, app.get<OAuthConfig>(oauthConfig.KEY).scopes);
 }

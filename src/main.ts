@@ -6,7 +6,9 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './bootstrap';
 import { environment } from './config/config.namespaces';
+import { latchkeyVersion } from './common/version';
 import { ConfigError } from './config/environment';
+import { describeDatabase, startupBanner } from './startup-banner';
 
 async function bootstrap() {
   const started = process.hrtime.bigint();
@@ -35,17 +37,29 @@ async function bootstrap() {
   });
   await configureApp(app);
   const logger = app.get(Logger);
+  // only when this start generated them: reused development secrets are the normal case after the first start
   if (env.generatedSecrets) {
     logger.warn(
-      `KEY_ENCRYPTION_KEY and/or SESSION_SECRET were not set: using development values generated into ${env.dataDir}/secrets.json. ` +
+      `KEY_ENCRYPTION_KEY and/or SESSION_SECRET were not set: generated development values into ${env.dataDir}/secrets.json (reused on later starts). ` +
         'Set both (the same on every instance) in production.',
       'Bootstrap',
     );
   }
   await app.listen(env.port, env.host);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (env.logFormat === 'text' && cluster.isPrimary) {
+    process.stdout.write(startupBanner(env, latchkeyVersion(), ms));
+    return;
+  }
   logger.log(
-    `Latchkey ready at ${env.issuer} (listening on ${env.host}:${env.port}, database: ${env.database.kind === 'postgres' ? 'PostgreSQL' : env.database.dataDir ? `PGlite ${env.database.dataDir}` : 'PGlite in memory'}) in ${Math.round(ms)} ms`,
+    {
+      issuer: env.issuer,
+      listen: `${env.host}:${env.port}`,
+      database: describeDatabase(env),
+      version: latchkeyVersion(),
+      ms: Math.round(ms),
+    },
+    `Latchkey ready at ${env.issuer}`,
     'Bootstrap',
   );
 }

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../common/html';
+import { documentShell, escapeHtml } from '../common/html';
 import type { ReportRule, Severity } from './rules/report-rule';
 import type { TimelineBucket } from './security-report.repository';
 import type { SecurityReport } from './security-report.service';
@@ -18,7 +18,9 @@ main{max-width:72rem;margin:2rem auto;padding:0 1rem}
 section{background:var(--card);border:1px solid var(--border);border-radius:12px;padding:1.2rem 1.4rem;margin:0 0 1.2rem}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.1rem;margin:0 0 .8rem}
 .brand{font-weight:700;letter-spacing:.02em;color:var(--muted);font-size:.85rem;text-transform:uppercase}
-.muted{color:var(--muted)}
+.muted{color:var(--muted)}img.logo{display:block;max-height:32px;max-width:100%}a{color:var(--accent)}
+nav.console{display:flex;gap:1rem;align-items:center;margin:.6rem 0 1rem}nav.console form{margin:0 0 0 auto}
+nav.console button{font:inherit;background:none;border:0;color:var(--accent);cursor:pointer;padding:0}
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:1rem}
 .stat{border:1px solid var(--border);border-radius:10px;padding:.7rem .9rem}
 .stat b{display:block;font-size:1.6rem;font-variant-numeric:tabular-nums}
@@ -102,6 +104,8 @@ export function renderSecurityReport(
   report: SecurityReport,
   timeline: { bucketSeconds: number; buckets: TimelineBucket[] },
   rules: Array<{ rule: ReportRule; thresholds: Record<string, number> }>,
+  /** the audit console's navigation, when the report is shown there */
+  nav?: string,
 ): string {
   const from = new Date(report.window.from);
   const to = new Date(report.window.to);
@@ -157,11 +161,9 @@ export function renderSecurityReport(
     )
     .join('');
 
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex"><title>Security report · Latchkey</title><style>${STYLES}</style></head>
-<body><main>
-<header><div class="brand">Latchkey</div><h1>Security report</h1>
+  return documentShell(
+    'Security report',
+    `${nav ?? ''}<header><h1>Security report</h1>
 <p class="muted">${escapeHtml(utc(report.window.from))} — ${escapeHtml(utc(report.window.to))} (end exclusive)</p></header>
 <section aria-labelledby="summary"><h2 id="summary">Summary</h2><div class="stats">
 ${stat('Requests', String(report.total_requests))}${stat('Failed requests', String(report.failures))}
@@ -172,6 +174,7 @@ ${failuresChart(from, to, timeline.bucketSeconds, timeline.buckets)}
 <details><summary>Data</summary><table><thead><tr><th>From</th><th>Failures</th><th>Events</th></tr></thead><tbody>${chartData}</tbody></table></details></section>
 <section aria-labelledby="findings"><h2 id="findings">Findings</h2>${findings}</section>
 <section aria-labelledby="types"><h2 id="types">Events by type</h2>${byType}</section>
-<section aria-labelledby="rules"><h2 id="rules">Rules</h2><table><thead><tr><th>Rule</th><th>Severity</th><th>Detects</th><th>Thresholds</th></tr></thead><tbody>${ruleList}</tbody></table></section>
-</main></body></html>`;
+<section aria-labelledby="rules"><h2 id="rules">Rules</h2><table><thead><tr><th>Rule</th><th>Severity</th><th>Detects</th><th>Thresholds</th></tr></thead><tbody>${ruleList}</tbody></table></section>`,
+    { styles: STYLES, head: '<meta name="robots" content="noindex">' },
+  );
 }

@@ -1,12 +1,9 @@
-import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { LatchkeyEnvironment } from '../config/environment';
 import { CliError } from './cli-command.decorator';
-import { CliOperations } from './cli-operations.service';
-import { cliSocketPath } from './cli-socket.server';
-import { CliWorkModule } from './cli-work.module';
+import { cliSocketPath } from './cli-socket-path';
 
 /** Nest's logs go to stderr in the CLI: stdout is for the command's output only. */
 export class StderrLogger implements LoggerService {
@@ -48,7 +45,16 @@ export async function dispatch(
   return runLocally(command, options);
 }
 
+/**
+ * Boots the application's modules in this process. Loaded lazily: a command answered by the running server
+ * (or `--help`) never loads TypeORM, the database drivers or the feature modules (docs/cli.md, start-up time).
+ */
 async function runLocally(command: string, options: Record<string, unknown>) {
+  const [{ NestFactory }, { CliWorkModule }, { CliOperations }] = await Promise.all([
+    import('@nestjs/core'),
+    import('./cli-work.module.js'),
+    import('./cli-operations.service.js'),
+  ]);
   let app: INestApplicationContext | undefined;
   try {
     app = await NestFactory.createApplicationContext(CliWorkModule, {
@@ -93,5 +99,3 @@ function sendToServer(path: string, command: string, options: Record<string, unk
     });
   });
 }
-
-export const cliLogger = new Logger('cli');

@@ -2,16 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { isEmbedded } from '../database/data-source';
 import { CliError } from './cli-command.decorator';
 import { CliOperations } from './cli-operations.service';
+import { cliSocketPath } from './cli-socket-path';
 
-export function cliSocketPath(dataDir: string): string {
-  return join(dataDir, 'latchkey.sock');
-}
+export { cliSocketPath };
 
 /**
  * On the embedded database the server owns the data directory (PGlite does not lock it, and a second

@@ -1,8 +1,8 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration';
 import { loadEnvironment } from '../config/environment';
 import { dispatch } from './cli-dispatcher';
+import { readPassword } from './password-prompt';
 
 interface JsonFlag {
   json?: boolean;
@@ -90,7 +90,9 @@ export class ClientCreateCommand extends DispatchingCommand {
     });
   }
 
-  @Option({ flags: '--name <name>', description: 'client_name', required: true })
+  // not `required: true`: commander checks required options before unknown ones, so `--nme x` would be
+  // reported as a missing --name instead of the unknown --nme; run() checks it
+  @Option({ flags: '--name <name>', description: 'client_name (required)' })
   parseName(value: string) {
     return value;
   }
@@ -143,7 +145,13 @@ export class UserCreateCommand extends DispatchingCommand {
   protected readonly commandName = 'user:create';
   async run(_args: string[], options: UserCreateOptions) {
     let password = options.password;
-    if (options.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+    if (options.passwordStdin) {
+      try {
+        password = await readPassword();
+      } catch (err) {
+        return fail((err as Error).message, options.json);
+      }
+    }
     if (!options.username || !password)
       return fail('--username and --password (or --password-stdin) are required', options.json);
     await this.dispatch({
@@ -157,8 +165,7 @@ export class UserCreateCommand extends DispatchingCommand {
 
   @Option({
     flags: '--username <username>',
-    description: 'the login name (unique, case-insensitive)',
-    required: true,
+    description: 'the login name (required; unique, case-insensitive)',
   })
   parseUsername(value: string) {
     return value;
@@ -169,7 +176,10 @@ export class UserCreateCommand extends DispatchingCommand {
     return value;
   }
 
-  @Option({ flags: '--password-stdin', description: 'read the password from standard input' })
+  @Option({
+    flags: '--password-stdin',
+    description: 'read the password from standard input (a terminal prompts without echo)',
+  })
   parsePasswordStdin() {
     return true;
   }
@@ -201,9 +211,43 @@ export class AuditPurgeCommand extends DispatchingCommand {
     await this.dispatch({ json: options.json, olderThanSeconds: seconds });
   }
 
-  @Option({ flags: '--older-than <duration>', description: 'e.g. 90d', required: true })
+  @Option({ flags: '--older-than <duration>', description: 'required, e.g. 90d' })
   parseOlderThan(value: string) {
     return value;
+  }
+}
+
+interface UserPermitOptions extends JsonFlag {
+  username?: string;
+  permission?: string;
+  revoke?: boolean;
+}
+
+@Command({
+  name: 'user:permit',
+  description: 'give a user a permission (audit:read: the audit console in the browser), or --revoke it',
+})
+export class UserPermitCommand extends DispatchingCommand {
+  protected readonly commandName = 'user:permit';
+  async run(_args: string[], options: UserPermitOptions) {
+    if (!options.username || !options.permission)
+      return fail('--username and --permission are required', options.json);
+    await this.dispatch({ ...options, revoke: options.revoke === true });
+  }
+
+  @Option({ flags: '--username <username>', description: 'the user (required)' })
+  parseUsername(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--permission <permission>', description: 'required: audit:read' })
+  parsePermission(value: string) {
+    return value;
+  }
+
+  @Option({ flags: '--revoke', description: 'take the permission away' })
+  parseRevoke() {
+    return true;
   }
 }
 
@@ -213,4 +257,5 @@ export const COMMANDS = [
   ClientCreateCommand,
   UserCreateCommand,
   AuditPurgeCommand,
+  UserPermitCommand,
 ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { constantTimeEqual, sha256Hex } from '../common/crypto';
-import { Client, toClient, TokenEndpointAuthMethod, GrantType } from './client.entity';
+import { Client, ClientEntity, toClient, TokenEndpointAuthMethod, GrantType } from './client.entity';
 import { ClientRowCache } from './client-row-cache';
 import { ClientAuthRow, ClientsRepository } from './clients.repository';
 
@@ -36,6 +36,34 @@ export class ClientsService {
     const row = options.fresh ? await load() : await this.cache.get(clientId, load);
     if (!row || !row.enabled) return null;
     return fromRow(row);
+  }
+
+  /**
+   * A client Latchkey itself uses (the audit console): a public authorization_code client with no scope, one
+   * redirect URI and no consent of its own to remember. Created at start-up, its name and redirect URI kept in
+   * step with BRAND_NAME and ISSUER; an operator who disabled it keeps it disabled.
+   */
+  async ensureBuiltInClient(clientId: string, clientName: string, redirectUri: string): Promise<void> {
+    const existing = await this.repository.findById(clientId);
+    if (existing && existing.clientName === clientName && existing.redirectUris.join() === redirectUri)
+      return;
+    const entity =
+      existing ??
+      Object.assign(new ClientEntity(), {
+        clientId,
+        tokenEndpointAuthMethod: 'none',
+        secretHash: null,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        grantTypes: ['authorization_code'],
+        scope: '',
+        requireConsent: false,
+        enabled: true,
+        createdBy: 'latchkey',
+      });
+    entity.clientName = clientName;
+    entity.redirectUris = [redirectUri];
+    await this.repository.save(entity);
   }
 }
 

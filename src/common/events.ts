@@ -37,7 +37,11 @@ export type AuditEventType =
   | 'user.created'
   | 'user.updated'
   | 'user.deleted'
-  | 'user.grants_revoked';
+  | 'user.grants_revoked'
+  | 'audit_console.signed_in'
+  | 'audit_console.access_denied'
+  | 'user.permission_granted'
+  | 'user.permission_revoked';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'authorization.requested',
@@ -73,6 +77,10 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'user.updated',
   'user.deleted',
   'user.grants_revoked',
+  'audit_console.signed_in',
+  'audit_console.access_denied',
+  'user.permission_granted',
+  'user.permission_revoked',
 ];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */

@@ -2,14 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /** helmet's settings: CSP tuned so that form posts may redirect to a client's origin; HSTS behind https. */
-export function helmetOptions(secure: boolean): HelmetOptions {
+export function helmetOptions(secure: boolean, imageOrigins: string[] = []): HelmetOptions {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         'default-src': ["'self'"],
         'style-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:'],
+        // BRAND_LOGO_URL may live on another origin
+        'img-src': ["'self'", 'data:', ...imageOrigins],
         'script-src': ["'self'"],
         'object-src': ["'none'"],
         'base-uri': ["'none'"],
@@ -42,8 +43,12 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
 }
 
 /** Every response, errors and redirects included, carries helmet's headers. */
-export function registerSecurityHeaders(fastify: FastifyInstance, secure: boolean): void {
-  const headers = securityHeaders(helmetOptions(secure));
+export function registerSecurityHeaders(
+  fastify: FastifyInstance,
+  secure: boolean,
+  imageOrigins: string[] = [],
+): void {
+  const headers = securityHeaders(helmetOptions(secure, imageOrigins));
   fastify.addHook('onRequest', (_req, reply, done) => {
     void reply.headers(headers);
     done();

@@ -32,6 +32,9 @@ export const serverConfig = registerAs('server', () => {
     sessionSecret: e.sessionSecret,
     generatedSecrets: e.generatedSecrets,
     clusterWorkers: e.clusterWorkers,
+    logFormat: e.logFormat,
+    docs: e.docs,
+    branding: e.branding,
   };
 });
 

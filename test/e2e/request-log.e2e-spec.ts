@@ -22,7 +22,12 @@ describe('request log (the built server, LOG_LEVEL info and warn)', () => {
   const start = async (level: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-log-'));
     dirs.push(dir);
-    const app = await startAppProcess({ LOG_LEVEL: level, DATA_DIR: dir, NODE_ENV: 'development' });
+    const app = await startAppProcess({
+      LOG_LEVEL: level,
+      DATA_DIR: dir,
+      NODE_ENV: 'development',
+      LOG_FORMAT: 'json',
+    });
     apps.push(app);
     return app;
   };

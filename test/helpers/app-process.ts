@@ -41,8 +41,8 @@ export async function startAppProcess(
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => (stdout += String(d)));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 0);
-  for (let i = 0; i < 200 || Date.now() < deadline; i++) {
+  // at least 60 s: on a loaded 2-core machine a cold start has been seen to take over 20 s
+  for (const deadline = Date.now() + Math.max(60_000, options.readyTimeoutMs ?? 0); Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(
       (r) => r.ok,

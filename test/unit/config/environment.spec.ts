@@ -47,6 +47,9 @@ describe('environment', () => {
     const first = loadEnvironment({ DATA_DIR: dir });
     const second = loadEnvironment({ DATA_DIR: dir });
     expect(first.generatedSecrets).toBe(true);
+    // the warning is for the start that generated them; a restart reuses them
+    expect(second.generatedSecrets).toBe(false);
+    expect(second.developmentSecrets).toBe(true);
     expect(first.keyEncryptionKey.equals(second.keyEncryptionKey)).toBe(true);
     expect(first.sessionSecret.equals(second.sessionSecret)).toBe(true);
     const file = join(dir, 'secrets.json');

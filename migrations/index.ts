@@ -1,5 +1,10 @@
 import { InitialSchema1764201600000 } from './1764201600000-InitialSchema';
 import { AuditReportIndexes1764806400000 } from './1764806400000-AuditReportIndexes';
+import { DpopAndPar1764930000000 } from './1764930000000-DpopAndPar';
 
 /** Every migration, in order (explicit: the same list serves the compiled app, the CLI and the tests). */
-export const MIGRATIONS = [InitialSchema1764201600000, AuditReportIndexes1764806400000];
+export const MIGRATIONS = [
+  InitialSchema1764201600000,
+  AuditReportIndexes1764806400000,
+  DpopAndPar1764930000000,
+];

@@ -15,6 +15,8 @@ export interface AuthorizationCodeRow {
   expires_at: Date;
   consumed_at: Date | null;
   grant_id: string | null;
+  /** RFC 9449 §10: the DPoP key the code is bound to (pushed with a DPoP proof) */
+  dpop_jkt: string | null;
 }
 
 export interface NewAuthorizationCode {

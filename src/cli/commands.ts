@@ -68,6 +68,8 @@ interface ClientCreateOptions extends JsonFlag {
   redirectUri?: string[];
   grantTypes?: string[];
   scope?: string;
+  dpopBound?: boolean;
+  requirePar?: boolean;
 }
 
 @Command({
@@ -85,7 +87,25 @@ export class ClientCreateCommand extends DispatchingCommand {
       redirectUris: options.redirectUri ?? [],
       grantTypes: options.grantTypes,
       scope: options.scope,
+      dpopBound: options.dpopBound,
+      requirePar: options.requirePar,
     });
+  }
+
+  @Option({
+    flags: '--dpop-bound',
+    description: 'dpop_bound_access_tokens: token requests need a DPoP proof',
+  })
+  parseDpopBound() {
+    return true;
+  }
+
+  @Option({
+    flags: '--require-par',
+    description: 'require_pushed_authorization_requests: authorization requests must be pushed (PAR)',
+  })
+  parseRequirePar() {
+    return true;
   }
 
   @Option({ flags: '--name <name>', description: 'client_name', required: true })

@@ -13,6 +13,8 @@ const FLAGS: Record<string, string> = {
   redirect_uris: '--redirect-uri',
   grant_types: '--grant-types',
   scope: '--scope',
+  dpop_bound_access_tokens: '--dpop-bound',
+  require_pushed_authorization_requests: '--require-par',
 };
 
 /** Options as src/cli/commands.ts passes them (through the server socket as JSON, so typed loosely). */
@@ -22,6 +24,8 @@ export interface ClientCreateOptions {
   redirectUris?: unknown;
   grantTypes?: unknown;
   scope?: unknown;
+  dpopBound?: unknown;
+  requirePar?: unknown;
 }
 
 /**
@@ -44,6 +48,8 @@ export class ClientCreateOperation {
       body.redirect_uris = options.redirectUris;
     if (options.grantTypes !== undefined) body.grant_types = options.grantTypes;
     if (options.scope !== undefined) body.scope = options.scope;
+    if (options.dpopBound !== undefined) body.dpop_bound_access_tokens = options.dpopBound;
+    if (options.requirePar !== undefined) body.require_pushed_authorization_requests = options.requirePar;
 
     const dto = plainToInstance(CreateClientDto, body);
     const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });

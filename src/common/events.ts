@@ -28,7 +28,9 @@ export type AuditEventType =
   | 'signing_key.rotated'
   | 'request.rate_limited'
   | 'audit.queried'
-  | 'audit.report_generated';
+  | 'audit.report_generated'
+  | 'par.pushed'
+  | 'par.request_failed';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'authorization.requested',
@@ -55,6 +57,8 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'request.rate_limited',
   'audit.queried',
   'audit.report_generated',
+  'par.pushed',
+  'par.request_failed',
 ];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */

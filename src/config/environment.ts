@@ -56,6 +56,12 @@ export interface LatchkeyEnvironment {
   clientCacheTtlMs: number;
   reportThresholds: Record<string, number>;
   clusterWorkers: number;
+  /** DPoP (RFC 9449): how old a proof's iat may be (s); whether proofs must carry a server nonce */
+  dpopProofMaxAge: number;
+  dpopRequireNonce: boolean;
+  /** PAR (RFC 9126): request_uri lifetime (s); whether every authorization request must be pushed */
+  parTtl: number;
+  requirePar: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -240,6 +246,10 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     clientCacheTtlMs: int(env, 'CLIENT_CACHE_TTL_MS', 1000, 0, 1000),
     reportThresholds: reportThresholds(env),
     clusterWorkers: int(env, 'CLUSTER_WORKERS', 1, 1, 64),
+    dpopProofMaxAge: duration(env, 'DPOP_PROOF_MAX_AGE', '60s', 1),
+    dpopRequireNonce: bool(env, 'DPOP_REQUIRE_NONCE'),
+    parTtl: duration(env, 'PAR_TTL', '60s', 1),
+    requirePar: bool(env, 'REQUIRE_PAR'),
   };
   secrets.save();
   return result;

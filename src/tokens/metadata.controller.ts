@@ -2,6 +2,7 @@ import { Controller, Get, Header, HttpCode, Inject, Options } from '@nestjs/comm
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { BUILTIN_SCOPES } from '../config/environment';
+import { DPOP_SIGNING_ALGS } from './dpop/dpop-proof.verifier';
 
 /** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
 export function authorizationServerMetadata(oauth: OAuthConfig) {
@@ -22,6 +23,11 @@ export function authorizationServerMetadata(oauth: OAuthConfig) {
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...oauth.scopes, ...BUILTIN_SCOPES],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
+    // RFC 9126 §5
+    pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+    require_pushed_authorization_requests: oauth.requirePar,
   };
 }
 

@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
+import { DpopModule } from './dpop/dpop.module';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { ClientAuthGuard } from './client-auth/client-auth.guard';
 import {
@@ -34,7 +35,7 @@ import { TokensRepository } from './tokens.repository';
  * see tokens only through the keys module's AccessTokenVerifier and the grants table.
  */
 @Module({
-  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule],
+  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, DpopModule],
   controllers: [TokenController, MetadataController],
   providers: [
     TokensRepository,

@@ -5,7 +5,8 @@ import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import { grantError, isSubset, type IssuedTokens, type TokenGrant } from './token-grant';
+import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface ClientCredentialsParams {
   scopes: string[] | undefined;
@@ -30,7 +31,11 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     return { scopes: parseScope(params.scope) };
   }
 
-  async exchange(client: AuthenticatableClient, params: ClientCredentialsParams): Promise<IssuedTokens> {
+  async exchange(
+    client: AuthenticatableClient,
+    params: ClientCredentialsParams,
+    dpop?: VerifiedDpopProof,
+  ): Promise<IssuedTokens> {
     if (params.scopes && !isSubset(params.scopes, client.scopes)) {
       throw grantError(
         'the requested scope is not registered for this client',
@@ -52,11 +57,12 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
       clientId: client.clientId,
       scope,
       grantId,
+      jkt: dpop?.jkt,
     });
     return {
       subject: client.clientId,
       grantId,
-      body: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope },
+      body: { access_token: accessToken, token_type: tokenTypeFor(dpop), expires_in: expiresIn, scope },
     };
   }
 }

@@ -27,12 +27,15 @@ export interface NewAuthorizationCode {
   scope: string;
   codeChallenge: string;
   ttlSeconds: number;
+  /** RFC 9449 §10: bind the code to this DPoP key (or null) */
+  dpopJkt?: string | null;
 }
 
 /** The authorize hot path's one statement (see `insertForSession`). */
 export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
-   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8)
+   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at, dpop_jkt)
+   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8),
+          $11::text
      FROM live
     WHERE $10::boolean
       AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
@@ -49,8 +52,9 @@ export class AuthorizationCodesRepository {
   async insert(code: NewAuthorizationCode): Promise<void> {
     await sql(
       this.dataSource,
-      `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+      `INSERT INTO authorization_codes
+         (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)`,
       [
         code.codeHash,
         code.clientId,
@@ -59,6 +63,7 @@ export class AuthorizationCodesRepository {
         code.scope,
         code.codeChallenge,
         code.ttlSeconds,
+        code.dpopJkt ?? null,
       ],
     );
   }
@@ -70,7 +75,8 @@ export class AuthorizationCodesRepository {
    * code was inserted; undefined when the session is not live.
    *
    * Parameters: $1–$3 the session (liveSessionParams), $4 code hash, $5 client id, $6 redirect URI, $7 scope,
-   * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time).
+   * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time),
+   * $11 the DPoP key the code is bound to (RFC 9449 §10) or null.
    */
   async insertForSession(
     session: PresentedSession,
@@ -90,6 +96,7 @@ export class AuthorizationCodesRepository {
         code.codeChallenge,
         code.ttlSeconds,
         issue,
+        code.dpopJkt ?? null,
       ],
     );
     return rows[0] && { userId: rows[0].user_id, inserted: rows[0].inserted === true };

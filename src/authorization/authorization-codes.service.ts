@@ -19,6 +19,7 @@ export class AuthorizationCodesService {
     scope: string;
     codeChallenge: string;
     ttlSeconds: number;
+    dpopJkt?: string | null;
   }): Promise<string> {
     const code = randomToken();
     await this.codes.insert({ ...input, codeHash: sha256Hex(code) });
@@ -39,6 +40,7 @@ export class AuthorizationCodesService {
       scope: string;
       codeChallenge: string;
       ttlSeconds: number;
+      dpopJkt?: string | null;
     },
     issue: boolean,
   ): Promise<{ userId: string; code: string | null } | undefined> {

@@ -11,6 +11,8 @@ export interface PendingAuthorizationRequest {
   scope: string;
   state: string | null;
   codeChallenge: string;
+  /** RFC 9449 §10: the DPoP key the code will be bound to (pushed with a proof), or null */
+  dpopJkt: string | null;
 }
 
 interface Row {
@@ -19,6 +21,7 @@ interface Row {
   scope: string;
   state: string | null;
   code_challenge: string;
+  dpop_jkt: string | null;
 }
 
 const fromRow = (r: Row): PendingAuthorizationRequest => ({
@@ -27,6 +30,7 @@ const fromRow = (r: Row): PendingAuthorizationRequest => ({
   scope: r.scope,
   state: r.state,
   codeChallenge: r.code_challenge,
+  dpopJkt: r.dpop_jkt ?? null,
 });
 
 /** Pending requests, keyed by the SHA-256 of the opaque id that the login and consent pages carry. */
@@ -37,16 +41,17 @@ export class AuthorizationRequestsRepository {
   async insert(idHash: string, r: PendingAuthorizationRequest, ttlSeconds: number): Promise<void> {
     await sql(
       this.dataSource,
-      `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
-      [idHash, r.clientId, r.redirectUri, r.scope, r.state, r.codeChallenge, ttlSeconds],
+      `INSERT INTO authorization_requests
+         (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)`,
+      [idHash, r.clientId, r.redirectUri, r.scope, r.state, r.codeChallenge, ttlSeconds, r.dpopJkt],
     );
   }
 
   async find(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
     const rows = await sql<Row>(
       this.dataSource,
-      `SELECT client_id, redirect_uri, scope, state, code_challenge FROM authorization_requests
+      `SELECT client_id, redirect_uri, scope, state, code_challenge, dpop_jkt FROM authorization_requests
         WHERE id_hash = $1 AND expires_at > now()`,
       [idHash],
     );
@@ -58,7 +63,7 @@ export class AuthorizationRequestsRepository {
     const rows = await sql<Row & { live: boolean }>(
       this.dataSource,
       `DELETE FROM authorization_requests WHERE id_hash = $1
-       RETURNING client_id, redirect_uri, scope, state, code_challenge, expires_at > now() AS live`,
+       RETURNING client_id, redirect_uri, scope, state, code_challenge, dpop_jkt, expires_at > now() AS live`,
       [idHash],
     );
     return rows[0]?.live ? fromRow(rows[0]) : undefined;

@@ -64,6 +64,7 @@ export class AuthorizationService {
       scope: request.scope,
       codeChallenge: request.codeChallenge,
       ttlSeconds: this.oauth.authCodeTtl,
+      dpopJkt: request.dpopJkt ?? null,
     };
   }
 

@@ -19,8 +19,10 @@ import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { IntrospectionService } from './introspection.service';
 import { MetadataController } from './metadata.controller';
+import { ParController } from './par.controller';
 import {
   IntrospectionRequestGuard,
+  ParRequestGuard,
   RevocationRequestGuard,
   TokenRequestGuard,
 } from './protocol-request.guards';
@@ -36,7 +38,7 @@ import { TokensRepository } from './tokens.repository';
  */
 @Module({
   imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, DpopModule],
-  controllers: [TokenController, MetadataController],
+  controllers: [TokenController, MetadataController, ParController],
   providers: [
     TokensRepository,
     AccessTokenIssuer,
@@ -56,6 +58,7 @@ import { TokensRepository } from './tokens.repository';
     TokenRequestGuard,
     RevocationRequestGuard,
     IntrospectionRequestGuard,
+    ParRequestGuard,
   ],
 })
 export class TokensModule {}

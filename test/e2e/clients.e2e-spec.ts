@@ -150,6 +150,8 @@ describe('admin REST API: /admin/clients', () => {
         scope: 'api:read',
         require_consent: false,
         enabled: true,
+        dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: false,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

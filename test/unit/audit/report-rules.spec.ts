@@ -64,7 +64,7 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
 }
 
 describe('report rules', () => {
-  it('has the eleven rules of issue 6, each with a severity, defaults and a summary', () => {
+  it('has the eleven rules of issue 6 and the two DPoP rules of issue 16, each with a severity, defaults and a summary', () => {
     expect(REPORT_RULES.map((r) => r.name)).toEqual([
       'ip_failure_burst',
       'pkce_verifier_mismatch',
@@ -77,6 +77,8 @@ describe('report rules', () => {
       'client_secret_guessing',
       'challenge_reuse',
       'failure_rate_spike',
+      'dpop_proof_replay',
+      'dpop_key_mismatch',
     ]);
     for (const r of REPORT_RULES) {
       expect(['low', 'medium', 'high', 'critical']).toContain(r.severity);
@@ -97,6 +99,8 @@ describe('report rules', () => {
     ['client_secret_guessing', 'high', { count: 5 }],
     ['challenge_reuse', 'high', { count: 2 }],
     ['failure_rate_spike', 'medium', { ratio: 2, min_failures: 20 }],
+    ['dpop_proof_replay', 'high', { count: 1 }],
+    ['dpop_key_mismatch', 'critical', { count: 1 }],
   ])('%s: severity %s, default thresholds %j', (name, severity, defaults) => {
     expect(rule(name).severity).toBe(severity);
     expect(rule(name).defaults).toEqual(defaults);

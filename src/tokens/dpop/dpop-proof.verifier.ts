@@ -16,6 +16,12 @@ import { DpopProofsRepository } from './dpop-proofs.repository';
 /** RFC 9449 §5.1 / CONTRACT.md: the asymmetric algorithms a proof may use (metadata lists the same). */
 export const DPOP_SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 
+/**
+ * What a proof's `alg` may be: the list above, plus `Ed25519`, the fully-specified name of EdDSA with Ed25519
+ * (RFC 9864) that current clients (oauth4webapi) put in their proofs for the same keys.
+ */
+const ACCEPTED_ALGS: readonly string[] = [...DPOP_SIGNING_ALGS, 'Ed25519'];
+
 /** Clock skew tolerated on `iat` (RFC 9449 §11.1: "a few seconds"). */
 export const DPOP_CLOCK_SKEW_SECONDS = 5;
 
@@ -106,7 +112,7 @@ export class DpopProofVerifier {
       throw invalid('the DPoP proof header cannot be decoded', 'dpop_proof_malformed');
     }
     if (header.typ !== 'dpop+jwt') throw invalid('the DPoP proof must have typ dpop+jwt', 'dpop_proof_typ');
-    if (typeof header.alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(header.alg)) {
+    if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.includes(header.alg)) {
       throw invalid(`the DPoP proof alg must be one of ${DPOP_SIGNING_ALGS.join(', ')}`, 'dpop_proof_alg');
     }
     const jwk = header.jwk as Record<string, unknown> | undefined;
@@ -118,7 +124,7 @@ export class DpopProofVerifier {
     try {
       ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt',
-        algorithms: [...DPOP_SIGNING_ALGS],
+        algorithms: [...ACCEPTED_ALGS],
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) {

@@ -5,7 +5,10 @@
 // `openid profile` in the scope: a nonce at authorize, an id_token from the token endpoint). Prints a table and writes
 // bench/RESULTS.md. Load goes only to 127.0.0.1. Rate limits are raised for the run (and the table says so).
 //
-// Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow openid refresh introspect", BENCH_DURATION=15,
+// Modes: flow (code + PKCE), openid (the flow signing in with OpenID Connect: scope openid profile, nonce,
+// id_token), dpop-flow (the FAPI 2.0 shape: PAR + PKCE + DPoP — the request pushed with the client's DPoP proof,
+// the code bound to its key, a proof on the token request; harness --dpop 1 --par 1), refresh, introspect.
+// Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow openid dpop-flow refresh introspect", BENCH_DURATION=15,
 //   BENCH_PEER=1|0, BENCH_PGLITE=1|0, BENCH_WORKERS (Latchkey processes; default CLUSTER_WORKERS or 1),
 //   BENCH_HARNESS_DIR (default ../shared/bench), DATABASE_URL (skip the throwaway cluster).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -17,10 +20,14 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
 const LEVELS = (process.env.BENCH_LEVELS ?? '1 16 64').split(/\s+/).filter(Boolean).map(Number);
-const MODES = (process.env.BENCH_MODES ?? 'flow openid refresh introspect').split(/\s+/).filter(Boolean);
-/** The harness mode and scope of each of our modes (openid: the plain flow, signing in with OpenID Connect). */
-const HARNESS_MODE = (mode) => (mode === 'openid' ? 'flow' : mode);
-const SCOPE = (mode) => (mode === 'openid' ? 'openid profile api:read' : 'api:read');
+const MODES = (process.env.BENCH_MODES ?? 'flow openid dpop-flow refresh introspect').split(/\s+/).filter(Boolean);
+/** A bench mode as harness arguments (and the env of run-peer.sh), its scope, and the latency key of its result line. */
+const HARNESS_MODE = {
+  openid: { args: ['--mode', 'flow'], env: { BENCH_MODE: 'flow' }, latency: 'flow', scope: 'openid profile api:read' },
+  'dpop-flow': { args: ['--mode', 'flow', '--dpop', '1', '--par', '1'], env: { BENCH_MODE: 'flow', BENCH_DPOP: '1', BENCH_PAR: '1' }, latency: 'flow' },
+};
+const harnessMode = (mode) => HARNESS_MODE[mode] ?? { args: ['--mode', mode], env: { BENCH_MODE: mode }, latency: mode };
+const SCOPE = (mode) => harnessMode(mode).scope ?? 'api:read';
 const DURATION = process.env.BENCH_DURATION ?? '15';
 const WITH_PEER = process.env.BENCH_PEER !== '0';
 const WITH_PGLITE = process.env.BENCH_PGLITE !== '0';
@@ -149,7 +156,7 @@ async function runLatchkey(label, env) {
       const pg0 = postgresTicks();
       const t0 = Date.now();
       const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', SCOPE(mode),
-        '--username', 'bench-user', '--password', PASSWORD, '--mode', HARNESS_MODE(mode), '--concurrency', String(c),
+        '--username', 'bench-user', '--password', PASSWORD, ...harnessMode(mode).args, '--concurrency', String(c),
         '--duration', DURATION, '--server-pid', String(pid),
         '--introspect-client-id', rs.client_id, '--introspect-client-secret', rs.client_secret]);
       const secs = (Date.now() - t0) / 1000;
@@ -167,7 +174,7 @@ function runPeer() {
   for (const mode of MODES) {
     const out = spawnSync('bash', [join(HARNESS, 'run-peer.sh'), ...LEVELS.map(String)], {
       encoding: 'utf8',
-      env: { ...process.env, BENCH_MODE: HARNESS_MODE(mode), BENCH_SCOPE: SCOPE(mode), BENCH_DURATION: DURATION, IDLE_WAIT: '20',
+      env: { ...process.env, ...harnessMode(mode).env, BENCH_SCOPE: SCOPE(mode), BENCH_DURATION: DURATION, IDLE_WAIT: '20',
         ...(mode === 'introspect' ? { BENCH_INTROSPECT_TOKEN: 'refresh' } : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 900_000,
@@ -223,7 +230,7 @@ for (const mode of MODES) {
       const x = find(system, mode, c);
       if (!x) continue;
       const r = x.r;
-      const lat = r.latency_ms?.[HARNESS_MODE(mode)] ?? {};
+      const lat = r.latency_ms?.[harnessMode(mode).latency] ?? {};
       const serverPct = r.cpu_pct_of_one_core?.server;
       const cpuPerOp = r.ops_per_s ? ((serverPct ?? 0) + x.pgPct) * 10 / r.ops_per_s : undefined;
       const errors = r.errors ? Object.values(r.errors).reduce((a, b) => a + b, 0) : r.error ? 'failed' : 0;

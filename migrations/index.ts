@@ -2,6 +2,7 @@ import { InitialSchema1764201600000 } from './1764201600000-InitialSchema';
 import { AuditReportIndexes1764806400000 } from './1764806400000-AuditReportIndexes';
 import { OpenIdConnectAndUsers1764920000000 } from './1764920000000-OpenIdConnectAndUsers';
 import { UserPermissions1764940000001 } from './1764940000001-UserPermissions';
+import { DpopAndPar1764930000000 } from './1764930000000-DpopAndPar';
 
 /** Every migration, in order (explicit: the same list serves the compiled app, the CLI and the tests). */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   AuditReportIndexes1764806400000,
   OpenIdConnectAndUsers1764920000000,
   UserPermissions1764940000001,
+  DpopAndPar1764930000000,
 ];

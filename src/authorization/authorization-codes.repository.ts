@@ -18,6 +18,8 @@ export interface AuthorizationCodeRow {
   nonce: string | null;
   auth_time: Date | null;
   sid: string | null;
+  /** RFC 9449 §10: the DPoP key the code is bound to (pushed with a DPoP proof) */
+  dpop_jkt: string | null;
 }
 
 export interface NewAuthorizationCode {
@@ -33,6 +35,8 @@ export interface NewAuthorizationCode {
   /** OIDC: when the user signed in, and the session id — copied into the grant for every id_token */
   authTime: Date;
   sid: string;
+  /** RFC 9449 §10: bind the code to this DPoP key (or null) */
+  dpopJkt?: string | null;
 }
 
 /** What the hot path knows before the session is looked up (the session gives user, auth_time and sid). */
@@ -44,9 +48,9 @@ export type NewCodeForSession = Omit<NewAuthorizationCode, 'userId' | 'authTime'
 /** The authorize hot path's one statement (see `insertForSession`). */
 export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
    INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
-                                    nonce, auth_time, sid)
+                                    nonce, auth_time, sid, dpop_jkt)
    SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8),
-          $11::text, live.auth_time, live.sid
+          $11::text, live.auth_time, live.sid, $13::text
      FROM live
     WHERE $10::boolean
       AND ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8))
@@ -67,8 +71,8 @@ export class AuthorizationCodesRepository {
     await sql(
       this.dataSource,
       `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
-                                        nonce, auth_time, sid)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10)`,
+                                        nonce, auth_time, sid, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8, $9, $10, $11)`,
       [
         code.codeHash,
         code.clientId,
@@ -80,6 +84,7 @@ export class AuthorizationCodesRepository {
         code.nonce,
         code.authTime,
         code.sid,
+        code.dpopJkt ?? null,
       ],
     );
   }
@@ -93,7 +98,8 @@ export class AuthorizationCodesRepository {
    *
    * Parameters: $1–$3 the session (liveSessionParams), $4 code hash, $5 client id, $6 redirect URI, $7 scope,
    * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time,
-   * prompt=consent), $11 nonce, $12 max_age (s) or null.
+   * prompt=consent), $11 nonce, $12 max_age (s) or null, $13 the DPoP key the code is bound to (RFC 9449 §10)
+   * or null.
    */
   async insertForSession(
     session: PresentedSession,
@@ -115,6 +121,7 @@ export class AuthorizationCodesRepository {
         issue,
         code.nonce,
         code.maxAgeSeconds,
+        code.dpopJkt ?? null,
       ],
     );
     return (

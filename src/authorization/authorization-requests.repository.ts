@@ -17,6 +17,8 @@ export interface PendingAuthorizationRequest {
   minAuthTime: Date | null;
   /** prompt=consent: ask even when consent is remembered */
   forceConsent: boolean;
+  /** RFC 9449 §10: the DPoP key the code will be bound to (pushed with a proof), or null */
+  dpopJkt: string | null;
 }
 
 /** A request to remember: `minAuthAgeSeconds` (0 for prompt=login, max_age otherwise) sets `minAuthTime`. */
@@ -33,9 +35,11 @@ interface Row {
   nonce: string | null;
   min_auth_time: Date | null;
   force_consent: boolean;
+  dpop_jkt: string | null;
 }
 
-const COLUMNS = 'client_id, redirect_uri, scope, state, code_challenge, nonce, min_auth_time, force_consent';
+const COLUMNS =
+  'client_id, redirect_uri, scope, state, code_challenge, nonce, min_auth_time, force_consent, dpop_jkt';
 
 const fromRow = (r: Row): PendingAuthorizationRequest => ({
   clientId: r.client_id,
@@ -46,6 +50,7 @@ const fromRow = (r: Row): PendingAuthorizationRequest => ({
   nonce: r.nonce,
   minAuthTime: r.min_auth_time === null ? null : new Date(r.min_auth_time),
   forceConsent: r.force_consent === true,
+  dpopJkt: r.dpop_jkt ?? null,
 });
 
 /** Pending requests, keyed by the SHA-256 of the opaque id that the login and consent pages carry. */
@@ -57,9 +62,9 @@ export class AuthorizationRequestsRepository {
     await sql(
       this.dataSource,
       `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at,
-                                           nonce, min_auth_time, force_consent)
+                                           nonce, min_auth_time, force_consent, dpop_jkt)
        VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8,
-               CASE WHEN $9::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $9::float8) END, $10)`,
+               CASE WHEN $9::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $9::float8) END, $10, $11)`,
       [
         idHash,
         r.clientId,
@@ -71,6 +76,7 @@ export class AuthorizationRequestsRepository {
         r.nonce,
         r.minAuthAgeSeconds,
         r.forceConsent,
+        r.dpopJkt ?? null,
       ],
     );
   }

@@ -10,6 +10,8 @@ import { AuthorizeController } from './authorize.controller';
 import { ConsentController } from './consent.controller';
 import { ConsentsRepository } from './consents.repository';
 import { PendingRequestsService } from './pending-requests.service';
+import { PushedRequestsRepository } from './pushed-requests.repository';
+import { PushedRequestsService } from './pushed-requests.service';
 
 /**
  * GET /oauth/authorize (every rule of CONTRACT.md, one check per file in ./checks), the consent page, and
@@ -26,7 +28,9 @@ import { PendingRequestsService } from './pending-requests.service';
     PendingRequestsService,
     AuthorizationService,
     AuthorizeRequestValidator,
+    PushedRequestsRepository,
+    PushedRequestsService,
   ],
-  exports: [AuthorizationCodesService],
+  exports: [AuthorizationCodesService, PushedRequestsService],
 })
 export class AuthorizationModule {}

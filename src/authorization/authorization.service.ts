@@ -96,6 +96,7 @@ export class AuthorizationService {
       codeChallenge: request.codeChallenge,
       ttlSeconds: this.oauth.authCodeTtl,
       nonce: request.nonce,
+      dpopJkt: request.dpopJkt ?? null,
     };
   }
 

@@ -57,7 +57,11 @@ export class AuthorizeRequestValidator {
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
-  async validate(params: QueryParameters): Promise<AuthorizeValidation> {
+  /**
+   * `pushed`: the parameters come from a pushed request (RFC 9126), so a PAR requirement (REQUIRE_PAR or the
+   * client's require_pushed_authorization_requests) is met.
+   */
+  async validate(params: QueryParameters, options: { pushed?: boolean } = {}): Promise<AuthorizeValidation> {
     // what the caller sent, for the audit trail even when the request is refused
     const sentClientId = params.get('client_id')?.[0] || null;
 
@@ -92,6 +96,15 @@ export class AuthorizeRequestValidator {
         description: `state is longer than ${STATE_MAX_LENGTH} characters`,
       });
 
+    // RFC 9126 §5, §6: PAR required by the server or for this client
+    if (!options.pushed && (this.oauth.requirePar || client.requirePushedAuthorizationRequests)) {
+      return refuse({
+        error: 'invalid_request',
+        reason: 'par_required',
+        description:
+          'authorization requests must be pushed to the pushed authorization request endpoint first',
+      });
+    }
     const duplicates = checkNoDuplicateParameters(params);
     if (!duplicates.ok) return refuse(duplicates.rejection);
     const responseType = checkResponseType(single(params, 'response_type'));

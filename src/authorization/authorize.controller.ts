@@ -5,8 +5,9 @@ import { AuditEmitter } from '../common/events';
 import { SessionsService } from '../users/sessions.service';
 import { AuthorizationService } from './authorization.service';
 import { AuthorizeRequestValidator } from './authorize-request.validator';
-import { parseQueryParameters, rawQueryOf } from './checks/query-parameters';
+import { parseQueryParameters, rawQueryOf, type QueryParameters } from './checks/query-parameters';
 import { PendingRequestsService } from './pending-requests.service';
+import { PushedRequestsService } from './pushed-requests.service';
 import { errorRedirect } from './redirects';
 import {
   authorizationErrorPage,
@@ -29,11 +30,40 @@ export class AuthorizeController {
     private readonly pending: PendingRequestsService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditEmitter,
+    private readonly pushed: PushedRequestsService,
   ) {}
 
   @Get('authorize')
   async authorize(@Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
-    const validation = await this.validator.validate(parseQueryParameters(rawQueryOf(req.url)));
+    let params = parseQueryParameters(rawQueryOf(req.url));
+    let dpopJkt: string | null = null;
+    const viaPar = params.has('request_uri');
+    if (viaPar) {
+      // RFC 9126 §4: only the pushed parameters count (others but client_id are ignored)
+      const taken = await this.takePushed(params);
+      if (!taken) {
+        await this.audit.record({
+          type: 'authorization.rejected',
+          outcome: 'failure',
+          errorCode: 'invalid_request',
+          reason: 'request_uri_invalid',
+          clientId: params.get('client_id')?.[0] || null,
+          details: { reason: 'request_uri_invalid' },
+        });
+        return sendHtml(
+          res,
+          400,
+          authorizationErrorPage({
+            title: INVALID_REQUEST_TITLE,
+            message: INVALID_REQUEST_MESSAGE,
+            detail: 'the request_uri is unknown, expired, already used or belongs to another client',
+          }),
+        );
+      }
+      params = taken.params;
+      dpopJkt = taken.dpopJkt;
+    }
+    const validation = await this.validator.validate(params, { pushed: viaPar });
 
     if (validation.kind !== 'valid') {
       const { rejection } = validation;
@@ -83,6 +113,7 @@ export class AuthorizeController {
       scope,
       state,
       codeChallenge,
+      dpopJkt,
       nonce: oidc.nonce,
       forceConsent: oidc.forceConsent,
     };
@@ -112,5 +143,13 @@ export class AuthorizeController {
     }
     await requested;
     redirect(res, location);
+  }
+
+  /** The pushed request named by request_uri, for the client_id sent with it (each exactly once). */
+  private takePushed(params: QueryParameters) {
+    const clientIds = params.get('client_id') ?? [];
+    const requestUris = params.get('request_uri') ?? [];
+    if (clientIds.length !== 1 || requestUris.length !== 1) return Promise.resolve(undefined);
+    return this.pushed.take(clientIds[0], requestUris[0]);
   }
 }

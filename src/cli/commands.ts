@@ -69,6 +69,8 @@ interface ClientCreateOptions extends JsonFlag {
   postLogoutRedirectUri?: string[];
   grantTypes?: string[];
   scope?: string;
+  dpopBound?: boolean;
+  requirePar?: boolean;
 }
 
 @Command({
@@ -87,7 +89,25 @@ export class ClientCreateCommand extends DispatchingCommand {
       postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
       grantTypes: options.grantTypes,
       scope: options.scope,
+      dpopBound: options.dpopBound,
+      requirePar: options.requirePar,
     });
+  }
+
+  @Option({
+    flags: '--dpop-bound',
+    description: 'dpop_bound_access_tokens: token requests need a DPoP proof',
+  })
+  parseDpopBound() {
+    return true;
+  }
+
+  @Option({
+    flags: '--require-par',
+    description: 'require_pushed_authorization_requests: authorization requests must be pushed (PAR)',
+  })
+  parseRequirePar() {
+    return true;
   }
 
   // not `required: true`: commander checks required options before unknown ones, so `--nme x` would be

@@ -14,6 +14,8 @@ const FLAGS: Record<string, string> = {
   post_logout_redirect_uris: '--post-logout-redirect-uri',
   grant_types: '--grant-types',
   scope: '--scope',
+  dpop_bound_access_tokens: '--dpop-bound',
+  require_pushed_authorization_requests: '--require-par',
 };
 
 /** Options as src/cli/commands.ts passes them (through the server socket as JSON, so typed loosely). */
@@ -24,6 +26,8 @@ export interface ClientCreateOptions {
   postLogoutRedirectUris?: unknown;
   grantTypes?: unknown;
   scope?: unknown;
+  dpopBound?: unknown;
+  requirePar?: unknown;
 }
 
 /**
@@ -48,6 +52,8 @@ export class ClientCreateOperation {
       body.post_logout_redirect_uris = options.postLogoutRedirectUris;
     if (options.grantTypes !== undefined) body.grant_types = options.grantTypes;
     if (options.scope !== undefined) body.scope = options.scope;
+    if (options.dpopBound !== undefined) body.dpop_bound_access_tokens = options.dpopBound;
+    if (options.requirePar !== undefined) body.require_pushed_authorization_requests = options.requirePar;
 
     const dto = plainToInstance(CreateClientDto, body);
     const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });

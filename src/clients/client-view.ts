@@ -13,6 +13,8 @@ export function toClientView(e: ClientEntity): ClientResponseDto {
     scope: e.scope,
     require_consent: e.requireConsent,
     enabled: e.enabled,
+    dpop_bound_access_tokens: e.dpopBoundAccessTokens,
+    require_pushed_authorization_requests: e.requirePushedAuthorizationRequests,
     created_at: new Date(e.createdAt).toISOString(),
     updated_at: new Date(e.updatedAt).toISOString(),
   };

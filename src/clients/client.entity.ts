@@ -55,6 +55,14 @@ export class ClientEntity {
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
 
+  /** RFC 9449 §5.2: token requests must carry a DPoP proof. */
+  @Column({ name: 'dpop_bound_access_tokens', type: 'boolean', default: false })
+  dpopBoundAccessTokens: boolean;
+
+  /** RFC 9126 §6: authorization requests must be pushed (PAR). */
+  @Column({ name: 'require_pushed_authorization_requests', type: 'boolean', default: false })
+  requirePushedAuthorizationRequests: boolean;
+
   @Column({ name: 'created_by', type: 'varchar', length: 64, nullable: true })
   createdBy: string | null;
 
@@ -77,6 +85,8 @@ export interface Client {
   requireConsent: boolean;
   enabled: boolean;
   isPublic: boolean;
+  dpopBoundAccessTokens: boolean;
+  requirePushedAuthorizationRequests: boolean;
 }
 
 export function toClient(e: ClientEntity): Client {
@@ -91,5 +101,7 @@ export function toClient(e: ClientEntity): Client {
     requireConsent: e.requireConsent,
     enabled: e.enabled,
     isPublic: e.tokenEndpointAuthMethod === 'none',
+    dpopBoundAccessTokens: e.dpopBoundAccessTokens ?? false,
+    requirePushedAuthorizationRequests: e.requirePushedAuthorizationRequests ?? false,
   };
 }

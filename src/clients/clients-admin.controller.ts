@@ -84,7 +84,8 @@ export class ClientsAdminController {
     description:
       'Returns the client with its client_secret (confidential clients) — the only time the secret is shown ' +
       'besides rotation. Defaults: grant_types ["authorization_code"], token_endpoint_auth_method ' +
-      '"client_secret_basic", scope "", require_consent false, enabled true.',
+      '"client_secret_basic", scope "", require_consent false, enabled true, dpop_bound_access_tokens false, ' +
+      'require_pushed_authorization_requests false.',
   })
   @ApiBody({
     type: CreateClientDto,

@@ -39,6 +39,8 @@ const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
   scope: 'scope',
   require_consent: 'requireConsent',
   enabled: 'enabled',
+  dpop_bound_access_tokens: 'dpopBoundAccessTokens',
+  require_pushed_authorization_requests: 'requirePushedAuthorizationRequests',
 };
 
 /**
@@ -77,6 +79,8 @@ export class ClientsAdminService {
       scope: shape.scope,
       requireConsent: dto.require_consent ?? false,
       enabled: dto.enabled ?? true,
+      dpopBoundAccessTokens: dto.dpop_bound_access_tokens ?? false,
+      requirePushedAuthorizationRequests: dto.require_pushed_authorization_requests ?? false,
       createdBy: actorName(actor),
     });
     const saved = await this.repository.insert(entity);

@@ -19,6 +19,8 @@ export interface ClientAuthRow {
   scope: string;
   require_consent: boolean;
   enabled: boolean;
+  dpop_bound_access_tokens: boolean;
+  require_pushed_authorization_requests: boolean;
 }
 
 @Injectable()
@@ -30,7 +32,7 @@ export class ClientsRepository {
     const rows: ClientAuthRow[] = await this.clients.query(
       `SELECT client_id, client_name, token_endpoint_auth_method, secret_hash, previous_secret_hash,
               previous_secret_expires_at, redirect_uris, post_logout_redirect_uris, grant_types, scope,
-              require_consent, enabled
+              require_consent, enabled, dpop_bound_access_tokens, require_pushed_authorization_requests
          FROM clients WHERE client_id = $1`,
       [clientId],
     );
@@ -107,6 +109,7 @@ export class ClientsRepository {
   ): Promise<Array<{ entity: ClientEntity; position: ClientCursor }>> {
     const select = `SELECT client_id, client_name, token_endpoint_auth_method, redirect_uris, grant_types, scope,
                            require_consent, enabled, created_by, created_at, updated_at,
+                           dpop_bound_access_tokens, require_pushed_authorization_requests,
                            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
                       FROM clients`;
     const rows: Array<Record<string, unknown>> = after
@@ -129,6 +132,8 @@ export class ClientsRepository {
         scope: row.scope as string,
         requireConsent: row.require_consent as boolean,
         enabled: row.enabled as boolean,
+        dpopBoundAccessTokens: row.dpop_bound_access_tokens as boolean,
+        requirePushedAuthorizationRequests: row.require_pushed_authorization_requests as boolean,
         createdBy: row.created_by as string | null,
         createdAt: new Date(row.created_at as string),
         updatedAt: new Date(row.updated_at as string),

@@ -88,6 +88,8 @@ function fromRow(row: ClientAuthRow): AuthenticatableClient {
     scope: row.scope,
     requireConsent: row.require_consent,
     enabled: row.enabled,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens,
+    requirePushedAuthorizationRequests: row.require_pushed_authorization_requests,
   } as never);
   return {
     ...client,

@@ -41,7 +41,9 @@ export type AuditEventType =
   | 'audit_console.signed_in'
   | 'audit_console.access_denied'
   | 'user.permission_granted'
-  | 'user.permission_revoked';
+  | 'user.permission_revoked'
+  | 'par.pushed'
+  | 'par.request_failed';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'authorization.requested',
@@ -81,6 +83,8 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'audit_console.access_denied',
   'user.permission_granted',
   'user.permission_revoked',
+  'par.pushed',
+  'par.request_failed',
 ];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */

@@ -14,8 +14,8 @@ declare module 'fastify' {
   }
 }
 
-/** The protocol endpoints (token, revocation, introspection), as a `routePath`. */
-export const PROTOCOL_ROUTE = /^\/oauth\/(token|revoke|introspect)\/?$/;
+/** The protocol endpoints (token, revocation, introspection, PAR), as a `routePath`. */
+export const PROTOCOL_ROUTE = /^\/oauth\/(token|revoke|introspect|par)\/?$/;
 
 /** The request's path, without the query string (e.g. `/oauth/token`). */
 export function requestPath(req: { url: string }): string {

@@ -16,7 +16,9 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'slow_down';
+  | 'slow_down'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export function statusOf(code: OAuthErrorCode): number {
   switch (code) {
@@ -27,6 +29,8 @@ export function statusOf(code: OAuthErrorCode): number {
     case 'unsupported_response_type':
     case 'unsupported_token_type':
     case 'invalid_scope':
+    case 'invalid_dpop_proof':
+    case 'use_dpop_nonce':
       return 400;
     case 'invalid_client':
     case 'invalid_token':
@@ -99,5 +103,36 @@ export class AccessDenied extends OAuthError {
 export class TemporarilyUnavailable extends OAuthError {
   constructor(description = 'the service is temporarily unavailable, retry later') {
     super('temporarily_unavailable', description, 'temporarily_unavailable');
+  }
+}
+
+/**
+ * A refused DPoP proof (RFC 9449 §5, §7.1, §8, §9): 400 at the authorization server's endpoints; 401 with a
+ * `WWW-Authenticate: DPoP` challenge at a protected resource (`atResource`). `nonce` is sent as `DPoP-Nonce`.
+ */
+export class DpopProofError extends OAuthError {
+  constructor(
+    code: 'invalid_dpop_proof' | 'use_dpop_nonce',
+    description: string,
+    reason: string,
+    readonly atResource = false,
+    readonly nonce?: string,
+  ) {
+    super(code, description, reason);
+  }
+
+  override get status(): number {
+    return this.atResource ? 401 : 400;
+  }
+
+  /** The same refusal, as a protected resource answers it. */
+  forResource(): DpopProofError {
+    return new DpopProofError(
+      this.code as 'invalid_dpop_proof',
+      this.description,
+      this.reason,
+      true,
+      this.nonce,
+    );
   }
 }

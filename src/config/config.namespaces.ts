@@ -59,6 +59,11 @@ export const oauthConfig = registerAs('oauth', () => {
     sessionAbsoluteTtl: e.sessionAbsoluteTtl,
     clientSecretRotationOverlap: e.clientSecretRotationOverlap,
     clientCacheTtlMs: e.clientCacheTtlMs,
+    dpopProofMaxAge: e.dpopProofMaxAge,
+    dpopRequireNonce: e.dpopRequireNonce,
+    parTtl: e.parTtl,
+    requirePar: e.requirePar,
+    sessionSecret: e.sessionSecret,
   };
 });
 

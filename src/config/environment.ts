@@ -80,6 +80,12 @@ export interface LatchkeyEnvironment {
   /** /docs (OpenAPI): `on`, `off`, or `protected` (a signed-in console user, see docs/audit-in-the-browser.md) */
   docs: 'on' | 'off' | 'protected';
   branding: Branding;
+  /** DPoP (RFC 9449): how old a proof's iat may be (s); whether proofs must carry a server nonce */
+  dpopProofMaxAge: number;
+  dpopRequireNonce: boolean;
+  /** PAR (RFC 9126): request_uri lifetime (s); whether every authorization request must be pushed */
+  parTtl: number;
+  requirePar: boolean;
 }
 
 /** How the pages look (BRAND_*): the product name, an optional logo and the primary colour. */
@@ -295,6 +301,10 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     logFormat: oneOf(env, 'LOG_FORMAT', production ? 'json' : 'text', ['text', 'json'] as const),
     docs: oneOf(env, 'DOCS', 'on', ['on', 'off', 'protected'] as const),
     branding: branding(env),
+    dpopProofMaxAge: duration(env, 'DPOP_PROOF_MAX_AGE', '60s', 1),
+    dpopRequireNonce: bool(env, 'DPOP_REQUIRE_NONCE'),
+    parTtl: duration(env, 'PAR_TTL', '60s', 1),
+    requirePar: bool(env, 'REQUIRE_PAR'),
   };
   secrets.save();
   return result;

@@ -17,6 +17,8 @@ export const PURGE_TARGETS: ReadonlyArray<{ table: string; condition: string }> 
   { table: 'revoked_access_tokens', condition: `expires_at < now()` },
   { table: 'grants', condition: `expires_at < now() - interval '1 day'` },
   { table: 'rate_limits', condition: `expires_at < now()` },
+  { table: 'dpop_proofs', condition: `expires_at < now()` },
+  { table: 'pushed_authorization_requests', condition: `expires_at < now()` },
   {
     table: 'lockouts',
     condition: `(locked_until IS NULL OR locked_until < now()) AND updated_at < now() - interval '1 day'`,

@@ -21,6 +21,8 @@ export interface AccessTokenClaims {
   exp: number;
   jti: string;
   gid: string;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (RFC 7638 thumbprint) */
+  cnf?: { jkt: string };
 }
 
 export type VerifyFailure = 'malformed' | 'bad_signature' | 'wrong_type' | 'wrong_issuer' | 'expired';
@@ -101,7 +103,8 @@ export class AccessTokenVerifier {
     if (
       typeof claims.jti !== 'string' ||
       typeof claims.gid !== 'string' ||
-      typeof claims.client_id !== 'string'
+      typeof claims.client_id !== 'string' ||
+      (claims.cnf !== undefined && typeof claims.cnf?.jkt !== 'string')
     )
       return { ok: false, reason: 'malformed' };
     return { ok: true, claims };

@@ -12,30 +12,45 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@n
 import { requestPath, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
 import { OAuthError } from '../common/oauth-errors';
-import type { ApiPrincipal } from './bearer.strategy';
+import { DpopResourceCheck, presentedAccessToken } from '../tokens/dpop/dpop-resource.check';
+import { BearerStrategy, type ApiPrincipal } from './bearer.strategy';
 
 const SCOPES_KEY = 'latchkey:required-scopes';
 
 /**
  * Passport bearer authentication for the admin and audit APIs. Missing or invalid token → 401 with
- * `WWW-Authenticate: Bearer`; a token issued to a user (not client_credentials) is refused too.
+ * `WWW-Authenticate: Bearer`; a token issued to a user (not client_credentials) is refused too. A DPoP-bound
+ * token (cnf.jkt) must come as `Authorization: DPoP` with a valid proof of its key (RFC 9449 §7,
+ * DpopResourceCheck); a refused proof is 401 with a `WWW-Authenticate: DPoP` challenge.
  */
 @Injectable()
 export class BearerAuthGuard extends AuthGuard('bearer') {
-  constructor(private readonly audit: AuditEmitter) {
+  constructor(
+    private readonly audit: AuditEmitter,
+    private readonly strategy: BearerStrategy,
+    private readonly dpop: DpopResourceCheck,
+  ) {
     super({ session: false });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<HttpRequest>();
     const header = req.headers.authorization;
-    if (!header || !/^Bearer\s/i.test(header)) {
+    const presented = presentedAccessToken(header);
+    if (!header || !/^(Bearer|DPoP)\s/i.test(header)) {
       await this.deny(req, 'missing_token');
       throw new OAuthError('invalid_token', 'a bearer access token is required');
     }
     let ok: boolean;
     try {
-      ok = (await super.canActivate(context)) as boolean;
+      if (presented?.scheme === 'DPoP') {
+        // passport-http-bearer reads the Bearer scheme only; the token itself is verified the same way
+        const principal = await this.strategy.validate(presented.token);
+        req.user = principal || undefined;
+        ok = principal !== false;
+      } else {
+        ok = (await super.canActivate(context)) as boolean;
+      }
     } catch (err) {
       if (err instanceof OAuthError) throw err;
       if (!(err as { status?: number })?.status) throw err; // database down etc.: let the filter decide
@@ -50,6 +65,12 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
       await this.deny(req, 'invalid_token', principal.clientId);
       throw new OAuthError('invalid_token', 'tokens issued to users are not accepted here');
     }
+    try {
+      await this.dpop.check(req, presented ?? { scheme: 'Bearer', token: '' }, principal.jkt);
+    } catch (err) {
+      if (err instanceof OAuthError) await this.deny(req, err.reason, principal.clientId, err.code);
+      throw err;
+    }
     return true;
   }
 
@@ -58,11 +79,11 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
     return user;
   }
 
-  private deny(req: HttpRequest, reason: string, clientId?: string) {
+  private deny(req: HttpRequest, reason: string, clientId?: string, errorCode = 'invalid_token') {
     return this.audit.record({
       type: 'api.access_denied',
       outcome: 'failure',
-      errorCode: 'invalid_token',
+      errorCode,
       reason,
       clientId: clientId ?? null,
       details: { reason, path: requestPath(req) },

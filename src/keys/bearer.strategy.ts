@@ -12,6 +12,8 @@ export interface ApiPrincipal {
   jti: string;
   /** client_credentials tokens have sub = client_id; user tokens have a UUID sub. */
   isClientToken: boolean;
+  /** RFC 9449: the DPoP key the token is bound to (cnf.jkt), if any */
+  jkt?: string;
 }
 
 /** passport strategy 'bearer': RFC 6750 Authorization header, this server's JWT access tokens. */
@@ -31,6 +33,7 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
       grantId: claims.gid,
       jti: claims.jti,
       isClientToken: claims.sub === claims.client_id,
+      ...(claims.cnf ? { jkt: claims.cnf.jkt } : {}),
     };
   }
 }

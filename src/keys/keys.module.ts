@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DpopModule } from '../tokens/dpop/dpop.module';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { BearerAuthGuard, ScopesGuard } from './api-auth.guard';
 import { BearerStrategy } from './bearer.strategy';
@@ -14,7 +15,7 @@ import { SigningKeysRepository } from './signing-keys.repository';
  * Small on purpose: clients, audit and tokens all import it, so no module circle appears.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([SigningKeyEntity]), PassportModule],
+  imports: [TypeOrmModule.forFeature([SigningKeyEntity]), PassportModule, DpopModule],
   controllers: [JwksController],
   providers: [
     SigningKeysRepository,
@@ -24,6 +25,7 @@ import { SigningKeysRepository } from './signing-keys.repository';
     BearerAuthGuard,
     ScopesGuard,
   ],
-  exports: [KeyStore, AccessTokenVerifier, BearerAuthGuard, ScopesGuard],
+  // the guards are instantiated in the modules that use them: what they inject is exported too
+  exports: [KeyStore, AccessTokenVerifier, BearerAuthGuard, ScopesGuard, BearerStrategy, DpopModule],
 })
 export class KeysModule {}

@@ -104,9 +104,10 @@ export class UserinfoController {
     if (refusal.error) params.push(`error="${refusal.error}"`);
     if (refusal.description) params.push(`error_description="${refusal.description}"`);
     if (refusal.error === 'insufficient_scope') params.push('scope="openid"');
+    if (refusal.dpopNonce) void res.header('DPoP-Nonce', refusal.dpopNonce);
     void res
       .code(refusal.status)
-      .header('WWW-Authenticate', `Bearer ${params.join(', ')}`)
+      .header('WWW-Authenticate', `${refusal.scheme ?? 'Bearer'} ${params.join(', ')}`)
       .type('application/json')
       .send(
         refusal.error

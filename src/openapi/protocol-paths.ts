@@ -200,6 +200,69 @@ export const PROTOCOL_PATHS: Paths = {
       },
     },
   },
+  '/oauth/par': {
+    post: {
+      tags: ['oauth'],
+      summary: 'RFC 9126 pushed authorization request (PAR); a DPoP header binds the code to its key',
+      description:
+        'Client authentication as at the token endpoint; the authorization request parameters are checked by the ' +
+        'same rules in the same order, every failure a JSON error. Then GET /oauth/authorize?client_id=…&request_uri=….',
+      security: CLIENT_SECURITY,
+      requestBody: form(['response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method'], {
+        response_type: str('must be code', { enum: ['code'] }),
+        redirect_uri: str('exactly a registered redirect URI'),
+        code_challenge: str('BASE64URL(SHA256(code_verifier)), 43 characters', {
+          pattern: '^[A-Za-z0-9_-]{43}$',
+        }),
+        code_challenge_method: str('must be S256', { enum: ['S256'] }),
+        scope: str('space-separated'),
+        state: str('returned unchanged'),
+        nonce: str('OpenID Connect: returned in the id_token'),
+        prompt: str('none, login or consent'),
+        max_age: str('seconds since the last sign-in'),
+        ...CLIENT_AUTH,
+      }),
+      responses: {
+        '201': {
+          description: '{"request_uri":"urn:ietf:params:oauth:request_uri:…","expires_in":60} (PAR_TTL)',
+          content: { 'application/json': {} },
+        },
+        ...PROTOCOL_ERRORS,
+      },
+    },
+  },
+  '/oauth/logout': {
+    get: {
+      tags: ['oauth'],
+      summary: 'OpenID Connect RP-Initiated Logout 1.0 (end_session_endpoint)',
+      description:
+        "Ends the user's session. post_logout_redirect_uri is honoured only when registered for the client known " +
+        'from a valid id_token_hint (or client_id); without a valid hint the user confirms on a CSRF-protected page.',
+      parameters: [
+        QUERY('id_token_hint', 'an id_token this server issued to the client (expired is fine)'),
+        QUERY('post_logout_redirect_uri', "exactly one of the client's post_logout_redirect_uris"),
+        QUERY('state', 'returned unchanged with the redirect'),
+        QUERY('client_id', 'the client, when no id_token_hint is sent'),
+      ],
+      responses: {
+        '200': { description: 'the signed-out page, or the confirmation page', content: { 'text/html': {} } },
+        '302': {
+          description: 'to post_logout_redirect_uri with state',
+          headers: { Location: { schema: { type: 'string' } } },
+        },
+        '400': { description: 'an invalid id_token_hint: an HTML page', content: { 'text/html': {} } },
+      },
+    },
+    post: {
+      tags: ['oauth'],
+      summary: 'The confirmation form of /oauth/logout (CSRF token required)',
+      responses: {
+        '200': { description: 'the signed-out page', content: { 'text/html': {} } },
+        '302': { description: 'to post_logout_redirect_uri with state' },
+        '403': { description: 'the CSRF token is missing or wrong', content: { 'text/html': {} } },
+      },
+    },
+  },
   '/health/live': {
     get: {
       tags: ['health'],

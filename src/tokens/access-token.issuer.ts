@@ -7,7 +7,7 @@ import type { AccessTokenClaims } from '../keys/access-token.verifier';
 
 /**
  * RFC 9068 JWT access tokens (ES256, typ at+jwt, kid): iss, sub, aud, client_id, scope, iat, exp, jti, and
- * gid = the grant the token belongs to (what revocation and the verifier check).
+ * gid = the grant the token belongs to (what revocation and the verifier check); `cnf.jkt` when DPoP-bound.
  */
 @Injectable()
 export class AccessTokenIssuer {
@@ -16,7 +16,7 @@ export class AccessTokenIssuer {
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
-  issue(input: { subject: string; clientId: string; scope: string; grantId: string }): {
+  issue(input: { subject: string; clientId: string; scope: string; grantId: string; jkt?: string }): {
     accessToken: string;
     expiresIn: number;
   } {
@@ -31,6 +31,8 @@ export class AccessTokenIssuer {
       exp: iat + this.oauth.accessTokenTtl,
       jti: randomUUID(),
       gid: input.grantId,
+      // RFC 9449 §6.1: bound to the key of the token request's DPoP proof
+      ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
     };
     return {
       accessToken: this.keys.signJwt(claims as unknown as Record<string, unknown>),

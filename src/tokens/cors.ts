@@ -56,7 +56,7 @@ export function registerProtocolHeaders(fastify: FastifyInstance): void {
       void reply
         .header('Access-Control-Allow-Origin', origin)
         .header('Access-Control-Allow-Methods', 'POST')
-        .header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
+        .header('Access-Control-Allow-Headers', 'Authorization, Content-Type, DPoP')
         .header('Access-Control-Max-Age', '600');
     }
     void reply.code(204).send();

@@ -18,10 +18,12 @@ export type IntrospectionResponse =
       sub: string;
       exp: number;
       iat: number;
-      token_type: 'Bearer' | 'refresh_token';
+      token_type: 'Bearer' | 'DPoP' | 'refresh_token';
       iss: string;
       aud: string | string[];
       jti: string;
+      /** RFC 9449 §6.2 */
+      cnf?: { jkt: string };
     };
 
 /**
@@ -76,10 +78,12 @@ export class IntrospectionService {
       sub: claims.sub,
       exp: claims.exp,
       iat: claims.iat,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token introspects as DPoP with its confirmation
+      token_type: claims.cnf ? 'DPoP' : 'Bearer',
       iss: claims.iss,
       aud: claims.aud,
       jti: claims.jti,
+      ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { BUILTIN_SCOPES, OIDC_SCOPES } from '../config/environment';
 import { CLAIMS_SUPPORTED } from '../oidc/user-claims';
+import { DPOP_SIGNING_ALGS } from './dpop/dpop-proof.verifier';
 
 /** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
 export function authorizationServerMetadata(oauth: OAuthConfig) {
@@ -23,6 +24,11 @@ export function authorizationServerMetadata(oauth: OAuthConfig) {
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...new Set([...oauth.scopes, ...OIDC_SCOPES, ...BUILTIN_SCOPES])],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
+    // RFC 9126 §5
+    pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+    require_pushed_authorization_requests: oauth.requirePar,
   };
 }
 

@@ -51,6 +51,35 @@ export class TokenRequestGuard implements CanActivate {
 }
 
 /**
+ * Syntax of a pushed authorization request (RFC 9126 §2.1): form-encoded, no repeated parameter; the
+ * authorization request rules run after client authentication. A failure is audited as par.request_failed.
+ */
+@Injectable()
+export class ParRequestGuard implements CanActivate {
+  constructor(private readonly audit: AuditEmitter) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<OAuthRequest>();
+    try {
+      req.oauth = { params: readForm(req), cors: context.switchToHttp().getResponse<HttpReply>() };
+      return true;
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        await this.audit.record({
+          type: 'par.request_failed',
+          outcome: 'failure',
+          errorCode: err.code,
+          reason: err.reason,
+          clientId: sentClientId(req),
+          details: { reason: err.reason },
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+/**
  * Syntax of a revocation or introspection request (`token`, optional `token_type_hint`), checked before client
  * authentication; a failure is audited with the endpoint's own event type.
  */

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { GrantType } from '../clients/client.entity';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { AuditEmitter } from '../common/events';
 import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { DpopProofVerifier } from './dpop/dpop-proof.verifier';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -28,6 +30,8 @@ export class TokenEndpointService {
     refreshToken: RefreshTokenGrant,
     clientCredentials: ClientCredentialsGrant,
     private readonly audit: AuditEmitter,
+    private readonly dpop: DpopProofVerifier,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {
     this.grants = new Map<string, TokenGrant>(
       [authorizationCode, refreshToken, clientCredentials].map((g) => [g.grantType, g as TokenGrant]),
@@ -43,20 +47,45 @@ export class TokenEndpointService {
     return { grant, params: grant.parse(params) };
   }
 
-  async issue(client: AuthenticatableClient, request: ParsedTokenRequest): Promise<TokenResponseBody> {
+  /**
+   * `dpopHeaders`: the request's DPoP header lines. A valid proof binds the access token (and a public client's
+   * refresh token) to its key (RFC 9449 §5); an invalid one is 400 invalid_dpop_proof before the grant is touched.
+   */
+  async issue(
+    client: AuthenticatableClient,
+    request: ParsedTokenRequest,
+    dpopHeaders: string[] = [],
+  ): Promise<TokenResponseBody> {
     const grantType: GrantType = request.grant.grantType;
     try {
       // RFC 6749 §5.2 unauthorized_client; client_credentials never for public clients (RFC 6749 §4.4)
       if (!client.grantTypes.includes(grantType) || (grantType === 'client_credentials' && client.isPublic)) {
         throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
       }
-      const issued = await request.grant.exchange(client, request.params);
+      const proof = await this.dpop.verifyIfPresent({
+        headers: dpopHeaders,
+        method: 'POST',
+        url: `${this.oauth.issuer}/oauth/token`,
+      });
+      // RFC 9449 §5.2 dpop_bound_access_tokens
+      if (!proof && client.dpopBoundAccessTokens) {
+        throw new InvalidRequest(
+          'this client must send a DPoP proof with every token request',
+          'dpop_proof_missing',
+        );
+      }
+      const issued = await request.grant.exchange(client, request.params, proof);
       await this.audit.record({
         type: 'token.issued',
         outcome: 'success',
         clientId: client.clientId,
         subject: issued.subject,
-        details: { grant_type: grantType, scope: issued.body.scope, grant_id: issued.grantId },
+        details: {
+          grant_type: grantType,
+          scope: issued.body.scope,
+          grant_id: issued.grantId,
+          ...(issued.body.token_type === 'DPoP' ? { token_type: 'DPoP' } : {}),
+        },
       });
       return issued.body;
     } catch (err) {

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { ClientAuthGuard, ClientAuthPolicyOf } from './client-auth/client-auth.guard';
+import { DpopProofVerifier } from './dpop/dpop-proof.verifier';
 import type { TokenResponseBody } from './grants/token-grant';
 import type { IntrospectionResponse } from './introspection.service';
 import { IntrospectionService } from './introspection.service';
@@ -35,7 +36,11 @@ export class TokenController {
   @UseGuards(TokenRequestGuard, ClientAuthGuard)
   token(@Req() req: OAuthRequest): Promise<TokenResponseBody> {
     const state = req.oauth!;
-    return this.tokens.issue(state.client!, state.parsed as ParsedTokenRequest);
+    return this.tokens.issue(
+      state.client!,
+      state.parsed as ParsedTokenRequest,
+      DpopProofVerifier.headersOf(req),
+    );
   }
 
   /** RFC 7009 revocation: 200 with an empty body, whether or not anything was revoked. */

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
+import { DpopModule } from './dpop/dpop.module';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { ClientAuthGuard } from './client-auth/client-auth.guard';
 import {
@@ -19,8 +20,10 @@ import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { IntrospectionService } from './introspection.service';
 import { MetadataController } from './metadata.controller';
+import { ParController } from './par.controller';
 import {
   IntrospectionRequestGuard,
+  ParRequestGuard,
   RevocationRequestGuard,
   TokenRequestGuard,
 } from './protocol-request.guards';
@@ -35,8 +38,8 @@ import { TokensRepository } from './tokens.repository';
  * see tokens only through the keys module's AccessTokenVerifier and the grants table.
  */
 @Module({
-  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, OidcModule],
-  controllers: [TokenController, MetadataController],
+  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, OidcModule, DpopModule],
+  controllers: [TokenController, MetadataController, ParController],
   providers: [
     TokensRepository,
     AccessTokenIssuer,
@@ -56,6 +59,7 @@ import { TokensRepository } from './tokens.repository';
     TokenRequestGuard,
     RevocationRequestGuard,
     IntrospectionRequestGuard,
+    ParRequestGuard,
   ],
 })
 export class TokensModule {}

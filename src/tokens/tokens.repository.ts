@@ -31,6 +31,8 @@ export interface RefreshTokenState {
   expired: boolean;
   grant_revoked: boolean;
   in_grace: boolean;
+  /** the DPoP key a public client's refresh token is bound to (RFC 9449 §5) */
+  dpop_jkt: string | null;
 }
 
 export interface RevokedGrantRow {
@@ -83,6 +85,10 @@ export class TokensRepository {
     redirectUri: string;
     grantTtlSeconds: number;
     refreshHash: string | null;
+    /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
+    proofJkt?: string | null;
+    /** the key the refresh token is bound to (public clients presenting a proof), or null */
+    refreshJkt?: string | null;
   }): Promise<ExchangedCodeRow | undefined> {
     const rows = await preparedSql<ExchangedCodeRow>(
       this.dataSource,
@@ -91,6 +97,7 @@ export class TokensRepository {
          UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
           WHERE code_hash = $1 AND client_id = $3 AND redirect_uri = $7
             AND consumed_at IS NULL AND expires_at > now()
+            AND (dpop_jkt IS NULL OR dpop_jkt = $8::text)
           RETURNING user_id, scope, code_challenge, nonce, auth_time, sid
        ), g AS (
          INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
@@ -98,8 +105,8 @@ export class TokensRepository {
                 nonce, auth_time, sid FROM c
          RETURNING id, user_id, scope, expires_at, nonce, auth_time, sid
        ), r AS (
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
-         SELECT $5, id, $3, scope, expires_at FROM g WHERE $6::boolean
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
+         SELECT $5, id, $3, scope, expires_at, $9::text FROM g WHERE $6::boolean
          RETURNING 1
        )
        SELECT g.id AS grant_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid, c.code_challenge FROM g, c`,
@@ -111,6 +118,8 @@ export class TokensRepository {
         input.refreshHash ?? '',
         input.refreshHash !== null,
         input.redirectUri,
+        input.proofJkt ?? null,
+        input.refreshJkt ?? null,
       ],
     );
     return rows[0];
@@ -174,6 +183,8 @@ export class TokensRepository {
     clientId: string;
     successorHash: string;
     requestedScope: string | null;
+    /** the thumbprint of the request's DPoP proof; a bound refresh token rotates only with that key */
+    proofJkt?: string | null;
   }): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
@@ -185,14 +196,15 @@ export class TokensRepository {
             AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
             AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
             AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
-          RETURNING r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid
+            AND (r.dpop_jkt IS NULL OR r.dpop_jkt = $5::text)
+          RETURNING r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid, r.dpop_jkt
        ), n AS (
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
-         SELECT $3, grant_id, $2, scope, expires_at FROM old
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
+         SELECT $3, grant_id, $2, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
        )
        SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
-      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope],
+      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.proofJkt ?? null],
     );
     return rows[0];
   }
@@ -207,24 +219,33 @@ export class TokensRepository {
     successorHash: string;
     requestedScope: string | null;
     graceSeconds: number;
+    proofJkt?: string | null;
   }): Promise<GrantTokensRow | undefined> {
     const rows = await sql<GrantTokensRow>(
       this.dataSource,
       `WITH old AS (
-         SELECT r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid
+         SELECT r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid, r.dpop_jkt
            FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
           WHERE r.token_hash = $1 AND r.client_id = $2
             AND r.rotated_at > now() - make_interval(secs => $5::int)
             AND r.revoked_at IS NULL AND r.expires_at > now()
             AND g.revoked_at IS NULL AND g.expires_at > now()
             AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
+            AND (r.dpop_jkt IS NULL OR r.dpop_jkt = $6::text)
        ), n AS (
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at)
-         SELECT $3, grant_id, $2, scope, expires_at FROM old
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
+         SELECT $3, grant_id, $2, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
        )
        SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
-      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.graceSeconds],
+      [
+        input.tokenHash,
+        input.clientId,
+        input.successorHash,
+        input.requestedScope,
+        input.graceSeconds,
+        input.proofJkt ?? null,
+      ],
     );
     return rows[0];
   }
@@ -236,7 +257,8 @@ export class TokensRepository {
       `SELECT r.client_id, r.grant_id, g.user_id, r.scope, r.rotated_at, r.revoked_at,
               (r.expires_at <= now() OR g.expires_at <= now()) AS expired,
               (g.revoked_at IS NOT NULL) AS grant_revoked,
-              COALESCE(r.rotated_at > now() - make_interval(secs => $2::int), false) AS in_grace
+              COALESCE(r.rotated_at > now() - make_interval(secs => $2::int), false) AS in_grace,
+              r.dpop_jkt
          FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
         WHERE r.token_hash = $1`,
       [tokenHash, graceSeconds],

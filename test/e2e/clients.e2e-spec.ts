@@ -151,6 +151,8 @@ describe('admin REST API: /admin/clients', () => {
         scope: 'api:read',
         require_consent: false,
         enabled: true,
+        dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: false,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });
@@ -543,6 +545,42 @@ describe('admin REST API: /admin/clients', () => {
       async (id) => {
         const res = await as(reader.token).get(`/admin/clients/${id}`).expect(404);
         expect(res.body.statusCode).toBe(404);
+      },
+    );
+  });
+
+  describe('DPoP and PAR client fields (issue 16)', () => {
+    it('registers, reads and changes dpop_bound_access_tokens and require_pushed_authorization_requests', async () => {
+      const created = await create(
+        buildClient({ dpop_bound_access_tokens: true, require_pushed_authorization_requests: true }),
+      );
+      expect(created).toMatchObject({
+        dpop_bound_access_tokens: true,
+        require_pushed_authorization_requests: true,
+      });
+      const read = await as(reader.token).get(`/admin/clients/${created.client_id}`).expect(200);
+      expect(read.body).toMatchObject({
+        dpop_bound_access_tokens: true,
+        require_pushed_authorization_requests: true,
+      });
+      const patched = await as(admin.token)
+        .patch(`/admin/clients/${created.client_id}`, { dpop_bound_access_tokens: false })
+        .expect(200);
+      expect(patched.body).toMatchObject({
+        dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: true,
+      });
+      const row = await t.get(ClientsService).findEnabled(created.client_id, { fresh: true });
+      expect(row).toMatchObject({ dpopBoundAccessTokens: false, requirePushedAuthorizationRequests: true });
+    });
+
+    it.each(['dpop_bound_access_tokens', 'require_pushed_authorization_requests'])(
+      'refuses a %s that is not a boolean (400 naming the field)',
+      async (field) => {
+        const res = await as(admin.token)
+          .post('/admin/clients', buildClient({ [field]: 'yes' }))
+          .expect(400);
+        expect(Object.keys(res.body.fields)).toEqual([field]);
       },
     );
   });

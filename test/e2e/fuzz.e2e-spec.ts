@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { adminCaller } from '../factories/clients';
-import { createClient, TestClient } from '../factories/tokens';
+import { dpopKey, dpopProof } from '../factories/dpop';
+import { basicAuth, createClient, TestClient } from '../factories/tokens';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 jest.setTimeout(180_000);
@@ -16,6 +17,7 @@ describe('fuzzing every endpoint', () => {
   let admin: string;
   let confidential: TestClient;
   let publicClient: TestClient;
+  let boundToken: string; // a DPoP-bound client_credentials token (the proofs fuzzed below never match its key)
   const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 
   beforeAll(async () => {
@@ -30,6 +32,16 @@ describe('fuzzing every endpoint', () => {
       scope: 'api:read',
     });
     publicClient = await createClient(t, { authMethod: 'none', redirectUris: ['http://127.0.0.1:9999/cb'] });
+    const bound = await fetch(`${t.url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: basicAuth(confidential.clientId, confidential.clientSecret!),
+        'content-type': 'application/x-www-form-urlencoded',
+        dpop: await dpopProof(await dpopKey(), `${t.url}/oauth/token`),
+      },
+      body: 'grant_type=client_credentials',
+    });
+    boundToken = ((await bound.json()) as { access_token: string }).access_token;
   });
   afterAll(() => t.close());
 
@@ -123,8 +135,51 @@ describe('fuzzing every endpoint', () => {
     ps.map(([k, v]) => (raw ? `${k}=${substitute(v)}` : `${enc(k)}=${enc(substitute(v))}`)).join('&');
 
   const headerValue = fc.string({ maxLength: 80 }).filter((s) => /^[\x20-\x7e]*$/.test(s));
+  const b64 = (v: unknown) =>
+    Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+  /** DPoP header values: junk, and compact JWS shapes with odd headers, claims and signatures (RFC 9449 §4.2). */
+  const dpopHeader = fc.oneof(
+    headerValue,
+    fc
+      .tuple(
+        fc.record(
+          {
+            typ: fc.oneof(fc.constant('dpop+jwt'), oddString),
+            alg: fc.constantFrom('ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256', 'none', 'HS256', ''),
+            jwk: fc.oneof(
+              fc.jsonValue({ maxDepth: 2 }),
+              fc.record({
+                kty: fc.constantFrom('EC', 'OKP', 'RSA', 'oct', 'x'),
+                crv: oddString,
+                x: oddString,
+              }),
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.record(
+            {
+              htm: oddString,
+              htu: oddString,
+              iat: fc.oneof(fc.integer(), fc.double(), oddString),
+              jti: oddString,
+              ath: oddString,
+              nonce: oddString,
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        fc.oneof(fc.constant(''), fc.constant('AAAA'), oddString.map(b64)),
+      )
+      .map(([h, c, sig]) => `${b64(h)}.${b64(c)}.${sig}`)
+      // within Node's header size limit (beyond it Node answers 431 before the app sees the request)
+      .filter((v) => v.length < 4000),
+  );
   const headers = fc.record(
     {
+      dpop: dpopHeader,
       authorization: fc.oneof(
         headerValue,
         fc.constant('Basic'),
@@ -135,6 +190,7 @@ describe('fuzzing every endpoint', () => {
           .map(([a, b]) => 'Basic ' + Buffer.from(`${a}:${b}`).toString('base64')),
         fc.constant('Bearer'),
         headerValue.map((h) => `Bearer ${h}`),
+        headerValue.map((h) => `DPoP ${h}`),
       ),
       cookie: headerValue,
       'x-forwarded-for': headerValue,
@@ -184,7 +240,7 @@ describe('fuzzing every endpoint', () => {
     }
   }
 
-  it.each(['/oauth/token', '/oauth/revoke', '/oauth/introspect'])(
+  it.each(['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/par'])(
     'POST %s answers RFC 6749 error JSON, never a 5xx',
     async (path) => {
       await fc.assert(
@@ -210,6 +266,50 @@ describe('fuzzing every endpoint', () => {
       );
     },
   );
+
+  it.each(['client_credentials', 'authorization_code', 'refresh_token'])(
+    'POST /oauth/token (%s) with any DPoP header from an authenticated client is never a 5xx',
+    async (grantType) => {
+      await fc.assert(
+        fc.asyncProperty(dpopHeader, fc.array(dpopHeader, { maxLength: 2 }), async (proof, more) => {
+          const form = new URLSearchParams({
+            grant_type: grantType,
+            code: 'x',
+            code_verifier: 'v'.repeat(43),
+          });
+          form.set('redirect_uri', 'https://app.example/callback');
+          form.set('refresh_token', 'r'.repeat(43));
+          const h: Record<string, string> = {
+            authorization: basicAuth(confidential.clientId, confidential.clientSecret!),
+            dpop: [proof, ...more].join(', '),
+          };
+          const r = await send(
+            'POST',
+            '/oauth/token',
+            h,
+            form.toString(),
+            'application/x-www-form-urlencoded',
+          );
+          expect(r.status).toBeLessThan(500);
+          // 200 only when no DPoP header arrived at all (an empty value): then the token is not bound
+          if (r.status === 200) expect(JSON.parse(r.text).token_type).toBe('Bearer');
+          else expect(typeof JSON.parse(r.text).error).toBe('string');
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
+
+  it('GET /admin/clients with Authorization: DPoP and any DPoP header is 401 JSON, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(dpopHeader, async (proof) => {
+        const r = await send('GET', '/admin/clients', { authorization: `DPoP ${boundToken}`, dpop: proof });
+        expect(r.status).toBe(401);
+        expect(typeof JSON.parse(r.text).error).toBe('string');
+      }),
+      { numRuns: RUNS },
+    );
+  });
 
   it('GET /oauth/authorize answers a redirect or an HTML page, never a 5xx', async () => {
     await fc.assert(

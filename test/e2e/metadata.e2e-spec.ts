@@ -37,7 +37,20 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
         'users:write',
       ],
       authorization_response_iss_parameter_supported: true,
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      pushed_authorization_request_endpoint: `${t.url}/oauth/par`,
+      require_pushed_authorization_requests: false,
     });
+  });
+
+  it('says whether pushed authorization requests are required (REQUIRE_PAR)', async () => {
+    const strict = await createTestApp({ REQUIRE_PAR: 'on' });
+    try {
+      const res = await request(strict.url).get('/.well-known/oauth-authorization-server').expect(200);
+      expect(res.body.require_pushed_authorization_requests).toBe(true);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('answers CORS requests from any origin', async () => {

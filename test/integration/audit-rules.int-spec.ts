@@ -4,6 +4,8 @@ import { challengeReuseRule } from '../../src/audit/rules/challenge-reuse.rule';
 import { clientEnumerationRule } from '../../src/audit/rules/client-enumeration.rule';
 import { clientSecretGuessingRule } from '../../src/audit/rules/client-secret-guessing.rule';
 import { codeReplayRule } from '../../src/audit/rules/code-replay.rule';
+import { dpopKeyMismatchRule } from '../../src/audit/rules/dpop-key-mismatch.rule';
+import { dpopProofReplayRule } from '../../src/audit/rules/dpop-proof-replay.rule';
 import { failureRateSpikeRule } from '../../src/audit/rules/failure-rate-spike.rule';
 import { ipFailureBurstRule } from '../../src/audit/rules/ip-failure-burst.rule';
 import { loginBruteforceRule } from '../../src/audit/rules/login-bruteforce.rule';
@@ -196,6 +198,63 @@ describe('security report rules (SQL)', () => {
         count: 2,
       });
       expect((await run(w, codeReplayRule)).findings).toEqual([]);
+    });
+  });
+
+  describe('dpop_proof_replay and dpop_key_mismatch', () => {
+    it('reports any replayed DPoP proof, wherever it was presented, per client', async () => {
+      const w = await windowWith((w) => [
+        {
+          occurredAt: at(w, 5),
+          type: 'token.request_failed',
+          outcome: 'failure',
+          reason: 'dpop_proof_replayed',
+          clientId: 'spa',
+        },
+        {
+          occurredAt: at(w, 6),
+          type: 'api.access_denied',
+          outcome: 'failure',
+          reason: 'dpop_proof_replayed',
+          clientId: 'spa',
+        },
+        {
+          occurredAt: at(w, 7),
+          type: 'token.request_failed',
+          outcome: 'failure',
+          reason: 'dpop_proof_htu_mismatch',
+          clientId: 'other',
+        },
+      ]);
+      const report = await run(w, dpopProofReplayRule);
+      expect(report.findings).toHaveLength(1);
+      expect(report.findings[0]).toMatchObject({
+        rule: 'dpop_proof_replay',
+        severity: 'high',
+        subject: { type: 'client_id', value: 'spa' },
+        count: 2,
+      });
+      expect((await run(w, dpopKeyMismatchRule)).findings).toEqual([]);
+    });
+
+    it('reports any bound refresh token or code presented with another key as critical', async () => {
+      const w = await windowWith((w) => [
+        {
+          occurredAt: at(w, 5),
+          type: 'token.request_failed',
+          outcome: 'failure',
+          reason: 'dpop_key_mismatch',
+          clientId: 'mobile',
+          details: { bound: 'refresh_token' },
+        },
+      ]);
+      const [finding] = (await run(w, dpopKeyMismatchRule)).findings;
+      expect(finding).toMatchObject({
+        rule: 'dpop_key_mismatch',
+        severity: 'critical',
+        subject: { type: 'client_id', value: 'mobile' },
+        count: 1,
+      });
     });
   });
 

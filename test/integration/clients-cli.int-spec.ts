@@ -26,6 +26,25 @@ describe('CLI client:create', () => {
   const run = (options: Record<string, unknown>) =>
     t.get(CliOperations).execute('client:create', { redirectUris: [], ...options });
 
+  it('registers the DPoP and PAR requirements (--dpop-bound, --require-par)', async () => {
+    const result = await run({
+      name: 'fapi',
+      authMethod: 'none',
+      redirectUris: ['https://fapi.example/cb'],
+      dpopBound: true,
+      requirePar: true,
+    });
+    expect(result).toMatchObject({
+      dpop_bound_access_tokens: true,
+      require_pushed_authorization_requests: true,
+    });
+    const plain = await run({ name: 'plain', grantTypes: ['client_credentials'], scope: 'api:read' });
+    expect(plain).toMatchObject({
+      dpop_bound_access_tokens: false,
+      require_pushed_authorization_requests: false,
+    });
+  });
+
   it('bootstraps the first admin client: built-in scopes are allowed to the operator', async () => {
     const result = await run({ name: 'admin', grantTypes: ['client_credentials'], scope: ADMIN_SCOPES });
     expect(result).toMatchObject({

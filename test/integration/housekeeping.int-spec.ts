@@ -65,4 +65,29 @@ describe('housekeeping', () => {
     );
     expect(tokens.access_token).toBeTruthy();
   });
+
+  it('purges expired DPoP proof records and pushed requests, and keeps live ones', async () => {
+    const client = await createClient(t);
+    await sql(
+      t.dataSource,
+      `INSERT INTO dpop_proofs (proof_hash, expires_at)
+       VALUES (repeat('c', 64), now() - interval '1 second'), (repeat('d', 64), now() + interval '1 minute')`,
+    );
+    await sql(
+      t.dataSource,
+      `INSERT INTO pushed_authorization_requests (id_hash, client_id, params, expires_at)
+       VALUES (repeat('e', 64), $1, '{}', now() - interval '1 second'), (repeat('f', 64), $1, '{}', now() + interval '1 minute')`,
+      [client.clientId],
+    );
+    const counts = await t.get(HousekeepingService).purgeExpired();
+    expect(counts.dpop_proofs).toBe(1);
+    expect(counts.pushed_authorization_requests).toBe(1);
+    const proofs = await sql<{ h: string }>(t.dataSource, `SELECT proof_hash AS h FROM dpop_proofs`);
+    expect(proofs.map((r) => r.h.trim())).toEqual(['d'.repeat(64)]);
+    const pushed = await sql<{ h: string }>(
+      t.dataSource,
+      `SELECT id_hash AS h FROM pushed_authorization_requests`,
+    );
+    expect(pushed.map((r) => r.h.trim())).toEqual(['f'.repeat(64)]);
+  });
 });

@@ -61,7 +61,7 @@ describe('query plans of the hot statements', () => {
   it('authorize: session, consent and code insert without a sequential scan', async () => {
     const nodes = await plan(
       INSERT_CODE_FOR_SESSION_SQL,
-      `${SESSION_ARGS}, '${'b'.repeat(64)}', 'client', 'http://127.0.0.1/cb', 'api:read', 'challenge', 60, true, 'nonce', 300`,
+      `${SESSION_ARGS}, '${'b'.repeat(64)}', 'client', 'http://127.0.0.1/cb', 'api:read', 'challenge', 60, true, 'nonce', 300, NULL`,
     );
     expect(scanned(nodes)).toEqual([]);
     expect(sessionKeyIndexed(nodes)).toBe(true);

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { KeyStore } from '../../src/keys/key-store.service';
 import { loginAndConsent } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
+import { dpopKey, dpopProof } from '../factories/dpop';
 import { basicAuth, createClient, TestClient, TOKEN_TEST_ENV } from '../factories/tokens';
 import { AppProcess, startAppProcess } from '../helpers/app-process';
 import { createTestApp, TestApp } from '../helpers/test-app';
@@ -142,5 +143,29 @@ describe('two instances on one PostgreSQL database', () => {
     }
     expect(kidFromB).toBe(kid); // documented bound: KEY_REFRESH_INTERVAL_MS (10 s)
     expect(process.pid).not.toBe(b.pid);
+  });
+
+  it('refuses on one instance a DPoP proof already accepted by the other (jti stored in the database)', async () => {
+    const key = await dpopKey();
+    const proof = await dpopProof(key, `${ISSUER}/oauth/token`);
+    const tokenRequest = (t: { url: string }) =>
+      request(t.url)
+        .post('/oauth/token')
+        .set('Authorization', basicAuth(rs.clientId, rs.clientSecret!))
+        .set('DPoP', proof)
+        .type('form')
+        .send({ grant_type: 'client_credentials' });
+    const first = await tokenRequest(a);
+    expect(first.status).toBe(200);
+    expect(first.body.token_type).toBe('DPoP');
+    const replay = await tokenRequest(b);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_dpop_proof');
+    // and the other way round, with a fresh proof
+    const second = await dpopProof(key, `${ISSUER}/oauth/token`);
+    const onB = await tokenRequest(b).set('DPoP', second);
+    expect(onB.status).toBe(200);
+    const back = await tokenRequest(a).set('DPoP', second);
+    expect(back.status).toBe(400);
   });
 });

@@ -2,6 +2,8 @@ import { challengeReuseRule } from './challenge-reuse.rule';
 import { clientEnumerationRule } from './client-enumeration.rule';
 import { clientSecretGuessingRule } from './client-secret-guessing.rule';
 import { codeReplayRule } from './code-replay.rule';
+import { dpopKeyMismatchRule } from './dpop-key-mismatch.rule';
+import { dpopProofReplayRule } from './dpop-proof-replay.rule';
 import { failureRateSpikeRule } from './failure-rate-spike.rule';
 import { ipFailureBurstRule } from './ip-failure-burst.rule';
 import { loginBruteforceRule } from './login-bruteforce.rule';
@@ -28,4 +30,6 @@ export const REPORT_RULES: readonly ReportRule[] = [
   failureRateSpikeRule,
   promptNoneProbingRule,
   userAdminChangesRule,
+  dpopProofReplayRule,
+  dpopKeyMismatchRule,
 ];

@@ -33,6 +33,12 @@ export class ClientResponseDto {
   @ApiProperty({ example: true })
   enabled: boolean;
 
+  @ApiProperty({ example: false, description: 'RFC 9449 §5.2: token requests must carry a DPoP proof' })
+  dpop_bound_access_tokens: boolean;
+
+  @ApiProperty({ example: false, description: 'RFC 9126 §6: authorization requests must be pushed (PAR)' })
+  require_pushed_authorization_requests: boolean;
+
   @ApiProperty({ example: '2026-01-02T03:04:05.678Z', format: 'date-time' })
   created_at: string;
 
@@ -77,6 +83,8 @@ export const CLIENT_EXAMPLE: CreatedClientResponseDto = {
   scope: 'api:read api:write',
   require_consent: false,
   enabled: true,
+  dpop_bound_access_tokens: false,
+  require_pushed_authorization_requests: false,
   created_at: '2026-01-02T03:04:05.678Z',
   updated_at: '2026-01-02T03:04:05.678Z',
 };

@@ -85,4 +85,24 @@ export class CreateClientDto {
   @Optional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    example: true,
+    default: false,
+    description:
+      'RFC 9449 §5.2: when true, every token request of this client must carry a DPoP proof (else invalid_request), so its access tokens are always sender-constrained',
+  })
+  @Optional()
+  @IsBoolean()
+  dpop_bound_access_tokens?: boolean;
+
+  @ApiPropertyOptional({
+    example: true,
+    default: false,
+    description:
+      'RFC 9126 §6: when true, the authorization requests of this client must be pushed to /oauth/par first (else an invalid_request redirect)',
+  })
+  @Optional()
+  @IsBoolean()
+  require_pushed_authorization_requests?: boolean;
 }

@@ -3,11 +3,13 @@ import { BodyError } from '../body-parsers';
 import { isDatabaseUnavailable } from '../database-errors';
 import { errorPage } from '../html';
 import { routePath, sendHtml, type HttpReply, type HttpRequest } from '../http';
-import { OAuthError } from '../oauth-errors';
+import { DpopProofError, OAuthError } from '../oauth-errors';
 import { currentRequestContext } from '../request-context';
 
 /** Routes whose errors are RFC 6749 §5.2 JSON. */
-const PROTOCOL_JSON = /^\/oauth\/(token|revoke|introspect)\b/;
+const PROTOCOL_JSON = /^\/oauth\/(token|revoke|introspect|par)\b/;
+/** RFC 9449 §5.1 algorithms, as the DPoP challenge lists them. */
+const DPOP_ALGS = 'ES256 EdDSA RS256 PS256';
 /** Routes that are pages for people: errors render HTML, never redirect. */
 const HTML_PAGES = /^\/(oauth\/authorize|login|logout|consent)\b/;
 
@@ -59,6 +61,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
           `Bearer realm="latchkey", error="${exception.code}", error_description="${exception.description.replace(/"/g, "'")}"`,
         );
       if (exception.code === 'temporarily_unavailable') res.header('Retry-After', '5');
+      if (exception instanceof DpopProofError) {
+        // RFC 9449 §7.1, §8, §9: the DPoP challenge at a resource; a fresh nonce whenever one is due
+        if (exception.atResource)
+          res.header(
+            'WWW-Authenticate',
+            `DPoP realm="latchkey", error="${exception.code}", error_description="${exception.description.replace(/"/g, "'")}", algs="${DPOP_ALGS}"`,
+          );
+        if (exception.nonce) res.header('DPoP-Nonce', exception.nonce);
+      }
       send(
         exception.status,
         { error: exception.code, error_description: exception.description },

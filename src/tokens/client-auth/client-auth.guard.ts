@@ -8,7 +8,7 @@ import { sentClientId } from '../../common/sent-client-id';
 import type { OAuthRequest } from '../oauth-request';
 import { CLIENT_AUTH_STRATEGIES, presentedCredentials } from './presented-credentials';
 
-export type ProtocolEndpoint = 'token' | 'revocation' | 'introspection';
+export type ProtocolEndpoint = 'token' | 'revocation' | 'introspection' | 'par';
 
 export interface ClientAuthPolicy {
   endpoint: ProtocolEndpoint;

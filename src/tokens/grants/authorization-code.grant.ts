@@ -10,7 +10,8 @@ import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { required, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import { grantError, type IssuedTokens, type TokenGrant } from './token-grant';
+import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import { grantError, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface AuthorizationCodeParams {
   code: string;
@@ -68,7 +69,11 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     return { code, redirectUri, codeVerifier };
   }
 
-  async exchange(client: AuthenticatableClient, params: AuthorizationCodeParams): Promise<IssuedTokens> {
+  async exchange(
+    client: AuthenticatableClient,
+    params: AuthorizationCodeParams,
+    dpop?: VerifiedDpopProof,
+  ): Promise<IssuedTokens> {
     const codeHash = sha256Hex(params.code);
     const withRefresh = client.grantTypes.includes('refresh_token');
     const refreshToken = withRefresh ? randomToken() : null;
@@ -82,8 +87,11 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       redirectUri: params.redirectUri,
       grantTtlSeconds: withRefresh ? this.oauth.refreshTokenTtl : this.oauth.accessTokenTtl,
       refreshHash: refreshToken === null ? null : sha256Hex(refreshToken),
+      proofJkt: dpop?.jkt ?? null,
+      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is not
+      refreshJkt: client.isPublic && dpop ? dpop.jkt : null,
     });
-    if (!created) return this.diagnose(codeHash, client, params);
+    if (!created) return this.diagnose(codeHash, client, params, dpop);
     if (!verifyPkceS256(params.codeVerifier, created.code_challenge)) {
       // the code is burned (a guessed verifier gets no second try); its just-created grant never existed
       await this.repository.deleteExchangedGrant(created.grant_id);
@@ -96,6 +104,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       clientId: client.clientId,
       scope: created.scope,
       grantId: created.grant_id,
+      jkt: dpop?.jkt,
     });
     // OIDC Core §3.1.3.3: with the openid scope, an id_token (nonce, auth_time and sid from the login)
     const idToken = await this.idTokens.issue({
@@ -112,7 +121,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       grantId: created.grant_id,
       body: {
         access_token: accessToken,
-        token_type: 'Bearer',
+        token_type: tokenTypeFor(dpop),
         expires_in: expiresIn,
         scope: created.scope,
         ...(refreshToken !== null ? { refresh_token: refreshToken } : {}),
@@ -129,6 +138,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     codeHash: string,
     client: AuthenticatableClient,
     params: AuthorizationCodeParams,
+    dpop: VerifiedDpopProof | undefined,
   ): Promise<never> {
     const row = await this.codes.findByCode(params.code);
     if (!row) throw grantError('the authorization code is invalid', 'code_unknown');
@@ -138,6 +148,17 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri (string equality, port included)
     if (row.redirect_uri !== params.redirectUri) {
       throw grantError('redirect_uri does not match the authorization request', 'code_redirect_uri_mismatch');
+    }
+    // RFC 9449 §10: a code bound at PAR is exchanged only with a proof of that key (nothing is burned: the
+    // caller does not hold the key, so cannot be the client)
+    if (row.dpop_jkt !== null && row.dpop_jkt !== dpop?.jkt) {
+      throw grantError(
+        dpop
+          ? 'the DPoP proof is signed by another key than the code is bound to'
+          : 'this code needs a DPoP proof',
+        'dpop_key_mismatch',
+        { bound: 'code' },
+      );
     }
     const verifierMatches = verifyPkceS256(params.codeVerifier, row.code_challenge);
     if (row.consumed_at) {

@@ -6,7 +6,8 @@ import { OIDC_SCOPES } from '../../config/environment';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import { grantError, isSubset, type IssuedTokens, type TokenGrant } from './token-grant';
+import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface ClientCredentialsParams {
   scopes: string[] | undefined;
@@ -31,7 +32,11 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     return { scopes: parseScope(params.scope) };
   }
 
-  async exchange(client: AuthenticatableClient, params: ClientCredentialsParams): Promise<IssuedTokens> {
+  async exchange(
+    client: AuthenticatableClient,
+    params: ClientCredentialsParams,
+    dpop?: VerifiedDpopProof,
+  ): Promise<IssuedTokens> {
     // the OIDC scopes are user scopes: never granted to client_credentials (CONTRACT.md v3)
     const grantable = client.scopes.filter((s) => !OIDC_SCOPES.includes(s));
     if (params.scopes && !isSubset(params.scopes, grantable)) {
@@ -55,11 +60,12 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
       clientId: client.clientId,
       scope,
       grantId,
+      jkt: dpop?.jkt,
     });
     return {
       subject: client.clientId,
       grantId,
-      body: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope },
+      body: { access_token: accessToken, token_type: tokenTypeFor(dpop), expires_in: expiresIn, scope },
     };
   }
 }

@@ -7,7 +7,8 @@ import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { parseScope, required, type FormParams } from '../oauth-request';
 import { TokensRepository, type GrantTokensRow } from '../tokens.repository';
-import { grantError, isSubset, type IssuedTokens, type TokenGrant } from './token-grant';
+import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface RefreshTokenParams {
   refreshToken: string;
@@ -43,7 +44,11 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     return { refreshToken: required(params, 'refresh_token'), scopes: parseScope(params.scope) };
   }
 
-  async exchange(client: AuthenticatableClient, params: RefreshTokenParams): Promise<IssuedTokens> {
+  async exchange(
+    client: AuthenticatableClient,
+    params: RefreshTokenParams,
+    dpop?: VerifiedDpopProof,
+  ): Promise<IssuedTokens> {
     const tokenHash = sha256Hex(params.refreshToken);
     const requestedScope = params.scopes ? params.scopes.join(' ') : null;
     const grace = this.oauth.refreshReuseGrace;
@@ -54,12 +59,13 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
         clientId: client.clientId,
         successorHash: sha256Hex(successor),
         requestedScope,
+        proofJkt: dpop?.jkt ?? null,
       };
       const row =
         (await this.repository.rotateRefresh(input)) ??
         (grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined);
-      if (row) return this.issued(client, row, successor, requestedScope);
-      await this.refuse(client, tokenHash, params.scopes);
+      if (row) return this.issued(client, row, successor, requestedScope, dpop);
+      await this.refuse(client, tokenHash, params.scopes, dpop);
     }
     // Changed under our feet twice (concurrent rotation and revocation): refuse without guessing.
     throw grantError('the refresh token is invalid', 'refresh_unknown');
@@ -70,6 +76,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     row: GrantTokensRow,
     refreshToken: string,
     requestedScope: string | null,
+    dpop: VerifiedDpopProof | undefined,
   ): Promise<IssuedTokens> {
     const scope = requestedScope ?? row.scope;
     const { accessToken, expiresIn } = this.issuer.issue({
@@ -77,6 +84,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
       clientId: client.clientId,
       scope,
       grantId: row.grant_id,
+      jkt: dpop?.jkt,
     });
     // OIDC Core §12.2: a fresh id_token for a grant with openid; same sub, auth_time, sid and nonce
     const idToken = await this.idTokens.issue({
@@ -93,7 +101,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
       grantId: row.grant_id,
       body: {
         access_token: accessToken,
-        token_type: 'Bearer',
+        token_type: tokenTypeFor(dpop),
         expires_in: expiresIn,
         scope,
         refresh_token: refreshToken,
@@ -107,12 +115,24 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     client: AuthenticatableClient,
     tokenHash: string,
     scopes: string[] | undefined,
+    dpop: VerifiedDpopProof | undefined,
   ): Promise<void> {
     const grace = this.oauth.refreshReuseGrace;
     const state = await this.repository.refreshTokenState(tokenHash, grace);
     if (!state) throw grantError('the refresh token is invalid', 'refresh_unknown');
     if (state.client_id !== client.clientId) {
       throw grantError('the refresh token was issued to another client', 'refresh_client_mismatch');
+    }
+    // RFC 9449 §5: a bound refresh token without a proof of its key is useless to whoever holds it; checked
+    // before reuse, so that a thief without the key cannot revoke the grant either
+    if (state.dpop_jkt !== null && state.dpop_jkt !== dpop?.jkt) {
+      throw grantError(
+        dpop
+          ? 'the DPoP proof is signed by another key than the refresh token is bound to'
+          : 'this refresh token is DPoP-bound: a DPoP proof of its key is required',
+        'dpop_key_mismatch',
+        { bound: 'refresh_token' },
+      );
     }
     if (state.rotated_at && !(grace > 0 && state.in_grace)) {
       // RFC 9700 §4.14.2: reuse of a rotated token means it leaked; revoke the whole grant.

@@ -1,12 +1,14 @@
 import type { GrantType } from '../../clients/client.entity';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import type { OAuthErrorCode } from '../../common/oauth-errors';
+import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
 import { TokenRequestError, type FormParams } from '../oauth-request';
 
 /** RFC 6749 §5.1 successful response (every response carries `scope`, CONTRACT.md). */
 export interface TokenResponseBody {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: DPoP when the access token is bound to the request's DPoP key */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -28,7 +30,12 @@ export interface TokenGrant<P = unknown> {
   /** Syntax only, before client authentication and without any lookup; throws invalid_request. */
   parse(params: FormParams): P;
   /** Runs the grant for an authenticated client allowed to use it. Throws OAuth errors. */
-  exchange(client: AuthenticatableClient, params: P): Promise<IssuedTokens>;
+  exchange(client: AuthenticatableClient, params: P, dpop?: VerifiedDpopProof): Promise<IssuedTokens>;
+}
+
+/** RFC 9449 §5: the token_type of a response whose access token is bound to `dpop` (or not). */
+export function tokenTypeFor(dpop: VerifiedDpopProof | undefined): 'Bearer' | 'DPoP' {
+  return dpop ? 'DPoP' : 'Bearer';
 }
 
 export function grantError(

@@ -64,7 +64,7 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
 }
 
 describe('report rules', () => {
-  it('has the eleven rules of issue 6 and the two of issue 15, each with a severity, defaults and a summary', () => {
+  it('has the eleven rules of issue 6, the two of issue 15 and the two DPoP rules of issue 16, each with a severity, defaults and a summary', () => {
     expect(REPORT_RULES.map((r) => r.name)).toEqual([
       'ip_failure_burst',
       'pkce_verifier_mismatch',
@@ -79,6 +79,8 @@ describe('report rules', () => {
       'failure_rate_spike',
       'prompt_none_probing',
       'user_admin_changes',
+      'dpop_proof_replay',
+      'dpop_key_mismatch',
     ]);
     for (const r of REPORT_RULES) {
       expect(['low', 'medium', 'high', 'critical']).toContain(r.severity);
@@ -101,6 +103,8 @@ describe('report rules', () => {
     ['failure_rate_spike', 'medium', { ratio: 2, min_failures: 20 }],
     ['prompt_none_probing', 'medium', { count: 20 }],
     ['user_admin_changes', 'medium', { count: 10 }],
+    ['dpop_proof_replay', 'high', { count: 1 }],
+    ['dpop_key_mismatch', 'critical', { count: 1 }],
   ])('%s: severity %s, default thresholds %j', (name, severity, defaults) => {
     expect(rule(name).severity).toBe(severity);
     expect(rule(name).defaults).toEqual(defaults);

@@ -28,7 +28,7 @@ step "2. a public client (a SPA or native app) through the admin API, and an end
 APP=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$LK/admin/clients" -d '{
   "client_name":"Demo app","token_endpoint_auth_method":"none",
   "redirect_uris":["'"$REDIRECT_URI"'"],
-  "grant_types":["authorization_code","refresh_token"],"scope":"api:read api:write"}')
+  "grant_types":["authorization_code","refresh_token"],"scope":"openid profile email api:read api:write"}')
 CID=$(echo "$APP" | field client_id)
 echo "public client $CID"
 printf '%s\n' "$PASSWORD" | npm run -s cli -- user:create --username "$USERNAME" --password-stdin \
@@ -39,7 +39,7 @@ step "3. PKCE: a verifier and its S256 challenge; open the authorization URL, si
 VERIFIER=$(node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")
 CHALLENGE=$(node -e "console.log(require('crypto').createHash('sha256').update(process.argv[1]).digest('base64url'))" "$VERIFIER")
 STATE=$(node -e "console.log(require('crypto').randomBytes(8).toString('hex'))")
-AUTHORIZE_URL="$LK/oauth/authorize?response_type=code&client_id=$CID&redirect_uri=$(node -p 'encodeURIComponent(process.argv[1])' "$REDIRECT_URI")&scope=api%3Aread&state=$STATE&code_challenge=$CHALLENGE&code_challenge_method=S256"
+AUTHORIZE_URL="$LK/oauth/authorize?response_type=code&client_id=$CID&redirect_uri=$(node -p 'encodeURIComponent(process.argv[1])' "$REDIRECT_URI")&scope=openid%20profile%20api%3Aread&state=$STATE&code_challenge=$CHALLENGE&code_challenge_method=S256"
 echo "Open in a browser: $AUTHORIZE_URL"
 # the redirect URI, for one request: prints the query the browser brings back (code, state, iss)
 CALLBACK=$(node -e '
@@ -61,7 +61,7 @@ CODE=$(q code)
 [ -n "$CODE" ] || { echo "no code: $CALLBACK" >&2; exit 1; }
 echo "code received (state and iss checked)"
 
-step "4. exchange the code, refresh, introspect, revoke"
+step "4. exchange the code, refresh, introspect, userinfo, revoke"
 TOKENS=$(curl -sf "$LK/oauth/token" -d grant_type=authorization_code -d client_id="$CID" -d code="$CODE" \
   --data-urlencode redirect_uri="$REDIRECT_URI" -d code_verifier="$VERIFIER")
 ACCESS=$(echo "$TOKENS" | field access_token)
@@ -73,9 +73,9 @@ REFRESH=$(echo "$TOKENS" | field refresh_token)
 echo "refreshed (the old refresh token is spent)"
 curl -sf -u "$AID:$ASECRET" "$LK/oauth/introspect" -d token="$ACCESS"; echo
 
-# --- OpenID Connect userinfo: this step lands with OpenID Connect (another change), e.g.
-# curl -sf -H "Authorization: Bearer $ACCESS" "$LK/oauth/userinfo"; echo
-# ---
+# OpenID Connect: the scope had openid, so the token response carried an id_token; userinfo says who signed in
+echo "id_token $(echo "$TOKENS" | field id_token | cut -c1-16)…"
+curl -sf -H "Authorization: Bearer $ACCESS" "$LK/oauth/userinfo"; echo
 
 curl -sf "$LK/oauth/revoke" -d client_id="$CID" -d token="$REFRESH"
 echo "revoked: $(curl -sf -u "$AID:$ASECRET" "$LK/oauth/introspect" -d token="$ACCESS" | field active) (the grant is gone)"

@@ -108,6 +108,10 @@ describe('the tour (scripts/tour.sh) with Chromium at the browser step', () => {
     expect(await exited).toBe(0);
     expect(output).toContain('code received (state and iss checked)');
     expect(output).toMatch(/"active":true/);
+    // OpenID Connect: an id_token with the tokens, and userinfo names the user who signed in
+    expect(output).toMatch(/id_token eyJ/);
+    expect(output).toMatch(/"sub":"[0-9a-f-]{36}"/);
+    expect(output).toContain('"preferred_username":"ada"');
     expect(output).toContain('revoked: false (the grant is gone)');
     expect(output).toMatch(/report: \d+ requests, \d+ failed, \d+ findings/);
   });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ClientRateLimit } from '../abuse/client-rate-limit.service';
 import type { GrantType } from '../clients/client.entity';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { AuditEmitter } from '../common/events';
@@ -28,6 +29,7 @@ export class TokenEndpointService {
     refreshToken: RefreshTokenGrant,
     clientCredentials: ClientCredentialsGrant,
     private readonly audit: AuditEmitter,
+    private readonly rateLimit: ClientRateLimit,
   ) {
     this.grants = new Map<string, TokenGrant>(
       [authorizationCode, refreshToken, clientCredentials].map((g) => [g.grantType, g as TokenGrant]),
@@ -51,6 +53,8 @@ export class TokenEndpointService {
         throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
       }
       const issued = await request.grant.exchange(client, request.params);
+      // a public client is authenticated by the code or refresh token it just redeemed: only now it counts
+      if (client.isPublic) await this.rateLimit.charge(client.clientId, '/oauth/token', { refuse: false });
       await this.audit.record({
         type: 'token.issued',
         outcome: 'success',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { AbuseModule } from '../abuse/abuse.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
@@ -34,7 +35,7 @@ import { TokensRepository } from './tokens.repository';
  * see tokens only through the keys module's AccessTokenVerifier and the grants table.
  */
 @Module({
-  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule],
+  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, AbuseModule],
   controllers: [TokenController, MetadataController],
   providers: [
     TokensRepository,

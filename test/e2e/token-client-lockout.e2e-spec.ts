@@ -11,7 +11,7 @@ describe('throttling of failed client authentication per (client_id, IP)', () =>
 
   beforeAll(async () => {
     // TRUST_PROXY: the client IP comes from X-Forwarded-For, so the test can speak from several addresses
-    t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: 'on' });
+    t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: '1' });
     audit = recordAuditEvents(t);
     client = await createClient(t, { grantTypes: ['client_credentials'], redirectUris: [] });
   });

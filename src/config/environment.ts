@@ -263,7 +263,8 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     refreshReuseGrace: duration(env, 'REFRESH_REUSE_GRACE', '0s'),
     sessionIdleTtl: duration(env, 'SESSION_IDLE_TTL', '30m', 1),
     sessionAbsoluteTtl: duration(env, 'SESSION_ABSOLUTE_TTL', '12h', 1),
-    keyPublishDelay: duration(env, 'KEY_PUBLISH_DELAY', '0s'),
+    // above the JWKS max-age (60 s) plus the instances' key refresh (10 s): no resource server meets a new kid
+    keyPublishDelay: duration(env, 'KEY_PUBLISH_DELAY', '75s'),
     scopes,
     accessTokenAudience: absoluteUrl('ACCESS_TOKEN_AUDIENCE', str(env, 'ACCESS_TOKEN_AUDIENCE', issuer)),
     trustProxy: trustProxy(env),

@@ -60,7 +60,12 @@ export class TokenEndpointService {
         outcome: 'success',
         clientId: client.clientId,
         subject: issued.subject,
-        details: { grant_type: grantType, scope: issued.body.scope, grant_id: issued.grantId },
+        details: {
+          grant_type: grantType,
+          scope: issued.body.scope,
+          grant_id: issued.grantId,
+          ...issued.details,
+        },
       });
       return issued.body;
     } catch (err) {

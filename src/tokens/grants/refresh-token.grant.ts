@@ -53,10 +53,15 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
         successorHash: sha256Hex(successor),
         requestedScope,
       };
-      const row =
-        (await this.repository.rotateRefresh(input)) ??
-        (grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined);
-      if (row) return this.issued(client, row, successor, requestedScope);
+      const rotated = await this.repository.rotateRefresh(input);
+      if (rotated) return this.issued(client, rotated, successor, requestedScope);
+      // reuse of an already rotated token within REFRESH_REUSE_GRACE: served, but never without a trace
+      const reissued =
+        grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined;
+      if (reissued) {
+        const issued = this.issued(client, reissued, successor, requestedScope);
+        return { ...issued, details: { grace_reuse: true } };
+      }
       await this.refuse(client, tokenHash, params.scopes);
     }
     // Changed under our feet twice (concurrent rotation and revocation): refuse without guessing.

@@ -101,6 +101,10 @@ describe('environment', () => {
     expect(loadEnvironment(base({ TRUST_PROXY: value })).trustProxy).toEqual(expected);
   });
 
+  it('publishes a rotated key longer than the JWKS may be cached (max-age 60 s) before it signs', () => {
+    expect(loadEnvironment(base()).keyPublishDelay).toBeGreaterThan(60);
+  });
+
   it('requires both secrets in production', () => {
     const dir = base().DATA_DIR;
     expect(errorFor({ NODE_ENV: 'production', DATA_DIR: dir }).variable).toBe('KEY_ENCRYPTION_KEY');

@@ -13,9 +13,13 @@ export interface AppProcess {
 
 /**
  * Starts the built server (`node dist/src/main.js`, as `npm start` does) as a separate OS process on a free
- * port, with the test secrets and the given environment; resolves when /health/ready answers 200.
+ * port, with the test secrets and the given environment; resolves when /health/ready answers 200 (within
+ * `readyWithinMs`, 20 s by default), rejects with the process's stderr when it exits first.
  */
-export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
+export async function startAppProcess(
+  env: Record<string, string>,
+  options: { readyWithinMs?: number } = {},
+): Promise<AppProcess> {
   const main = join(process.cwd(), 'dist/src/main.js');
   if (!existsSync(main)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const port = await freePort();
@@ -37,7 +41,8 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => (stdout += String(d)));
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + (options.readyWithinMs ?? 20_000);
+  while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(
       (r) => r.ok,
@@ -50,7 +55,7 @@ export async function startAppProcess(env: Record<string, string>): Promise<AppP
         stdout: () => stdout,
         close: () =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve(); // already gone
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
           }),

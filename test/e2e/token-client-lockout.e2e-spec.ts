@@ -96,4 +96,13 @@ describe('throttling of failed client authentication per (client_id, IP)', () =>
     const rows = await sql(t.dataSource, `SELECT key FROM lockouts WHERE key LIKE '%|192.0.2.1'`);
     expect(rows).toEqual([]);
   });
+
+  it('counts the failures of IPv6 addresses per /64', async () => {
+    for (let i = 1; i <= 3; i++) expect((await attempt('wrong', `2001:db8:7:1::${i}`)).status).toBe(401);
+    // another address of the same /64 is throttled too; another /64 is not
+    const sameNet = await attempt(client.clientSecret!, '2001:db8:7:1:ffff::9');
+    expect(sameNet.status).toBe(401);
+    expect(reasons()).toContain('locked_out');
+    await attempt(client.clientSecret!, '2001:db8:7:2::1').expect(200);
+  });
 });

@@ -14,7 +14,8 @@ export interface AppProcess {
 /**
  * Starts the built server (`node dist/src/main.js`, as `npm start` does) as a separate OS process on a free
  * port, with the test secrets and the given environment; resolves when /health/ready answers 200 (within
- * `readyWithinMs`, 20 s by default), rejects with the process's stderr when it exits first.
+ * `readyWithinMs`, 60 s by default: a fresh embedded database on a busy 2-core machine took 27 s), rejects with
+ * the process's stderr when it exits first.
  */
 export async function startAppProcess(
   env: Record<string, string>,
@@ -41,7 +42,7 @@ export async function startAppProcess(
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   child.stdout!.on('data', (d) => (stdout += String(d)));
-  const deadline = Date.now() + (options.readyWithinMs ?? 20_000);
+  const deadline = Date.now() + (options.readyWithinMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`app process exited (${child.exitCode}): ${stderr}`);
     const ready = await fetch(`${url}/health/ready`).then(

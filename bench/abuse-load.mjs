@@ -7,7 +7,7 @@
 //   - meanwhile the victim (a legitimate confidential client), from 127.0.0.3, keeps exchanging its
 //     credentials for tokens at ~10 requests/s.
 // Asserts: the legitimate client never gets a 429 (every request 200); the server's RSS grows < 50 MB between
-// the end of the warm-up (3,000 requests of the same mix from 127.0.0.4) and the end of the flood; request.rate_limited rows: at most one per key and window.
+// the end of the warm-up (6,000 requests of the same mix from 127.0.0.4) and the end of the flood; request.rate_limited rows: at most one per key and window.
 // Prints one JSON object with the figures (requests, refusals, RSS before/after, audit rows) on stdout.
 // Database: embedded PGlite in a temporary directory; with DATABASE_URL=postgres://… a fresh database is
 // created on that server and dropped afterwards.
@@ -178,19 +178,21 @@ try {
       headers: { authorization: basic(id, secret) },
     });
 
-  // warm-up: the flood's own mix from another address (3,000 requests, so that its IP limit is reached too),
-  // until the heap and the database's buffers are at their working size; then let them settle
+  // warm-up: the flood's own mix from another address (6,000 requests: its IP allowance of failed
+  // authentications, then refusals), so that the heap and the embedded database's buffers reach their working
+  // size; then wait for a fresh rate-limit window, so that the measured flood meets exactly one allowance
   let warm = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (warm < 3000) {
+      while (warm < 6000) {
         const i = warm++;
         await token('127.0.0.4', i % 2 ? victim.client_id : `warm-${randomUUID()}`, 'wrong');
       }
     }),
   );
   for (let i = 0; i < 20; i++) await token('127.0.0.3', victim.client_id, victim.client_secret);
-  await new Promise((r) => setTimeout(r, 3000));
+  const windowMs = WINDOW_S * 1000;
+  await new Promise((r) => setTimeout(r, Math.max(3000, windowMs - (Date.now() % windowMs) + 500)));
   const rssBefore = rssMb();
 
   // the legitimate client, from its own address, at ~10 requests/s during the whole flood
@@ -202,6 +204,17 @@ try {
       legit.sent++;
       legit.statuses[r.status] = (legit.statuses[r.status] ?? 0) + 1;
       await new Promise((res) => setTimeout(res, 100));
+    }
+  })();
+
+  // /health/ready latency during the flood (reported, not asserted: the machine's load decides it)
+  const ready = [];
+  const readyLoop = (async () => {
+    while (flooding) {
+      const t0 = performance.now();
+      await http('127.0.0.6', 'GET', '/health/ready');
+      ready.push(performance.now() - t0);
+      await new Promise((res) => setTimeout(res, 200));
     }
   })();
 
@@ -223,6 +236,9 @@ try {
   const floodSeconds = (Date.now() - started) / 1000;
   flooding = false;
   await legitLoop;
+  await readyLoop;
+  ready.sort((a, b) => a - b);
+  const pct = (p) => Math.round(ready[Math.min(ready.length - 1, Math.floor(p * ready.length))] ?? 0);
   const rssAfter = rssMb();
 
   // audit rows, through the audit API (the aggregated counts are written when a window ends: wait for it)
@@ -261,6 +277,12 @@ try {
     },
     legitimate: { requests: legit.sent, statuses: legit.statuses },
     rss_mb: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
+    health_ready_ms: {
+      samples: ready.length,
+      p50: pct(0.5),
+      p99: pct(0.99),
+      max: Math.round(ready.at(-1) ?? 0),
+    },
     audit: { rate_limited_rows: rows.length, keys: perKey.size, max_rows_per_key_and_window: maxPerKey },
   };
   process.stdout.write(JSON.stringify(result) + '\n');

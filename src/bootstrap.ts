@@ -14,7 +14,7 @@ import { registerRequestLog } from './common/request-log';
 import { registerSecurityHeaders } from './common/security-headers';
 import { OAuthConfig, oauthConfig, serverConfig, ServerConfig } from './config/config.namespaces';
 import { setupOpenApi } from './openapi/openapi';
-import type { LatchkeyEnvironment } from './config/environment';
+import type { LatchkeyEnvironment, TrustProxy } from './config/environment';
 import { registerProtocolHeaders } from './tokens/cors';
 
 /** Flattens class-validator errors to `{ field: [messages] }` with dotted paths for nested fields. */
@@ -50,8 +50,8 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * The HTTP platform: Fastify, chosen by measurement (README, Performance: a NestJS 12 app's floor is ~0.04 ms of
- * CPU per request on Fastify against ~0.2 ms on Express). Proxy trust (TRUST_PROXY: the client IP from
- * X-Forwarded-For), the body limit (BODY_LIMIT, refused with 413 before the body is read when Content-Length says
+ * CPU per request on Fastify against ~0.2 ms on Express). Proxy trust (TRUST_PROXY: the client IP is the
+ * right-most X-Forwarded-For address that is not a trusted proxy), the body limit (BODY_LIMIT, refused with 413 before the body is read when Content-Length says
  * so). Fastify sends no `X-Powered-By` and no ETag.
  */
 export function createHttpAdapter(
@@ -60,7 +60,7 @@ export function createHttpAdapter(
 ): FastifyAdapter {
   const headersTimeout = Math.min(env.headersTimeoutMs ?? 10_000, REQUEST_TIMEOUT_MS);
   const adapter = new FastifyAdapter({
-    trustProxy: env.trustProxy,
+    trustProxy: fastifyTrustProxy(env.trustProxy),
     bodyLimit: env.bodyLimit,
     keepAliveTimeout: 5000, // Node's default (Fastify's own is 72 s)
     // a request must arrive whole within 60 s (Fastify's default is no limit: a body trickled a byte at a time
@@ -100,6 +100,22 @@ export function createHttpAdapter(
   });
   server.on('request', (req: IncomingMessage) => req.socket.setTimeout(0));
   return adapter;
+}
+
+/**
+ * TRUST_PROXY in Fastify's terms (proxy-addr walks the chain from the socket peer leftwards and stops at the
+ * first address it does not trust: that is the client). A hop count is a function, not a number: Fastify's
+ * numeric form was seen to trust nothing (STACK-NOTES).
+ */
+export function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if ('hops' in trust) {
+    const hops = trust.hops;
+    return (_address, hop) => hop < hops;
+  }
+  return trust.addresses;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { preparedSql } from '../database/sql';
+import type { AuditCountUpdate } from '../common/refusal-auditor';
+import { preparedSql, sql } from '../database/sql';
 import type { AuditRow } from './audit-row';
 
 /** Filters of GET /audit/events (all optional; `to` exclusive). */
@@ -81,6 +82,22 @@ export class AuditEventsRepository {
     // the group commit's statement (one text whatever the batch size) is prepared once per connection
     if (manager) await manager.query(text, params);
     else await preparedSql(this.dataSource, 'latchkey_insert_audit_events', text, params);
+  }
+
+  /**
+   * Sets `details.count` of aggregated rows (RefusalAuditor): each is found by its type, its `aggregate_id` and
+   * a lower bound on its time (the type index and partition pruning keep the lookup to the window's rows).
+   */
+  async setCounts(updates: AuditCountUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const since = new Date(Math.min(...updates.map((u) => u.since.getTime())));
+    await sql(
+      this.dataSource,
+      `UPDATE audit_events a SET details = jsonb_set(a.details, '{count}', to_jsonb(v.count))
+         FROM unnest($1::varchar[], $2::text[], $3::int[]) AS v(type, aggregate_id, count)
+        WHERE a.type = v.type AND a.occurred_at >= $4 AND a.details->>'aggregate_id' = v.aggregate_id`,
+      [updates.map((u) => u.type), updates.map((u) => u.aggregateId), updates.map((u) => u.count), since],
+    );
   }
 
   /** One page, newest first: ORDER BY occurred_at DESC, id DESC, keyset after `cursor`. */

@@ -2,6 +2,9 @@ import type { AuditEventPayload } from '../common/events';
 import type { RequestFlags } from './audit-request-tracker';
 import { cleanText, sanitizeDetails, validDuration, validInet } from './audit-sanitizer';
 
+/** A user agent is stored bounded (an attacker writes it): enough for every real browser's. */
+export const USER_AGENT_MAX = 256;
+
 /** One audit_events row as written (column lengths from the initial migration). */
 export interface AuditRow {
   occurredAt: Date;
@@ -43,7 +46,7 @@ export function toAuditRow(
     clientId: cleanText(payload.clientId, 128),
     subject: cleanText(payload.subject, 128),
     ip: validInet(payload.ip),
-    userAgent: cleanText(payload.userAgent, 512),
+    userAgent: cleanText(payload.userAgent, USER_AGENT_MAX),
     durationMs: validDuration(payload.durationMs),
     requestId: cleanText(payload.requestId, 64),
     details: sanitizeDetails(payload.details, reason),

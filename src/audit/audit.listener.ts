@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { AUDIT_EVENT, type AuditEventPayload } from '../common/events';
+import { AUDIT_COUNT_EVENT, type AuditCountUpdate } from '../common/refusal-auditor';
 import { currentRequestContext } from '../common/request-context';
 import { AuditRequestTracker } from './audit-request-tracker';
 import { AuditEventsRepository } from './audit-events.repository';
@@ -31,5 +32,11 @@ export class AuditListener {
     );
     if (payload.manager) await this.repository.insertMany([row], payload.manager);
     else await this.writer.write(row);
+  }
+
+  /** The final counts of aggregated refusals (RefusalAuditor). */
+  @OnEvent(AUDIT_COUNT_EVENT, { suppressErrors: false })
+  async setCounts(updates: AuditCountUpdate[]): Promise<void> {
+    await this.repository.setCounts(updates);
   }
 }

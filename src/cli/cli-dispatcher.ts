@@ -1,5 +1,5 @@
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { LatchkeyEnvironment } from '../config/environment';
 import { CliError } from './cli-command.decorator';
@@ -24,7 +24,8 @@ export class StderrLogger implements LoggerService {
 
 /**
  * Runs a command where the data lives. PostgreSQL: in this process. Embedded database: through the
- * running server's socket; if no server runs (no socket, or a stale one), in this process on the files.
+ * running server's socket; if no server answers (no socket, or a stale one), in this process on the files,
+ * which the data directory lock allows only when no live process holds them.
  * `pglite://memory` exists only inside a running server.
  */
 export async function dispatch(
@@ -40,7 +41,8 @@ export async function dispatch(
       throw new CliError(
         `DATABASE_URL=pglite://memory lives inside the running server, and no server answers at ${socket}`,
       );
-    if (existsSync(socket)) unlinkSync(socket); // stale: no server listens on it
+    // no server answers: open the files here — unless a live process owns them (the data directory lock
+    // then refuses, naming its pid); a stale socket is left for the next server to replace
   }
   return runLocally(command, options);
 }

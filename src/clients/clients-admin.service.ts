@@ -167,13 +167,24 @@ export class ClientsAdminService {
       this.assertRules(entity, actor, splitScope(before.scope));
       if (changed.length === 0) return entity;
       const result = await this.repository.save(entity, manager);
-      if (narrowsAccess(before, entity)) await this.revokeGrants(clientId, 'admin', actor, manager);
+      const narrowed = narrowsAccess(before, entity);
+      if (narrowed) await this.revokeGrants(clientId, 'admin', actor, manager);
+      // codes not yet exchanged and requests awaiting login/consent were checked against the old registration:
+      // in the same transaction, so no exchange or approval can slip in after the change commits
+      const voided =
+        narrowed || removesRedirectUri(before, entity)
+          ? await this.repository.voidPendingAuthorizations(clientId, manager)
+          : undefined;
       await this.audit.record({
         type: 'client.updated',
         outcome: 'success',
         clientId: actorClientId(actor),
         subject: clientId,
-        details: { actor: actorName(actor), changed },
+        details: {
+          actor: actorName(actor),
+          changed,
+          ...(voided ? { voided_codes: voided.codes, voided_requests: voided.requests } : {}),
+        },
         manager,
       });
       return result;
@@ -279,6 +290,11 @@ function narrowsAccess(before: ClientEntity, after: ClientEntity): boolean {
   const scopes = splitScope(after.scope);
   if (splitScope(before.scope).some((s) => !scopes.includes(s))) return true;
   return before.grantTypes.some((g) => !after.grantTypes.includes(g));
+}
+
+/** A removed redirect URI: codes and pending requests bound to it must not reach it any more. */
+function removesRedirectUri(before: ClientEntity, after: ClientEntity): boolean {
+  return before.redirectUris.some((u) => !after.redirectUris.includes(u));
 }
 
 function actorName(actor: ClientsActor): string {

@@ -136,3 +136,10 @@ export class DpopProofError extends OAuthError {
     );
   }
 }
+
+/** 429 slow_down with `Retry-After: retryAfter` (CONTRACT.md, Abuse protection). */
+export class SlowDown extends OAuthError {
+  constructor(readonly retryAfter: number) {
+    super('slow_down', `too many requests: retry after ${retryAfter} s`, 'rate_limited');
+  }
+}

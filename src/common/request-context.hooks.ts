@@ -24,7 +24,7 @@ export function requestIdFor(req: Pick<HttpRequest, 'headers'>): string {
 }
 
 /**
- * The request context (request id, ip — from X-Forwarded-For when TRUST_PROXY is on —, user agent, start time,
+ * The request context (request id, ip — through trusted proxies' X-Forwarded-For per TRUST_PROXY —, user agent, start time,
  * path) of every request:
  * - `onRequest`: built, kept on the request, and the id echoed in `X-Request-Id`;
  * - `preValidation` (after the body is read, before guards and handlers): entered, so that every audit event

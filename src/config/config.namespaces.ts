@@ -95,6 +95,8 @@ export const abuseConfig = registerAs('abuse', () => {
     rateLimitToken: e.rateLimitToken,
     rateLimitAuthorize: e.rateLimitAuthorize,
     rateLimitWindow: e.rateLimitWindow,
+    rateLimitApi: e.rateLimitApi,
+    rateLimitMaxKeys: e.rateLimitMaxKeys,
     lockoutThreshold: e.lockoutThreshold,
     lockoutBase: e.lockoutBase,
     lockoutMax: e.lockoutMax,

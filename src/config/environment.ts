@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseDuration } from './duration';
 
@@ -47,7 +48,7 @@ export interface LatchkeyEnvironment {
   keyPublishDelay: number;
   scopes: string[];
   accessTokenAudience: string;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   auditRetention: number;
   auditFlushIntervalMs: number;
   /** security reports and CSV exports running at once (more → 429), their statement timeout (ms), report window (s) */
@@ -63,6 +64,8 @@ export interface LatchkeyEnvironment {
   rateLimitToken: number;
   rateLimitAuthorize: number;
   rateLimitWindow: number;
+  rateLimitApi: number;
+  rateLimitMaxKeys: number;
   lockoutThreshold: number;
   lockoutBase: number;
   lockoutMax: number;
@@ -97,6 +100,13 @@ export interface Branding {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * TRUST_PROXY (CONTRACT.md): which peers are proxies whose X-Forwarded-For is believed. `false`: none (the
+ * socket peer is the client); `hops`: the socket peer and the hops-1 right-most entries; `addresses`: peers
+ * whose address is in the list (addresses, CIDRs, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`).
+ */
+export type TrustProxy = false | { hops: number } | { addresses: string[] };
+
 const BUILTIN_SCOPES = ['clients:read', 'clients:write', 'audit:read', 'users:read', 'users:write'];
 /** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
@@ -125,11 +135,43 @@ function duration(env: Env, name: string, fallback: string, minSeconds = 0): num
   return seconds;
 }
 
-function bool(env: Env, name: string): boolean {
+/** An on/off setting (none left since TRUST_PROXY took a hop count or addresses; kept for the next). */
+export function bool(env: Env, name: string): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (['', '0', 'false', 'off', 'no'].includes(raw)) return false;
   if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
   throw new ConfigError(name, `must be on/off, true/false or 1/0 (got "${env[name]}")`);
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (['', '0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
+  if (['on', 'true', 'yes'].includes(raw.toLowerCase()))
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `no longer accepts "${raw}" (it believed the left-most X-Forwarded-For entry, which the client writes): give the number of proxies in front (1, 2, …) or their addresses/CIDRs`,
+    );
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 32) throw new ConfigError('TRUST_PROXY', `must be a hop count from 1 to 32 (got ${raw})`);
+    return { hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim());
+  for (const a of addresses) {
+    if (PROXY_NAMES.includes(a)) continue;
+    const [ip, prefix, extra] = a.split('/');
+    const family = isIP(ip);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || extra !== undefined)
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `must be off, a hop count or a comma-separated list of proxy addresses/CIDRs (got "${a}")`,
+      );
+  }
+  return { addresses };
 }
 
 function absoluteUrl(name: string, raw: string): string {
@@ -264,10 +306,11 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     refreshReuseGrace: duration(env, 'REFRESH_REUSE_GRACE', '0s'),
     sessionIdleTtl: duration(env, 'SESSION_IDLE_TTL', '30m', 1),
     sessionAbsoluteTtl: duration(env, 'SESSION_ABSOLUTE_TTL', '12h', 1),
-    keyPublishDelay: duration(env, 'KEY_PUBLISH_DELAY', '0s'),
+    // above the JWKS max-age (60 s) plus the instances' key refresh (10 s): no resource server meets a new kid
+    keyPublishDelay: duration(env, 'KEY_PUBLISH_DELAY', '75s'),
     scopes,
     accessTokenAudience: absoluteUrl('ACCESS_TOKEN_AUDIENCE', str(env, 'ACCESS_TOKEN_AUDIENCE', issuer)),
-    trustProxy: bool(env, 'TRUST_PROXY'),
+    trustProxy: trustProxy(env),
     auditRetention: duration(env, 'AUDIT_RETENTION', '90d', 86400),
     auditFlushIntervalMs: int(env, 'AUDIT_FLUSH_INTERVAL_MS', 2, 0, 1000),
     auditQueryConcurrency: int(env, 'AUDIT_QUERY_CONCURRENCY', 2, 1, 64),
@@ -280,6 +323,8 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     rateLimitToken: int(env, 'RATE_LIMIT_TOKEN', 1200, 1, 1_000_000_000),
     rateLimitAuthorize: int(env, 'RATE_LIMIT_AUTHORIZE', 300, 1, 1_000_000_000),
     rateLimitWindow: duration(env, 'RATE_LIMIT_WINDOW', '60s', 1),
+    rateLimitApi: int(env, 'RATE_LIMIT_API', 600, 1, 1_000_000_000),
+    rateLimitMaxKeys: int(env, 'RATE_LIMIT_MAX_KEYS', 50_000, 100, 10_000_000),
     lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 1000),
     lockoutBase: duration(env, 'LOCKOUT_BASE', '1m', 1),
     lockoutMax: duration(env, 'LOCKOUT_MAX', '15m', 1),

@@ -5,6 +5,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTarget } from '../config/environment';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
+import { lockDataDir } from './data-dir-lock';
 import { PGlitePool, pgliteDriver } from './pglite-pool';
 
 export interface DataSourceSettings {
@@ -69,9 +70,25 @@ export async function openPGlite(dataDir: string | null, useTemplate = true): Pr
   const fresh = dataDir === null || !existsSync(join(dataDir, 'PG_VERSION'));
   const template = useTemplate && fresh && existsSync(pgliteTemplatePath()) ? pgliteTemplatePath() : null;
   const options = template ? { loadDataDir: new Blob([readFileSync(template)]) } : {};
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = dataDir ? await PGlite.create(dataDir, options) : await PGlite.create(options);
-  return db as unknown as PGliteType;
+  if (!dataDir) return (await PGlite.create(options)) as unknown as PGliteType;
+  // one process at a time (PGlite does not lock the directory itself): refuses naming the owner's pid
+  const release = lockDataDir(dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const db = await PGlite.create(dataDir, options);
+    const close = db.close.bind(db);
+    db.close = async () => {
+      try {
+        await close();
+      } finally {
+        release();
+      }
+    };
+    return db as unknown as PGliteType;
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 /** The PGlite instance behind a DataSource, if it is embedded (to close it cleanly on shutdown). */

@@ -1,6 +1,7 @@
 import {
   CanActivate,
   ExecutionContext,
+  Inject,
   Injectable,
   SetMetadata,
   applyDecorators,
@@ -9,9 +10,12 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { requestPath, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { routePath, type HttpRequest } from '../common/http';
+import type { AuditEventInput } from '../common/events';
+import { ipBucket } from '../common/ip-bucket';
 import { OAuthError } from '../common/oauth-errors';
+import { RefusalAuditor } from '../common/refusal-auditor';
+import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { DpopResourceCheck, presentedAccessToken } from '../tokens/dpop/dpop-resource.check';
 import { BearerStrategy, type ApiPrincipal } from './bearer.strategy';
 
@@ -26,7 +30,8 @@ const SCOPES_KEY = 'latchkey:required-scopes';
 @Injectable()
 export class BearerAuthGuard extends AuthGuard('bearer') {
   constructor(
-    private readonly audit: AuditEmitter,
+    private readonly refusals: RefusalAuditor,
+    @Inject(abuseConfig.KEY) private readonly abuse: AbuseConfig,
     private readonly strategy: BearerStrategy,
     private readonly dpop: DpopResourceCheck,
   ) {
@@ -39,7 +44,7 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
     const presented = presentedAccessToken(header);
     if (!header || !/^(Bearer|DPoP)\s/i.test(header)) {
       await this.deny(req, 'missing_token');
-      throw new OAuthError('invalid_token', 'a bearer access token is required');
+      throw new OAuthError('invalid_token', 'a bearer access token is required', 'missing_token');
     }
     let ok: boolean;
     try {
@@ -80,15 +85,31 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
   }
 
   private deny(req: HttpRequest, reason: string, clientId?: string, errorCode = 'invalid_token') {
-    return this.audit.record({
+    return recordDenial(this.refusals, this.abuse, req, {
       type: 'api.access_denied',
       outcome: 'failure',
       errorCode,
       reason,
       clientId: clientId ?? null,
-      details: { reason, path: requestPath(req) },
+      details: { reason, path: routePath(req) },
     });
   }
+}
+
+/**
+ * `api.access_denied` once per (IP, client, reason, route) and RATE_LIMIT_WINDOW, with the count (anyone can
+ * repeat a denial at will: it must not cost a row each). The path stored is the route's pattern
+ * (`/admin/clients/:client_id`), never the raw path, which the sender writes.
+ */
+function recordDenial(
+  refusals: RefusalAuditor,
+  abuse: AbuseConfig,
+  req: HttpRequest,
+  event: AuditEventInput,
+): Promise<boolean> {
+  const ip = ipBucket(req.requestContext?.ip);
+  const key = `${ip}|${event.clientId ?? ''}|${event.reason}|${routePath(req)}`;
+  return refusals.record(key, abuse.rateLimitWindow * 1000, event);
 }
 
 /** 403 insufficient_scope unless the principal holds every scope named by @RequireScopes. */
@@ -96,7 +117,8 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
 export class ScopesGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly audit: AuditEmitter,
+    private readonly refusals: RefusalAuditor,
+    @Inject(abuseConfig.KEY) private readonly abuse: AbuseConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -107,14 +129,14 @@ export class ScopesGuard implements CanActivate {
     const principal = req.user as ApiPrincipal;
     const missing = required.filter((s) => !principal.scopes.includes(s));
     if (missing.length === 0) return true;
-    await this.audit.record({
+    await recordDenial(this.refusals, this.abuse, req, {
       type: 'api.access_denied',
       outcome: 'failure',
       errorCode: 'insufficient_scope',
       reason: 'insufficient_scope',
       clientId: principal.clientId,
       subject: principal.clientId,
-      details: { reason: 'insufficient_scope', path: requestPath(req), required },
+      details: { reason: 'insufficient_scope', path: routePath(req), required },
     });
     throw new OAuthError('insufficient_scope', `this request requires the scope ${missing.join(' ')}`);
   }

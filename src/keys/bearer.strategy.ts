@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { AccessTokenVerifier } from './access-token.verifier';
 
 /** The caller behind a verified bearer token on /admin and /audit. */
@@ -19,13 +20,19 @@ export interface ApiPrincipal {
 /** passport strategy 'bearer': RFC 6750 Authorization header, this server's JWT access tokens. */
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
-  constructor(private readonly verifier: AccessTokenVerifier) {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+  ) {
     super();
   }
 
   async validate(token: string): Promise<ApiPrincipal | false> {
     const claims = await this.verifier.verify(token);
     if (!claims) return false;
+    // RFC 9068 §4: the token must be meant for this server's APIs (aud = ISSUER), not for a resource server
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.includes(this.oauth.issuer)) return false;
     return {
       clientId: claims.client_id,
       subject: claims.sub,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ClientRateLimit } from '../abuse/client-rate-limit.service';
 import type { GrantType } from '../clients/client.entity';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { AuditEmitter } from '../common/events';
@@ -32,6 +33,7 @@ export class TokenEndpointService {
     private readonly audit: AuditEmitter,
     private readonly dpop: DpopProofVerifier,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+    private readonly rateLimit: ClientRateLimit,
   ) {
     this.grants = new Map<string, TokenGrant>(
       [authorizationCode, refreshToken, clientCredentials].map((g) => [g.grantType, g as TokenGrant]),
@@ -75,6 +77,8 @@ export class TokenEndpointService {
         );
       }
       const issued = await request.grant.exchange(client, request.params, proof);
+      // a public client is authenticated by the code or refresh token it just redeemed: only now it counts
+      if (client.isPublic) await this.rateLimit.charge(client.clientId, '/oauth/token', { refuse: false });
       await this.audit.record({
         type: 'token.issued',
         outcome: 'success',
@@ -85,6 +89,7 @@ export class TokenEndpointService {
           scope: issued.body.scope,
           grant_id: issued.grantId,
           ...(issued.body.token_type === 'DPoP' ? { token_type: 'DPoP' } : {}),
+          ...issued.details,
         },
       });
       return issued.body;

@@ -1,6 +1,7 @@
 import { OidcModule } from '../oidc/oidc.module';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { AbuseModule } from '../abuse/abuse.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
@@ -38,7 +39,15 @@ import { TokensRepository } from './tokens.repository';
  * see tokens only through the keys module's AccessTokenVerifier and the grants table.
  */
 @Module({
-  imports: [PassportModule, ClientsModule, AuthorizationModule, KeysModule, OidcModule, DpopModule],
+  imports: [
+    PassportModule,
+    ClientsModule,
+    AuthorizationModule,
+    KeysModule,
+    OidcModule,
+    DpopModule,
+    AbuseModule,
+  ],
   controllers: [TokenController, MetadataController, ParController],
   providers: [
     TokensRepository,

@@ -15,11 +15,6 @@ export interface GrantTokensRow {
   sid: string | null;
 }
 
-/** A code exchange's result: the grant, and the code's PKCE challenge (checked by the caller afterwards). */
-export interface ExchangedCodeRow extends GrantTokensRow {
-  code_challenge: string;
-}
-
 /** A refresh token as the failure diagnosis sees it. */
 export interface RefreshTokenState {
   client_id: string;
@@ -72,33 +67,43 @@ export class TokensRepository {
   }
 
   /**
-   * Consumes the code (only if unused, unexpired, this client's and issued for this redirect URI), creates
-   * its grant, the first refresh token (when `refreshHash` is given) and links the code to the grant — one
-   * statement, so atomic without an explicit transaction. Of concurrent callers at most one gets a row back.
-   * The row carries the code's PKCE challenge: the caller verifies it and, on a mismatch, calls
-   * `deleteExchangedGrant` (the code stays consumed: a wrong verifier burns it).
+   * Consumes the code (only if unused, unexpired, this client's, issued for this redirect URI, with this PKCE
+   * challenge — i.e. the verifier matched — and while the client is enabled), creates its grant with the
+   * code's scope intersected with the client's current registration, the first refresh token (when
+   * `refreshHash` is given) and links the code to the grant — one statement, so atomic without an explicit
+   * transaction: a mismatch never commits a grant. Of concurrent callers at most one gets a row back; when
+   * none does, the caller reads the code to tell why. A code whose scope the client no longer holds at all is
+   * not exchanged (CONTRACT.md: narrowing a client reaches codes in flight).
    */
   async exchangeCode(input: {
     codeHash: string;
     grantId: string;
     clientId: string;
     redirectUri: string;
+    /** S256 of the code_verifier sent */
+    codeChallenge: string;
     grantTtlSeconds: number;
     refreshHash: string | null;
     /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
     proofJkt?: string | null;
     /** the key the refresh token is bound to (public clients presenting a proof), or null */
     refreshJkt?: string | null;
-  }): Promise<ExchangedCodeRow | undefined> {
-    const rows = await preparedSql<ExchangedCodeRow>(
+  }): Promise<GrantTokensRow | undefined> {
+    const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
-      'latchkey_exchange_code',
+      'latchkey_exchange_code_v2',
       `WITH c AS (
-         UPDATE authorization_codes SET consumed_at = now(), grant_id = $2
-          WHERE code_hash = $1 AND client_id = $3 AND redirect_uri = $7
-            AND consumed_at IS NULL AND expires_at > now()
-            AND (dpop_jkt IS NULL OR dpop_jkt = $8::text)
-          RETURNING user_id, scope, code_challenge, nonce, auth_time, sid
+         UPDATE authorization_codes ac SET consumed_at = now(), grant_id = $2
+           FROM clients cl
+          WHERE ac.code_hash = $1 AND ac.client_id = $3 AND ac.redirect_uri = $7 AND ac.code_challenge = $8
+            AND ac.consumed_at IS NULL AND ac.expires_at > now()
+            AND (ac.dpop_jkt IS NULL OR ac.dpop_jkt = $10::text)
+            AND cl.client_id = ac.client_id AND cl.enabled
+            AND (ac.scope = '' OR string_to_array(ac.scope, ' ') && string_to_array(cl.scope, ' '))
+          RETURNING ac.user_id, ac.nonce, ac.auth_time, ac.sid,
+            coalesce((SELECT string_agg(s, ' ' ORDER BY n)
+                        FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
+                       WHERE s = ANY (string_to_array(cl.scope, ' '))), '') AS scope
        ), g AS (
          INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
          SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int),
@@ -109,7 +114,7 @@ export class TokensRepository {
          SELECT $5, id, $3, scope, expires_at, $9::text FROM g WHERE $6::boolean
          RETURNING 1
        )
-       SELECT g.id AS grant_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid, c.code_challenge FROM g, c`,
+       SELECT g.id AS grant_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid FROM g`,
       [
         input.codeHash,
         input.grantId,
@@ -118,20 +123,12 @@ export class TokensRepository {
         input.refreshHash ?? '',
         input.refreshHash !== null,
         input.redirectUri,
-        input.proofJkt ?? null,
+        input.codeChallenge,
         input.refreshJkt ?? null,
+        input.proofJkt ?? null,
       ],
     );
     return rows[0];
-  }
-
-  /**
-   * Undoes the grant of an exchange whose PKCE verifier did not match (failure path only): deleting the
-   * grant cascades to its refresh token and unlinks the code (ON DELETE SET NULL), which stays consumed —
-   * the same state as a code burned by a wrong verifier before any grant existed.
-   */
-  async deleteExchangedGrant(grantId: string): Promise<void> {
-    await sql(this.dataSource, `DELETE FROM grants WHERE id = $1`, [grantId]);
   }
 
   /** Revokes the grant a code produced, and its refresh tokens (code replay, RFC 6749 §4.1.2). */

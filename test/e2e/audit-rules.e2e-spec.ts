@@ -27,7 +27,7 @@ interface Finding {
  * Every rule of the security report, provoked through the real endpoints (GET /oauth/authorize,
  * POST /oauth/token, POST /login) as an attacker would, then read back by an auditor who got an
  * `audit:read` token the documented way (CLI client:create, client_credentials at /oauth/token).
- * TRUST_PROXY is on so that each attacker gets its own address through X-Forwarded-For.
+ * TRUST_PROXY=1 (one proxy: the socket peer) so that each attacker gets its own address through X-Forwarded-For.
  */
 describe('security report rules over real HTTP', () => {
   let t: TestApp;
@@ -73,7 +73,7 @@ describe('security report rules over real HTTP', () => {
     report.findings.find((f) => f.rule === rule && f.subject.type === type && f.subject.value === value);
 
   beforeAll(async () => {
-    t = await createTestApp({ ...TOKEN_TEST_ENV, TRUST_PROXY: 'on' });
+    t = await createTestApp({ ...TOKEN_TEST_ENV, TRUST_PROXY: '1' });
     const spa = await createPublicClient(t, { clientId: `spa-${randomUUID().slice(0, 6)}` });
 
     // client_enumeration: one IP tries 5 client ids that do not exist (400 page, never a redirect)

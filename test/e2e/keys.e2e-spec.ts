@@ -24,7 +24,7 @@ describe('signing keys: rotation, JWKS and verification', () => {
   const extraStores: KeyStore[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ ACCESS_TOKEN_TTL: '15m' });
+    t = await createTestApp({ ACCESS_TOKEN_TTL: '15m', KEY_PUBLISH_DELAY: '0s' }); // rotated keys sign at once
     admin = await adminCaller(t);
   });
   afterAll(async () => {

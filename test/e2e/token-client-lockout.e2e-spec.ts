@@ -11,7 +11,7 @@ describe('throttling of failed client authentication per (client_id, IP)', () =>
 
   beforeAll(async () => {
     // TRUST_PROXY: the client IP comes from X-Forwarded-For, so the test can speak from several addresses
-    t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: 'on' });
+    t = await createTestApp({ ...TOKEN_TEST_ENV, CLIENT_AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: '1' });
     audit = recordAuditEvents(t);
     client = await createClient(t, { grantTypes: ['client_credentials'], redirectUris: [] });
   });
@@ -95,5 +95,14 @@ describe('throttling of failed client authentication per (client_id, IP)', () =>
       .expect(401);
     const rows = await sql(t.dataSource, `SELECT key FROM lockouts WHERE key LIKE '%|192.0.2.1'`);
     expect(rows).toEqual([]);
+  });
+
+  it('counts the failures of IPv6 addresses per /64', async () => {
+    for (let i = 1; i <= 3; i++) expect((await attempt('wrong', `2001:db8:7:1::${i}`)).status).toBe(401);
+    // another address of the same /64 is throttled too; another /64 is not
+    const sameNet = await attempt(client.clientSecret!, '2001:db8:7:1:ffff::9');
+    expect(sameNet.status).toBe(401);
+    expect(reasons()).toContain('locked_out');
+    await attempt(client.clientSecret!, '2001:db8:7:2::1').expect(200);
   });
 });

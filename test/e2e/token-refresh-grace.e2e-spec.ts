@@ -37,6 +37,22 @@ describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30
     await refresh(t, client, b.body.refresh_token).expect(200);
   });
 
+  it('marks a reuse within the grace in its token.issued event (details.grace_reuse), and only that one', async () => {
+    const first = await obtainTokens(t, client);
+    audit.clear();
+    await refresh(t, client, first.refresh_token!).expect(200);
+    await refresh(t, client, first.refresh_token!).expect(200);
+    const issued = audit.events.filter((e) => e.type === 'token.issued');
+    expect(issued).toHaveLength(2);
+    expect(issued[0].details?.grace_reuse).toBeUndefined();
+    expect(issued[1].details).toMatchObject({ grant_type: 'refresh_token', grace_reuse: true });
+    const rows = await sql<{ n: number }>(
+      t.dataSource,
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'token.issued' AND details->>'grace_reuse' = 'true'`,
+    );
+    expect(rows[0].n).toBeGreaterThanOrEqual(1);
+  });
+
   it('after the grace, reuse revokes the grant', async () => {
     const first = await obtainTokens(t, client);
     const gid = jwtClaims(first.access_token).gid;

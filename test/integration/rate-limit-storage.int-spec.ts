@@ -32,9 +32,44 @@ describe('shared rate-limit counters', () => {
     await a.sync(); // a learns b's hits
     const [row] = await sql<{ hits: number }>(ds, `SELECT hits FROM rate_limits WHERE key = 'k2'`);
     expect(Number(row.hits)).toBe(5);
-    await b.sync(); // b learns a's hits
-    expect(a.increment('k2', 60_000).totalHits).toBe(6);
+    // an instance learns the others' hits when it syncs its own new hits of that key
+    expect(a.increment('k2', 60_000).totalHits).toBe(4);
+    await a.sync();
+    expect(a.increment('k2', 60_000).totalHits).toBe(7);
     expect(b.increment('k2', 60_000).totalHits).toBe(6); // a's unsynced hit is not seen yet (bounded by one sync)
+  });
+
+  it('writes only the keys hit since the last sync (an idle key costs no statement)', async () => {
+    const a = new SharedCounterStorage(ds);
+    a.increment('idle', 60_000);
+    await a.sync();
+    const version = () =>
+      sql<{ v: string }>(ds, `SELECT xmin::text AS v FROM rate_limits WHERE key = 'idle'`);
+    const before = await version();
+    await a.sync();
+    await a.sync();
+    expect(await version()).toEqual(before);
+  });
+
+  it('keeps at most RATE_LIMIT_MAX_KEYS keys, forgetting the least recently hit', async () => {
+    const a = new SharedCounterStorage(ds, { rateLimitMaxKeys: 100 });
+    a.increment('hot', 60_000);
+    for (let i = 0; i < 1000; i++) {
+      a.increment(`cold-${i}`, 60_000);
+      if (i % 50 === 0) a.increment('hot', 60_000);
+    }
+    expect(a.size).toBe(100);
+    expect(a.peek('hot', 60_000).totalHits).toBe(21); // hit often: never pushed out
+    expect(a.peek('cold-0', 60_000).totalHits).toBe(0); // forgotten: only ever more lenient
+  });
+
+  it('peeks without counting and without creating a key', () => {
+    const a = new SharedCounterStorage(ds);
+    expect(a.peek('never', 60_000).totalHits).toBe(0);
+    expect(a.size).toBe(0);
+    a.increment('once', 60_000);
+    expect(a.peek('once', 60_000).totalHits).toBe(1);
+    expect(a.peek('once', 60_000).totalHits).toBe(1);
   });
 
   it('starts a new window from zero', async () => {

@@ -20,29 +20,39 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
   });
   afterAll(() => t.close());
 
-  const exchange = (
+  /** The code's own challenge unless told otherwise (= the verifier sent matched). */
+  const challengeOf = async (codeHash: string) =>
+    (
+      await sql<{ code_challenge: string }>(
+        t.dataSource,
+        `SELECT code_challenge FROM authorization_codes WHERE code_hash = $1`,
+        [codeHash],
+      )
+    )[0]?.code_challenge ?? 'none';
+  const exchange = async (
     codeHash: string,
     refreshHash: string | null = sha256Hex(randomToken()),
     redirectUri = client.redirectUri,
+    codeChallenge?: string,
   ) =>
     repo.exchangeCode({
       codeHash,
       grantId: randomUUID(),
       clientId: client.clientId,
       redirectUri,
+      codeChallenge: codeChallenge ?? (await challengeOf(codeHash)),
       grantTtlSeconds: 3600,
       refreshHash,
     });
 
   it('exchanges a code in one statement: consumed, grant created and linked, refresh token inserted', async () => {
-    const { code, challenge } = await issueCode(t, { client, userId, scope: 'api:read', nonce: 'n-1' });
+    const { code } = await issueCode(t, { client, userId, scope: 'api:read', nonce: 'n-1' });
     const refreshHash = sha256Hex(randomToken());
     const row = await exchange(sha256Hex(code), refreshHash);
     expect(row).toEqual({
       grant_id: expect.any(String),
       user_id: userId,
       scope: 'api:read',
-      code_challenge: challenge,
       // what the id_token needs, carried from the code into the grant
       nonce: 'n-1',
       auth_time: expect.anything(),
@@ -61,22 +71,44 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     expect(tokens).toEqual([{ grant_id: row!.grant_id }]);
   });
 
-  it('undoes an exchange whose verifier failed: grant and refresh token gone, the code stays consumed', async () => {
+  it('exchanges nothing for another verifier: no grant is ever created, the code stays unused', async () => {
     const { code } = await issueCode(t, { client, userId });
-    const refreshHash = sha256Hex(randomToken());
-    const row = (await exchange(sha256Hex(code), refreshHash))!;
-    await repo.deleteExchangedGrant(row.grant_id);
-    expect(await sql(t.dataSource, `SELECT 1 FROM grants WHERE id = $1`, [row.grant_id])).toEqual([]);
-    expect(
-      await sql(t.dataSource, `SELECT 1 FROM refresh_tokens WHERE token_hash = $1`, [refreshHash]),
-    ).toEqual([]);
-    const [codeRow] = await sql<{ consumed: boolean; grant_id: string | null }>(
+    const grantsBefore = await sql(t.dataSource, `SELECT id FROM grants`);
+    expect(await exchange(sha256Hex(code), null, client.redirectUri, 'A'.repeat(43))).toBeUndefined();
+    expect(await sql(t.dataSource, `SELECT id FROM grants`)).toEqual(grantsBefore);
+    const [codeRow] = await sql<{ consumed: boolean }>(
       t.dataSource,
-      `SELECT consumed_at IS NOT NULL AS consumed, grant_id FROM authorization_codes WHERE code_hash = $1`,
+      `SELECT consumed_at IS NOT NULL AS consumed FROM authorization_codes WHERE code_hash = $1`,
       [sha256Hex(code)],
     );
-    expect(codeRow).toEqual({ consumed: true, grant_id: null });
-    expect(await exchange(sha256Hex(code))).toBeUndefined();
+    expect(codeRow.consumed).toBe(false);
+  });
+
+  it('exchanges a code only while its client is enabled, for the scope the client still holds', async () => {
+    const narrowed = await createClient(t, { scope: 'api:read api:write' });
+    const both = await issueCode(t, { client: narrowed, userId, scope: 'api:read api:write' });
+    const writeOnly = await issueCode(t, { client: narrowed, userId, scope: 'api:write' });
+    // changed behind the registry's back (as a concurrent PATCH on another instance would be)
+    await sql(t.dataSource, `UPDATE clients SET scope = 'api:read' WHERE client_id = $1`, [
+      narrowed.clientId,
+    ]);
+    const as = (codeHash: string) =>
+      challengeOf(codeHash).then((codeChallenge) =>
+        repo.exchangeCode({
+          codeHash,
+          grantId: randomUUID(),
+          clientId: narrowed.clientId,
+          redirectUri: narrowed.redirectUri,
+          codeChallenge,
+          grantTtlSeconds: 3600,
+          refreshHash: sha256Hex(randomToken()),
+        }),
+      );
+    expect((await as(sha256Hex(both.code)))?.scope).toBe('api:read');
+    expect(await as(sha256Hex(writeOnly.code))).toBeUndefined();
+    const disabledCode = await issueCode(t, { client: narrowed, userId, scope: 'api:read' });
+    await sql(t.dataSource, `UPDATE clients SET enabled = false WHERE client_id = $1`, [narrowed.clientId]);
+    expect(await as(sha256Hex(disabledCode.code))).toBeUndefined();
   });
 
   it('creates no refresh token when none is asked for', async () => {

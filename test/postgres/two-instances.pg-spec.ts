@@ -27,7 +27,8 @@ describe('two instances on one PostgreSQL database', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { ...TOKEN_TEST_ENV, ISSUER };
+    // KEY_PUBLISH_DELAY 0s: the test checks signing with a rotated key at once (the default waits 75 s)
+    const env = { ...TOKEN_TEST_ENV, ISSUER, KEY_PUBLISH_DELAY: '0s' };
     a = await createTestApp(env, { database: db });
     b = await startAppProcess({ ...env, DATABASE_URL: db.url, DATA_DIR: db.dataDir });
     app = await createClient(a, {

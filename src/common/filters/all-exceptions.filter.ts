@@ -3,7 +3,7 @@ import { BodyError } from '../body-parsers';
 import { isDatabaseUnavailable } from '../database-errors';
 import { errorPage } from '../html';
 import { routePath, sendHtml, type HttpReply, type HttpRequest } from '../http';
-import { DpopProofError, OAuthError } from '../oauth-errors';
+import { DpopProofError, OAuthError, SlowDown } from '../oauth-errors';
 import { currentRequestContext } from '../request-context';
 
 /** Routes whose errors are RFC 6749 §5.2 JSON. */
@@ -55,7 +55,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (exception instanceof OAuthError) {
       if (exception.code === 'invalid_client') res.header('WWW-Authenticate', 'Basic realm="latchkey"');
-      if (exception.code === 'invalid_token' || exception.code === 'insufficient_scope')
+      // RFC 6750 §3.1: a request without any token gets the challenge without an error code
+      if (exception.code === 'invalid_token' && exception.reason === 'missing_token')
+        res.header('WWW-Authenticate', 'Bearer realm="latchkey"');
+      else if (exception.code === 'invalid_token' || exception.code === 'insufficient_scope')
         res.header(
           'WWW-Authenticate',
           `Bearer realm="latchkey", error="${exception.code}", error_description="${exception.description.replace(/"/g, "'")}"`,
@@ -70,6 +73,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           );
         if (exception.nonce) res.header('DPoP-Nonce', exception.nonce);
       }
+      if (exception instanceof SlowDown) res.header('Retry-After', String(exception.retryAfter));
       send(
         exception.status,
         { error: exception.code, error_description: exception.description },

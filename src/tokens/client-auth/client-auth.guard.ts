@@ -1,8 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { ClientRateLimit } from '../../abuse/client-rate-limit.service';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { AuditEmitter } from '../../common/events';
+import { routePath } from '../../common/http';
 import { InvalidClient, OAuthError } from '../../common/oauth-errors';
 import { sentClientId } from '../../common/sent-client-id';
 import type { OAuthRequest } from '../oauth-request';
@@ -50,6 +52,7 @@ export class ClientAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditEmitter,
+    private readonly rateLimit: ClientRateLimit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -69,7 +72,6 @@ export class ClientAuthGuard implements CanActivate {
         throw new InvalidClient('this endpoint is for confidential clients', 'method_not_allowed');
       }
       state.client = client;
-      return true;
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       await this.audit.record({
@@ -82,5 +84,10 @@ export class ClientAuthGuard implements CanActivate {
       });
       throw err;
     }
+    // the per-client limit counts only authenticated requests (CONTRACT.md, Abuse protection): a confidential
+    // client now; a public client once its grant proved a code or refresh token of its own (TokenEndpointService)
+    if (state.client.isPublic) await this.rateLimit.check(state.client.clientId, routePath(req));
+    else await this.rateLimit.charge(state.client.clientId, routePath(req));
+    return true;
   }
 }

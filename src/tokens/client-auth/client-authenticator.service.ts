@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthenticatableClient, ClientsService } from '../../clients/clients.service';
+import { ipBucket } from '../../common/ip-bucket';
 import { InvalidClient } from '../../common/oauth-errors';
 import { currentRequestContext } from '../../common/request-context';
 import { abuseConfig, type AbuseConfig } from '../../config/config.namespaces';
@@ -45,7 +46,8 @@ export class ClientAuthenticator {
     }
     if (presented.method === 'none') return client;
 
-    const key = lockoutKey(client.clientId, currentRequestContext()?.ip ?? null);
+    // per /64 for IPv6, like every per-IP limit
+    const key = lockoutKey(client.clientId, ipBucket(currentRequestContext()?.ip));
     if (this.mayBeLocked(key) && (await this.lockouts.isLocked(key))) {
       throw new InvalidClient('client authentication failed', 'locked_out');
     }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthorizationCodesService } from '../../authorization/authorization-codes.service';
-import type { AuthenticatableClient } from '../../clients/clients.service';
-import { randomToken, sha256Hex, verifyPkceS256 } from '../../common/crypto';
+import { ClientsService, type AuthenticatableClient } from '../../clients/clients.service';
+import { randomToken, sha256Base64url, sha256Hex, verifyPkceS256 } from '../../common/crypto';
 import { InvalidRequest } from '../../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { IdTokenIssuer } from '../../oidc/id-token.issuer';
@@ -36,9 +36,10 @@ export function isWellFormedVerifier(verifier: string): boolean {
  * code, creates the grant and the refresh token and links them. Losing a concurrent exchange is a replay too.
  *
  * On the success path that order is folded into one round trip: the exchange statement itself requires the
- * code unused, unexpired, this client's and for this redirect URI, and returns the challenge, which is then
- * compared in constant time; a mismatch deletes the grant just created (the code stays burned). Only when the
- * statement consumes nothing does `diagnose` read the code to tell which rule failed.
+ * code unused, unexpired, this client's, for this redirect URI and with the challenge of the verifier sent
+ * (and the client enabled, the scope cut to its current registration), so no grant is ever created and
+ * deleted again. Only when the statement consumes nothing does `diagnose` read the code to tell which rule
+ * failed (and burn it on a verifier mismatch).
  */
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParams> {
@@ -50,6 +51,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     private readonly revocations: GrantRevocations,
     private readonly issuer: AccessTokenIssuer,
     private readonly idTokens: IdTokenIssuer,
+    private readonly clients: ClientsService,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
@@ -78,13 +80,16 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     const withRefresh = client.grantTypes.includes('refresh_token');
     const refreshToken = withRefresh ? randomToken() : null;
     const grantId = randomUUID();
-    // The success path is one statement: it consumes the code only if it is unused, unexpired, this client's
-    // and for this redirect URI, and returns the code's challenge. Anything else → diagnose() says why.
+    // The success path is one statement: it consumes the code only if it is unused, unexpired, this client's,
+    // for this redirect URI and this verifier (RFC 7636 §4.6: S256 of the verifier equals the challenge), and
+    // the client is still enabled with some of the code's scope. Anything else → diagnose() says why; a
+    // mismatch therefore never commits a grant.
     const created = await this.repository.exchangeCode({
       codeHash,
       grantId,
       clientId: client.clientId,
       redirectUri: params.redirectUri,
+      codeChallenge: sha256Base64url(params.codeVerifier),
       grantTtlSeconds: withRefresh ? this.oauth.refreshTokenTtl : this.oauth.accessTokenTtl,
       refreshHash: refreshToken === null ? null : sha256Hex(refreshToken),
       proofJkt: dpop?.jkt ?? null,
@@ -92,13 +97,6 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       refreshJkt: client.isPublic && dpop ? dpop.jkt : null,
     });
     if (!created) return this.diagnose(codeHash, client, params, dpop);
-    if (!verifyPkceS256(params.codeVerifier, created.code_challenge)) {
-      // the code is burned (a guessed verifier gets no second try); its just-created grant never existed
-      await this.repository.deleteExchangedGrant(created.grant_id);
-      throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
-        code_state: 'unused',
-      });
-    }
     const { accessToken, expiresIn } = this.issuer.issue({
       subject: created.user_id!,
       clientId: client.clientId,
@@ -169,9 +167,18 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       }
       return this.replayed(codeHash, client);
     }
-    if (new Date(row.expires_at).getTime() <= Date.now() || verifierMatches) {
-      // expired by the database's clock (the statement's `expires_at > now()`), if not yet by ours
+    if (new Date(row.expires_at).getTime() <= Date.now()) {
       throw grantError('the authorization code has expired', 'code_expired');
+    }
+    if (verifierMatches) {
+      // the statement refused a valid code: its client was disabled or lost every scope of it meanwhile (the
+      // change deletes such codes; this is the race with it) — or the database's clock already expired it
+      const current = await this.clients.findEnabled(client.clientId, { fresh: true });
+      const scopes = current?.scopes ?? [];
+      const voided = !current || (row.scope !== '' && !row.scope.split(' ').some((s) => scopes.includes(s)));
+      if (!voided) throw grantError('the authorization code has expired', 'code_expired');
+      await this.codes.consume(codeHash, this.repository.manager);
+      throw grantError('the authorization code is no longer valid for this client', 'code_revoked');
     }
     // burn the code: a guessed verifier gets no second try
     const burned = await this.codes.consume(codeHash, this.repository.manager);

@@ -61,10 +61,15 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
         requestedScope,
         proofJkt: dpop?.jkt ?? null,
       };
-      const row =
-        (await this.repository.rotateRefresh(input)) ??
-        (grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined);
-      if (row) return this.issued(client, row, successor, requestedScope, dpop);
+      const rotated = await this.repository.rotateRefresh(input);
+      if (rotated) return this.issued(client, rotated, successor, requestedScope, dpop);
+      // reuse of an already rotated token within REFRESH_REUSE_GRACE: served, but never without a trace
+      const reissued =
+        grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined;
+      if (reissued) {
+        const issued = await this.issued(client, reissued, successor, requestedScope, dpop);
+        return { ...issued, details: { grace_reuse: true } };
+      }
       await this.refuse(client, tokenHash, params.scopes, dpop);
     }
     // Changed under our feet twice (concurrent rotation and revocation): refuse without guessing.

@@ -22,6 +22,8 @@ export interface IssuedTokens {
   /** user id, or the client id for client_credentials */
   subject: string;
   grantId: string;
+  /** extra `token.issued` details (e.g. `grace_reuse` for a refresh token reused within REFRESH_REUSE_GRACE) */
+  details?: Record<string, unknown>;
 }
 
 /** One grant type of the token endpoint (one file per grant under tokens/grants/). */

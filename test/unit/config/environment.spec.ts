@@ -73,6 +73,13 @@ describe('environment', () => {
     ['REFRESH_TOKEN_TTL', '0s'],
     ['REFRESH_REUSE_GRACE', '-1s'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', 'on'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', '33'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1, example.com'],
+    ['RATE_LIMIT_API', '0'],
+    ['RATE_LIMIT_MAX_KEYS', '10'],
     ['AUDIT_RETENTION', '1h'],
     ['SCOPES', 'api:read clients:write'],
     ['SCOPES', 'bad"scope'],
@@ -84,6 +91,21 @@ describe('environment', () => {
     const err = errorFor(base({ [name]: value }));
     expect(err.variable).toBe(name);
     expect(err.message).toContain(name);
+  });
+
+  it.each([
+    ['', false],
+    ['off', false],
+    ['1', { hops: 1 }],
+    ['2', { hops: 2 }],
+    ['10.0.0.1', { addresses: ['10.0.0.1'] }],
+    ['10.0.0.0/8, fd00::/8,loopback', { addresses: ['10.0.0.0/8', 'fd00::/8', 'loopback'] }],
+  ])('reads TRUST_PROXY=%j as off, a hop count or a list of proxies', (value, expected) => {
+    expect(loadEnvironment(base({ TRUST_PROXY: value })).trustProxy).toEqual(expected);
+  });
+
+  it('publishes a rotated key longer than the JWKS may be cached (max-age 60 s) before it signs', () => {
+    expect(loadEnvironment(base()).keyPublishDelay).toBeGreaterThan(60);
   });
 
   it('requires both secrets in production', () => {

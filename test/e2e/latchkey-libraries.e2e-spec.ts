@@ -94,7 +94,7 @@ describe('LatchkeyClientModule and LatchkeyResourceServerModule against Latchkey
       .map((e) => e.details.reason);
 
   beforeAll(async () => {
-    t = await createTestApp({ ...TOKEN_TEST_ENV, ACCESS_TOKEN_AUDIENCE: AUDIENCE });
+    t = await createTestApp({ ...TOKEN_TEST_ENV, ACCESS_TOKEN_AUDIENCE: AUDIENCE, KEY_PUBLISH_DELAY: '0s' });
     const port = await freePort();
     bff = `http://127.0.0.1:${port}`;
     client = await createClient(t, {

@@ -3,6 +3,7 @@ import { AuditReportIndexes1764806400000 } from './1764806400000-AuditReportInde
 import { OpenIdConnectAndUsers1764920000000 } from './1764920000000-OpenIdConnectAndUsers';
 import { UserPermissions1764940000001 } from './1764940000001-UserPermissions';
 import { DpopAndPar1764930000000 } from './1764930000000-DpopAndPar';
+import { SealedAuthorizationRequests1764950000000 } from './1764950000000-SealedAuthorizationRequests';
 
 /** Every migration, in order (explicit: the same list serves the compiled app, the CLI and the tests). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   OpenIdConnectAndUsers1764920000000,
   UserPermissions1764940000001,
   DpopAndPar1764930000000,
+  SealedAuthorizationRequests1764950000000,
 ];

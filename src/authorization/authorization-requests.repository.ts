@@ -26,79 +26,24 @@ export type NewPendingRequest = Omit<PendingAuthorizationRequest, 'minAuthTime'>
   minAuthAgeSeconds: number | null;
 };
 
-interface Row {
-  client_id: string;
-  redirect_uri: string;
-  scope: string;
-  state: string | null;
-  code_challenge: string;
-  nonce: string | null;
-  min_auth_time: Date | null;
-  force_consent: boolean;
-  dpop_jkt: string | null;
-}
-
-const COLUMNS =
-  'client_id, redirect_uri, scope, state, code_challenge, nonce, min_auth_time, force_consent, dpop_jkt';
-
-const fromRow = (r: Row): PendingAuthorizationRequest => ({
-  clientId: r.client_id,
-  redirectUri: r.redirect_uri,
-  scope: r.scope,
-  state: r.state,
-  codeChallenge: r.code_challenge,
-  nonce: r.nonce,
-  minAuthTime: r.min_auth_time === null ? null : new Date(r.min_auth_time),
-  forceConsent: r.force_consent === true,
-  dpopJkt: r.dpop_jkt ?? null,
-});
-
-/** Pending requests, keyed by the SHA-256 of the opaque id that the login and consent pages carry. */
+/**
+ * The `authorization_requests` table holds only the *use* of pending requests (they travel sealed, see
+ * PendingRequestsService): the SHA-256 of a used request's random id, until the request would have expired
+ * (then housekeeping purges it).
+ */
 @Injectable()
 export class AuthorizationRequestsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(idHash: string, r: NewPendingRequest, ttlSeconds: number): Promise<void> {
-    await sql(
+  /** Records the use of a request; false if it was used already (of concurrent callers exactly one gets true). */
+  async markUsed(idHash: string, expiresAt: Date): Promise<boolean> {
+    const rows = await sql(
       this.dataSource,
-      `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at,
-                                           nonce, min_auth_time, force_consent, dpop_jkt)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8,
-               CASE WHEN $9::float8 IS NULL THEN NULL ELSE now() - make_interval(secs => $9::float8) END, $10, $11)`,
-      [
-        idHash,
-        r.clientId,
-        r.redirectUri,
-        r.scope,
-        r.state,
-        r.codeChallenge,
-        ttlSeconds,
-        r.nonce,
-        r.minAuthAgeSeconds,
-        r.forceConsent,
-        r.dpopJkt ?? null,
-      ],
+      `INSERT INTO authorization_requests (id_hash, expires_at) VALUES ($1, $2)
+       ON CONFLICT (id_hash) DO NOTHING RETURNING 1`,
+      [idHash, expiresAt],
     );
-  }
-
-  async find(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
-    const rows = await sql<Row>(
-      this.dataSource,
-      `SELECT ${COLUMNS} FROM authorization_requests WHERE id_hash = $1 AND expires_at > now()`,
-      [idHash],
-    );
-    return rows[0] && fromRow(rows[0]);
-  }
-
-  /** Single use: of concurrent callers (a double-submitted form) exactly one gets the request. */
-  async take(idHash: string): Promise<PendingAuthorizationRequest | undefined> {
-    const rows = await sql<Row & { live: boolean }>(
-      this.dataSource,
-      `DELETE FROM authorization_requests WHERE id_hash = $1
-       RETURNING ${COLUMNS}, expires_at > now() AS live`,
-      [idHash],
-    );
-    return rows[0]?.live ? fromRow(rows[0]) : undefined;
+    return rows.length === 1;
   }
 
   /**

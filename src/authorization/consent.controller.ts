@@ -1,11 +1,13 @@
 import { Controller, ForbiddenException, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
+import type { Client } from '../clients/client.entity';
 import { ClientsService } from '../clients/clients.service';
 import { CSRF_FAILURE_MESSAGE } from '../users/login.guards';
 import { CsrfService } from '../users/csrf.service';
 import { SessionsService } from '../users/sessions.service';
 import { UsersService } from '../users/users.service';
+import type { PendingAuthorizationRequest } from './authorization-requests.repository';
 import { AuthorizationService } from './authorization.service';
 import { PendingRequestsService, REQUEST_ID } from './pending-requests.service';
 import {
@@ -31,6 +33,20 @@ function unavailableClient(res: HttpReply): void {
       title: 'This application is not available',
       message: 'The application that sent you here is no longer registered or has been disabled.',
     }),
+  );
+}
+
+/**
+ * Whether a pending request still fits its client's registration: it was validated against the registration
+ * of the time, and an admin may since have removed its redirect URI or taken a scope away (issue 13).
+ */
+function stillRegistered(client: Client, request: PendingAuthorizationRequest): boolean {
+  return (
+    client.redirectUris.includes(request.redirectUri) &&
+    request.scope
+      .split(' ')
+      .filter(Boolean)
+      .every((s) => client.scopes.includes(s))
   );
 }
 
@@ -74,6 +90,7 @@ export class ConsentController {
     if (stale(session, request)) return redirect(res, reauthenticatePath(requestId));
     const client = await this.clients.findEnabled(request.clientId);
     if (!client) return unavailableClient(res);
+    if (!stillRegistered(client, request)) return expired(res);
     const scopes = request.scope.split(' ').filter(Boolean);
 
     if (
@@ -124,7 +141,9 @@ export class ConsentController {
     if (pendingRequest && stale(session, pendingRequest)) return redirect(res, reauthenticatePath(requestId));
     const request = await this.pending.take(requestId);
     if (!request) return expired(res);
-    if (!(await this.clients.findEnabled(request.clientId))) return unavailableClient(res);
+    const client = await this.clients.findEnabled(request.clientId, { fresh: true });
+    if (!client) return unavailableClient(res);
+    if (!stillRegistered(client, request)) return expired(res);
     const location =
       decision === 'approve'
         ? await this.authorization.approve(request, session)

@@ -169,8 +169,9 @@ export class ClientsAdminService {
       const result = await this.repository.save(entity, manager);
       const narrowed = narrowsAccess(before, entity);
       if (narrowed) await this.revokeGrants(clientId, 'admin', actor, manager);
-      // codes not yet exchanged and requests awaiting login/consent were checked against the old registration:
-      // in the same transaction, so no exchange or approval can slip in after the change commits
+      // codes not yet exchanged were checked against the old registration: in the same transaction, so no
+      // exchange can slip in after the change commits (requests awaiting login/consent are checked against the
+      // current registration when the user decides)
       const voided =
         narrowed || removesRedirectUri(before, entity)
           ? await this.repository.voidPendingAuthorizations(clientId, manager)
@@ -183,7 +184,7 @@ export class ClientsAdminService {
         details: {
           actor: actorName(actor),
           changed,
-          ...(voided ? { voided_codes: voided.codes, voided_requests: voided.requests } : {}),
+          ...(voided ? { voided_codes: voided.codes } : {}),
         },
         manager,
       });

@@ -88,21 +88,18 @@ export class ClientsRepository {
   }
 
   /**
-   * Deletes the client's unconsumed authorization codes and pending authorization requests (a narrowed or
-   * disabled client: what they were issued or validated for may no longer hold). Returns how many of each.
+   * Deletes the client's unconsumed authorization codes (a narrowed or disabled client: what they were issued
+   * for may no longer hold). Returns how many. (Pending authorization requests are not stored: the consent
+   * step checks them against the client's current registration.)
    */
-  async voidPendingAuthorizations(
-    clientId: string,
-    manager: EntityManager,
-  ): Promise<{ codes: number; requests: number }> {
-    const [row] = await sql<{ codes: number; requests: number }>(
+  async voidPendingAuthorizations(clientId: string, manager: EntityManager): Promise<{ codes: number }> {
+    const [row] = await sql<{ codes: number }>(
       manager,
-      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1),
-            r AS (DELETE FROM authorization_requests WHERE client_id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM r)::int AS requests`,
+      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1)
+       SELECT (SELECT count(*) FROM c)::int AS codes`,
       [clientId],
     );
-    return { codes: Number(row.codes), requests: Number(row.requests) };
+    return { codes: Number(row.codes) };
   }
 
   /** Runs `fn` in one transaction; inside it, pass the manager to every repository call. */

@@ -12,7 +12,6 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import { bodyOf, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
 import { AuditEmitter } from '../common/events';
-import { OPAQUE_ID } from './cookies';
 import { CsrfService } from './csrf.service';
 import { CSRF_FAILURE_MESSAGE, LocalAuthGuard, LoginCsrfGuard, type LoginRequest } from './login.guards';
 import { SessionsService } from './sessions.service';
@@ -24,8 +23,14 @@ export function continueAuthorizationPath(requestId: string): string {
   return `/consent?request=${encodeURIComponent(requestId)}`;
 }
 
+/**
+ * A pending authorization request's reference as the authorization module hands it over (base64url, sealed:
+ * only that module can open it). Here it is only carried through the login form, so only its shape is checked.
+ */
+const REQUEST_REFERENCE = /^[A-Za-z0-9_-]{40,6000}$/;
+
 function requestIdOf(value: unknown): string | undefined {
-  return typeof value === 'string' && OPAQUE_ID.test(value) ? value : undefined;
+  return typeof value === 'string' && REQUEST_REFERENCE.test(value) ? value : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { sha256Hex } from '../../src/common/crypto';
+import { PendingRequestsService } from '../../src/authorization/pending-requests.service';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
@@ -77,7 +77,7 @@ describe('GET /oauth/authorize — request rules', () => {
     it('sends a user without a session to the login page and audits authorization.requested', async () => {
       const res = await get(authorizePath(valid()));
       expect(res.status).toBe(302);
-      expect(res.headers.location).toMatch(/^\/login\?request=[A-Za-z0-9_-]{43}$/);
+      expect(res.headers.location).toMatch(/^\/login\?request=[A-Za-z0-9_-]{40,}$/);
       expect(audit.ofType('authorization.requested')).toEqual([
         expect.objectContaining({
           outcome: 'success',
@@ -88,25 +88,31 @@ describe('GET /oauth/authorize — request rules', () => {
       expect(audit.ofType('authorization.rejected')).toHaveLength(0);
     });
 
-    it('keeps the validated request on the server, keyed by the hash of the opaque id only', async () => {
+    it('carries the validated request sealed through the login page: nothing stored, nothing readable', async () => {
+      const stored = async () =>
+        Number((await t.dataSource.query(`SELECT count(*)::int AS n FROM authorization_requests`))[0].n);
+      const before = await stored();
       const res = await get(authorizePath({ ...valid(), scope: 'api:read' }));
       const id = new URL(res.headers.location, t.url).searchParams.get('request')!;
-      const rows: Array<Record<string, unknown>> = await t.dataSource.query(
-        `SELECT id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at > now() AS live
-           FROM authorization_requests WHERE id_hash = $1`,
-        [sha256Hex(id)],
-      );
-      expect(rows).toEqual([
-        {
-          id_hash: expect.not.stringContaining(id),
-          client_id: client.clientId,
-          redirect_uri: client.redirectUri,
-          scope: 'api:read',
-          state: 'state-123',
-          code_challenge: challenge,
-          live: true,
-        },
-      ]);
+      expect(await stored()).toBe(before);
+      const raw = Buffer.from(id, 'base64url').toString('latin1');
+      for (const secret of ['state-123', challenge, client.redirectUri, client.clientId])
+        expect(raw).not.toContain(secret);
+      expect(await t.get(PendingRequestsService).find(id)).toEqual({
+        clientId: client.clientId,
+        redirectUri: client.redirectUri,
+        scope: 'api:read',
+        state: 'state-123',
+        codeChallenge: challenge,
+        nonce: null,
+        minAuthTime: null,
+        forceConsent: false,
+        dpopJkt: null,
+      });
+      // altered in any byte, it is no request at all
+      const bytes = Buffer.from(id, 'base64url');
+      bytes[bytes.length >> 1] ^= 1;
+      expect(await t.get(PendingRequestsService).find(bytes.toString('base64url'))).toBeUndefined();
     });
 
     it('accepts a registered loopback redirect URI on another port (RFC 8252 §7.3)', async () => {

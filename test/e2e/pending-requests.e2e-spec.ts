@@ -9,9 +9,9 @@ import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
- * What an authorization request may make the server store before anyone signs in (issue 20, finding 3): `state`
- * is at most 1 KB (longer → error redirect invalid_request, nothing stored), and expired pending requests
- * give their space back when purged, on both databases.
+ * What an authorization request may make the server store before anyone signs in (issue 20, finding 3): nothing
+ * — the request travels sealed through the login page; `state` is at most 1 KB (longer → error redirect
+ * invalid_request); and the rows that mark used requests give their space back when purged, on both databases.
  */
 describe('pending authorization requests: bounded storage', () => {
   let t: TestApp;
@@ -27,6 +27,17 @@ describe('pending authorization requests: bounded storage', () => {
     Number(
       (await sql<{ n: number }>(t.dataSource, `SELECT count(*)::int AS n FROM authorization_requests`))[0].n,
     );
+  /** rows of every table but the audit trail's */
+  const auditlessSize = async () =>
+    Number(
+      (
+        await sql<{ n: string }>(
+          t.dataSource,
+          `SELECT (SELECT count(*) FROM authorization_requests) + (SELECT count(*) FROM authorization_codes)
+                + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM pushed_authorization_requests) AS n`,
+        )
+      )[0].n,
+    );
   const authorize = (state: string) =>
     request(t.url)
       .get(
@@ -39,12 +50,18 @@ describe('pending authorization requests: bounded storage', () => {
       )
       .redirects(0);
 
-  it('stores a request whose state is at most 1 KB', async () => {
+  it('stores nothing for a request that waits for login, even with a 1 KB state', async () => {
     const before = await pending();
-    const res = await authorize('s'.repeat(STATE_MAX_LENGTH));
-    expect(res.status).toBe(302);
-    expect(res.headers.location).toMatch(/^\/login\?request=/);
-    expect(await pending()).toBe(before + 1);
+    const sizeBefore = await auditlessSize();
+    for (let i = 0; i < 20; i++) {
+      const res = await authorize('s'.repeat(STATE_MAX_LENGTH));
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toMatch(/^\/login\?request=[A-Za-z0-9_-]+$/);
+      // sealed: the state does not appear in the login page's URL
+      expect(res.headers.location).not.toContain('sss');
+    }
+    expect(await pending()).toBe(before);
+    expect(await auditlessSize()).toBe(sizeBefore);
   });
 
   it('answers a longer state with an invalid_request error redirect, stores nothing and does not echo it', async () => {
@@ -63,20 +80,14 @@ describe('pending authorization requests: bounded storage', () => {
     expect(audit.ofType('authorization.rejected').map((e) => e.reason)).toEqual(['invalid_request']);
   });
 
-  it('reuses the space of purged requests: further floods of the same size do not grow the table', async () => {
+  it('reuses the space of purged rows (used requests): further rounds of the same size do not grow the table', async () => {
     const flood = async () => {
       await sql(
         t.dataSource,
-        `INSERT INTO authorization_requests (id_hash, client_id, redirect_uri, scope, state, code_challenge, expires_at)
-         SELECT encode(sha256(($1 || i)::bytea), 'hex'), $2, $3, 'api:read', $4, $5, now() - interval '1 second'
+        `INSERT INTO authorization_requests (id_hash, expires_at)
+         SELECT encode(sha256(($1 || i)::bytea), 'hex'), now() - interval '1 second'
            FROM generate_series(1, 3000) AS i`,
-        [
-          randomBytes(8).toString('hex'),
-          client.clientId,
-          client.redirectUri,
-          's'.repeat(1000),
-          pkcePair().challenge,
-        ],
+        [randomBytes(8).toString('hex')],
       );
       const counts = await t.get(HousekeepingService).purgeExpired();
       expect(counts.authorization_requests).toBeGreaterThanOrEqual(3000);

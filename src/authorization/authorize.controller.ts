@@ -1,7 +1,11 @@
-import { Controller, Get, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter, type AuditEventInput } from '../common/events';
+import { ipBucket } from '../common/ip-bucket';
+import { normaliseIp } from '../common/request-context.hooks';
+import { RefusalAuditor } from '../common/refusal-auditor';
+import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SessionsService } from '../users/sessions.service';
 import { AuthorizationService } from './authorization.service';
 import { AuthorizeRequestValidator } from './authorize-request.validator';
@@ -21,6 +25,9 @@ import {
  * (the client row usually comes from the per-instance cache, CLIENT_CACHE_TTL_MS); plus two audit events
  * (group-committed; the first written while the statement runs).
  */
+/** `authorization.requested` rows of their own per client, IP and window before sign-in (see recordRequested). */
+export const AUTHORIZE_AUDIT_INDIVIDUAL = 10;
+
 @ApiExcludeController()
 @Controller('oauth')
 export class AuthorizeController {
@@ -31,6 +38,8 @@ export class AuthorizeController {
     private readonly sessions: SessionsService,
     private readonly audit: AuditEmitter,
     private readonly pushed: PushedRequestsService,
+    private readonly repeatable: RefusalAuditor,
+    @Inject(abuseConfig.KEY) private readonly abuse: Pick<AbuseConfig, 'rateLimitWindow'>,
   ) {}
 
   @Get('authorize')
@@ -99,8 +108,9 @@ export class AuthorizeController {
 
     const { client, redirectUri, scopes, state, codeChallenge, oidc } = validation.request;
     const scope = scopes.join(' ');
+    const session = this.sessions.presented(req);
     // recorded while the consent lookup and the code insert run; committed before the response is sent
-    const requested = this.audit.record({
+    const requested = this.recordRequested(req, !session, {
       type: 'authorization.requested',
       outcome: 'success',
       clientId: client.clientId,
@@ -133,7 +143,6 @@ export class AuthorizeController {
       return `/login?request=${id}${next === 'reauthenticate' ? '&prompt=login' : ''}`;
     };
 
-    const session = this.sessions.presented(req);
     let location: string;
     if (!session) location = await page('login');
     else if (oidc.forceLogin) location = await page('reauthenticate');
@@ -143,6 +152,18 @@ export class AuthorizeController {
     }
     await requested;
     redirect(res, location);
+  }
+
+  /**
+   * `authorization.requested`: one row per request — except before sign-in (no session), the first step of
+   * every login and free for anyone to repeat: there the first AUTHORIZE_AUDIT_INDIVIDUAL requests per client,
+   * IP and RATE_LIMIT_WINDOW get rows of their own and the rest share one row with `details.count` (issue 20:
+   * a flood of them must not turn into a flood of rows; a browser never comes close to that many).
+   */
+  private recordRequested(req: HttpRequest, beforeSignIn: boolean, event: AuditEventInput): Promise<unknown> {
+    if (!beforeSignIn) return this.audit.record(event);
+    const key = `${event.clientId}|${ipBucket(req.requestContext?.ip ?? normaliseIp(req.ip))}`;
+    return this.repeatable.record(key, this.abuse.rateLimitWindow * 1000, event, AUTHORIZE_AUDIT_INDIVIDUAL);
   }
 
   /** The pushed request named by request_uri, for the client_id sent with it (each exactly once). */

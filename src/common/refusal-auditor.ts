@@ -19,7 +19,10 @@ interface Open {
   type: AuditEventType;
   windowStart: number;
   windowMs: number;
-  aggregateId: string;
+  /** events of the window written as rows of their own so far (see `individually`) */
+  individual: number;
+  /** the aggregated row, once one was written */
+  aggregateId?: string;
   count: number;
 }
 
@@ -62,33 +65,57 @@ export class RefusalAuditor implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Audits `event` unless one was already written for `key` in the current window of `windowMs`; returns
-   * whether a row was written.
+   * whether a row was written. With `individually` = N, the first N events of the window get rows of their own,
+   * exactly as without aggregation, and only the rest share one aggregated row (for events that are part of
+   * normal use but that anyone can repeat at will, e.g. `authorization.requested` before sign-in).
    */
-  async record(key: string, windowMs: number, event: AuditEventInput): Promise<boolean> {
+  async record(key: string, windowMs: number, event: AuditEventInput, individually = 0): Promise<boolean> {
     const now = Date.now();
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const id = `${event.type}|${key}`;
     const current = this.open.get(id);
     if (current && current.windowStart === windowStart) {
-      current.count++;
-      return false;
+      if (current.individual < individually) {
+        current.individual++;
+        await this.audit.record(event);
+        return true;
+      }
+      if (current.aggregateId) {
+        current.count++;
+        return false;
+      }
+      current.aggregateId = randomUUID();
+      current.count = 1;
+      await this.recordAggregated(event, current.aggregateId);
+      return true;
     }
     if (current) {
       this.open.delete(id);
       await this.close([current]);
     }
-    const entry: Open = { type: event.type, windowStart, windowMs, aggregateId: randomUUID(), count: 1 };
+    const entry: Open = { type: event.type, windowStart, windowMs, individual: 0, count: 0 };
     this.open.set(id, entry);
     if (this.open.size > REFUSAL_AUDIT_MAX_KEYS) {
       const [oldestId, oldest] = this.open.entries().next().value as [string, Open];
       this.open.delete(oldestId);
       void this.close([oldest]).catch(() => undefined);
     }
-    await this.audit.record({
-      ...event,
-      details: { ...event.details, count: 1, aggregate_id: entry.aggregateId },
-    });
+    if (individually > 0) {
+      entry.individual = 1;
+      await this.audit.record(event);
+      return true;
+    }
+    entry.aggregateId = randomUUID();
+    entry.count = 1;
+    await this.recordAggregated(event, entry.aggregateId);
     return true;
+  }
+
+  private recordAggregated(event: AuditEventInput, aggregateId: string): Promise<void> {
+    return this.audit.record({
+      ...event,
+      details: { ...event.details, count: 1, aggregate_id: aggregateId },
+    });
   }
 
   /** Closes every window that ended before `now`, storing the counts of those refused more than once. */
@@ -105,10 +132,10 @@ export class RefusalAuditor implements OnModuleInit, BeforeApplicationShutdown {
 
   private async close(entries: Open[]): Promise<void> {
     const updates: AuditCountUpdate[] = entries
-      .filter((e) => e.count > 1)
+      .filter((e) => e.aggregateId !== undefined && e.count > 1)
       .map((e) => ({
         type: e.type,
-        aggregateId: e.aggregateId,
+        aggregateId: e.aggregateId!,
         since: new Date(e.windowStart),
         count: e.count,
       }));

@@ -6,6 +6,9 @@ import { HousekeepingService } from '../../src/housekeeping/housekeeping.service
 import { recordAuditEvents } from '../factories/audit-events';
 import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
+import { AUTHORIZE_AUDIT_INDIVIDUAL } from '../../src/authorization/authorize.controller';
+import { RefusalAuditor } from '../../src/common/refusal-auditor';
+import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
@@ -21,7 +24,10 @@ describe('pending authorization requests: bounded storage', () => {
     t = await createTestApp();
     client = await createPublicClient(t);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    closeAddressAgents();
+    await t.close();
+  });
 
   const pending = async () =>
     Number(
@@ -58,7 +64,7 @@ describe('pending authorization requests: bounded storage', () => {
       expect(res.status).toBe(302);
       expect(res.headers.location).toMatch(/^\/login\?request=[A-Za-z0-9_-]+$/);
       // sealed: the state does not appear in the login page's URL
-      expect(res.headers.location).not.toContain('sss');
+      expect(res.headers.location).not.toContain('s'.repeat(32));
     }
     expect(await pending()).toBe(before);
     expect(await auditlessSize()).toBe(sizeBefore);
@@ -110,5 +116,42 @@ describe('pending authorization requests: bounded storage', () => {
     }
     // (the first rounds may grow the indexes: emptied index pages are recycled one VACUUM later)
     expect(sizes[4]).toBeLessThanOrEqual(sizes[2] * 1.1);
+  });
+
+  it('audits requests before sign-in one row each up to a bound per client, IP and window, then with a count', async () => {
+    const ip = '127.0.0.21';
+    const n = AUTHORIZE_AUDIT_INDIVIDUAL + 4;
+    for (let i = 0; i < n; i++) {
+      const res = await requestFrom(ip, t.url, {
+        path: authorizePath({
+          client_id: client.clientId,
+          redirect_uri: client.redirectUri,
+          code_challenge: pkcePair().challenge,
+          state: `s${i}`,
+        }),
+      });
+      expect(res.status).toBe(302);
+    }
+    const rows = async () =>
+      sql<{ details: Record<string, unknown> }>(
+        t.dataSource,
+        `SELECT details FROM audit_events WHERE type = 'authorization.requested' AND host(ip) = $1
+          ORDER BY occurred_at, id`,
+        [ip],
+      );
+    const written = await rows();
+    // (a window may end during the loop: then the next one starts again with rows of their own)
+    const individual = written.filter((r) => r.details.aggregate_id === undefined);
+    const aggregated = written.filter((r) => r.details.aggregate_id !== undefined);
+    expect(individual.length).toBeGreaterThanOrEqual(AUTHORIZE_AUDIT_INDIVIDUAL);
+    for (const r of individual) expect(r.details).toEqual({ scope: 'api:read api:write' });
+    expect(aggregated.length).toBeLessThanOrEqual(1);
+    await t.get(RefusalAuditor).sweep(Number.POSITIVE_INFINITY); // the window's end
+    const counted = (await rows()).reduce(
+      (sum, r) => sum + (r.details.aggregate_id === undefined ? 1 : Number(r.details.count)),
+      0,
+    );
+    expect(counted).toBe(n);
+    if (aggregated.length) expect(individual).toHaveLength(AUTHORIZE_AUDIT_INDIVIDUAL);
   });
 });

@@ -4,7 +4,8 @@ const onPostgres = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? '');
 
 module.exports = {
   maxWorkers: 2,
-  testTimeout: 30000,
+  // generous: a test app boots in 2–5 s on an idle 2-core machine, but CI machines are shared
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
     { ...common, displayName: 'libs', testMatch: ['<rootDir>/libs/*/test/**/*.spec.ts'] },

@@ -18,6 +18,7 @@ import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 
@@ -54,6 +55,7 @@ export const FEATURE_MODULES = [
     CliSupportModule,
     HealthModule.register([KeysModule], [KeyStore]),
     HomeModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -106,7 +106,10 @@ class MetricsWiring implements OnModuleInit, OnApplicationBootstrap, OnApplicati
       useFactory: (moduleRef: ModuleRef, dataSource: DataSource) => {
         // looked up when first collected: at this point the writer may not be constructed yet
         let writer: AuditWriter | undefined;
-        const queue = () => (writer ??= moduleRef.get(AuditWriter, { strict: false })).pending;
+        const queue = () => {
+          writer ??= moduleRef.get(AuditWriter, { strict: false });
+          return writer?.pending ?? 0;
+        };
         return new LatchkeyMetrics(queue, poolUsageOf(dataSource));
       },
     },

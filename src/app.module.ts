@@ -13,6 +13,7 @@ import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
+import { LatchkeyExtensionsModule } from './extensions/extensions.module';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
@@ -28,6 +29,7 @@ export const INFRASTRUCTURE_MODULES = [
   EventEmitterModule.forRoot({ wildcard: false }),
   DatabaseModule,
   CommonModule,
+  LatchkeyExtensionsModule,
 ];
 
 /** The feature modules (ARCHITECTURE.md): each exports services, never repositories. */

@@ -10,6 +10,7 @@ import {
   postForm,
   TOKEN_TEST_ENV,
 } from '../factories/tokens';
+import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, freePort, TestApp } from '../helpers/test-app';
 
 /** The value of one sample (`name{labels} value`) in a Prometheus text exposition, or 0 when absent. */
@@ -120,16 +121,24 @@ describe('GET /metrics (METRICS=bearer, the default)', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts every rate-limit refusal, not only the one audited per window', async () => {
-    const limited = await createTestApp({ RATE_LIMIT_API: '2' });
+  it('counts every rate-limit refusal, not only the one audited per window; /metrics is under RATE_LIMIT_API', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_API: '2', RATE_LIMIT_WINDOW: '3600s' });
     try {
       const own = (await apiToken(limited, { scope: 'metrics:read' })).token;
-      for (let i = 0; i < 5; i++) await request(limited.url).get('/admin/clients');
-      const text = (
-        await request(limited.url).get('/metrics').set('Authorization', `Bearer ${own}`).expect(200)
-      ).text;
-      expect(sample(text, 'latchkey_rate_limited_total', { limit: 'ip', route: '/admin/clients' })).toBe(3);
+      for (let i = 0; i < 5; i++) await requestFrom('127.0.0.9', limited.url, { path: '/admin/clients' });
+      const scraped = (path: string) =>
+        requestFrom('127.0.0.10', limited.url, { path, headers: { Authorization: `Bearer ${own}` } });
+      const first = await scraped('/metrics');
+      expect(first.status).toBe(200);
+      expect(
+        sample(first.text, 'latchkey_rate_limited_total', { limit: 'ip', route: '/admin/clients' }),
+      ).toBe(3);
+      expect((await scraped('/metrics')).status).toBe(200);
+      const third = await scraped('/metrics');
+      expect(third.status).toBe(429);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
+      closeAddressAgents();
       await limited.close();
     }
   });

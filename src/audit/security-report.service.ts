@@ -51,7 +51,9 @@ export class SecurityReportService implements OnModuleInit {
   onModuleInit(): void {
     const unknown = unknownThresholds(this.allRules(), this.config.reportThresholds);
     if (unknown.length)
-      this.logger.warn(`unknown report threshold(s), ignored: ${unknown.join(', ')} (see docs/audit.md, Rules)`);
+      this.logger.warn(
+        `unknown report threshold(s), ignored: ${unknown.join(', ')} (see docs/audit.md, Rules)`,
+      );
   }
 
   /** Every rule with its effective thresholds (for the HTML page and the README). */

@@ -13,11 +13,13 @@ import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
 import { ALL_NAMESPACES, serverConfig, ServerConfig } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
+import { LatchkeyExtensionsModule } from './extensions/extensions.module';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsersModule } from './users/users.module';
 
@@ -27,6 +29,7 @@ export const INFRASTRUCTURE_MODULES = [
   EventEmitterModule.forRoot({ wildcard: false }),
   DatabaseModule,
   CommonModule,
+  LatchkeyExtensionsModule,
 ];
 
 /** The feature modules (ARCHITECTURE.md): each exports services, never repositories. */
@@ -54,6 +57,7 @@ export const FEATURE_MODULES = [
     CliSupportModule,
     HealthModule.register([KeysModule], [KeyStore]),
     HomeModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

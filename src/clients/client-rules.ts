@@ -14,6 +14,7 @@ export const BUILTIN_SCOPES: readonly string[] = [
   'audit:read',
   'users:read',
   'users:write',
+  'metrics:read',
 ];
 /** OpenID Connect's built-in user scopes: any client may be registered with them (CONTRACT.md v3). */
 export const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email'];

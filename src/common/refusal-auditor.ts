@@ -5,6 +5,11 @@ import { AuditEmitter, type AuditEventInput, type AuditEventType } from './event
 
 /** Emitted when an aggregated audit row's count must be brought up to date (the audit listener stores it). */
 export const AUDIT_COUNT_EVENT = 'audit.count';
+/**
+ * Emitted (synchronously, unawaited) for every event `record` aggregates, written or only counted (metrics);
+ * events written as rows of their own (`individually`) reach the audit listeners like any other event.
+ */
+export const REFUSAL_EVENT = 'audit.refusal';
 
 /** One aggregated row: `details.aggregate_id` names it, `details.count` is set to `count`. */
 export interface AuditCountUpdate {
@@ -80,6 +85,7 @@ export class RefusalAuditor implements OnModuleInit, BeforeApplicationShutdown {
         await this.audit.record(event);
         return true;
       }
+      this.counted(event);
       if (current.aggregateId) {
         current.count++;
         return false;
@@ -105,10 +111,15 @@ export class RefusalAuditor implements OnModuleInit, BeforeApplicationShutdown {
       await this.audit.record(event);
       return true;
     }
+    this.counted(event);
     entry.aggregateId = randomUUID();
     entry.count = 1;
     await this.recordAggregated(event, entry.aggregateId);
     return true;
+  }
+
+  private counted(event: AuditEventInput): void {
+    if (this.events.hasListeners(REFUSAL_EVENT)) this.events.emit(REFUSAL_EVENT, event);
   }
 
   private recordAggregated(event: AuditEventInput, aggregateId: string): Promise<void> {

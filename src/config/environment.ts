@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseDuration } from './duration';
+import { parseMetricsSetting, type MetricsSetting } from './metrics-setting';
 
 /** A configuration error names the variable and what is wrong with it, and nothing else. */
 export class ConfigError extends Error {
@@ -89,6 +90,8 @@ export interface LatchkeyEnvironment {
   /** PAR (RFC 9126): request_uri lifetime (s); whether every authorization request must be pushed */
   parTtl: number;
   requirePar: boolean;
+  /** GET /metrics: off, bearer (metrics:read) or an open listener on its own port (METRICS, METRICS_HOST) */
+  metrics: MetricsSetting;
 }
 
 /** How the pages look (BRAND_*): the product name, an optional logo and the primary colour. */
@@ -107,7 +110,14 @@ type Env = Record<string, string | undefined>;
  */
 export type TrustProxy = false | { hops: number } | { addresses: string[] };
 
-const BUILTIN_SCOPES = ['clients:read', 'clients:write', 'audit:read', 'users:read', 'users:write'];
+const BUILTIN_SCOPES = [
+  'clients:read',
+  'clients:write',
+  'audit:read',
+  'users:read',
+  'users:write',
+  'metrics:read',
+];
 /** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
@@ -350,6 +360,7 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     dpopRequireNonce: bool(env, 'DPOP_REQUIRE_NONCE'),
     parTtl: duration(env, 'PAR_TTL', '60s', 1),
     requirePar: bool(env, 'REQUIRE_PAR'),
+    metrics: metrics(env, port),
   };
   secrets.save();
   return result;
@@ -399,6 +410,12 @@ function branding(env: Env): Branding {
   if (!/^#([0-9a-f]{3}|[0-9a-f]{6})$/.test(primaryColor))
     throw new ConfigError('BRAND_PRIMARY_COLOR', `must be a colour like #2f5bd3 (got "${primaryColor}")`);
   return { name, logoUrl: logo, primaryColor };
+}
+
+function metrics(env: Env, port: number): MetricsSetting {
+  const parsed = parseMetricsSetting(env, port);
+  if (!parsed.ok) throw new ConfigError(parsed.variable, parsed.problem);
+  return parsed.value;
 }
 
 /** Report rule thresholds: REPORT_<RULE>_<NAME> (e.g. REPORT_IP_FAILURE_BURST_COUNT=10). */

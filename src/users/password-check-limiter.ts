@@ -15,9 +15,16 @@ export interface PasswordCheckCaller {
  * `login_capacity` or `login_budget`) at most once per limit and window, so a flood writes one row, not one per
  * request.
  */
+/** Failed password checks from one IP in a window after which its further checks wait behind other IPs'. */
+export const SUSPECT_IP_FAILURES = 3;
+/** IPs whose failures are remembered at most (the least recently failing are forgotten beyond). */
+export const SUSPECT_IP_MAX_KEYS = 10_000;
+
 @Injectable()
 export class PasswordCheckLimiter {
   readonly gate: PasswordCheckGate;
+  /** failed checks per IP in the current window, least recently failing first */
+  private readonly failures = new Map<string, { windowStart: number; count: number }>();
   private readonly lastAudited = new Map<GateRefusal['refused'], number>();
   private readonly windowMs: number;
 
@@ -34,10 +41,40 @@ export class PasswordCheckLimiter {
     });
   }
 
-  async run<T>(caller: PasswordCheckCaller, work: () => Promise<T>): Promise<GateOutcome<T>> {
-    const outcome = await this.gate.run(caller.ip, caller.isGone, work);
+  /**
+   * Runs `work` (a password check) within the bound. `failed` tells whether its result was a failed login: an
+   * IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs' (the
+   * gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
+   */
+  async run<T>(
+    caller: PasswordCheckCaller,
+    work: () => Promise<T>,
+    failed: (value: T) => boolean = () => false,
+  ): Promise<GateOutcome<T>> {
+    const outcome = await this.gate.run(caller.ip, caller.isGone, work, this.suspect(caller.ip));
+    if (outcome.ran && failed(outcome.value)) this.noteFailure(caller.ip);
     if (!outcome.ran && 'refused' in outcome) await this.audited(outcome);
     return outcome;
+  }
+
+  private suspect(ip: string): boolean {
+    const entry = this.failures.get(ip);
+    return !!entry && entry.windowStart === this.windowOf(Date.now()) && entry.count >= SUSPECT_IP_FAILURES;
+  }
+
+  private noteFailure(ip: string): void {
+    const windowStart = this.windowOf(Date.now());
+    const entry = this.failures.get(ip);
+    this.failures.delete(ip); // re-inserted last: the map stays in least-recently-failing order
+    this.failures.set(ip, {
+      windowStart,
+      count: entry && entry.windowStart === windowStart ? entry.count + 1 : 1,
+    });
+    if (this.failures.size > SUSPECT_IP_MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  private windowOf(now: number): number {
+    return Math.floor(now / this.windowMs) * this.windowMs;
   }
 
   private async audited(refusal: GateRefusal): Promise<void> {

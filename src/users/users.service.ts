@@ -114,22 +114,27 @@ export class UsersService implements OnModuleInit {
     const key = this.lockout.keyFor(normalized);
     const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
     const subject = row?.id ?? key;
-    const check = await this.limiter.run(caller, async (): Promise<AuthenticationResult> => {
-      if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
-      // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
-      // still costs one dummy verification so that it looks like any other failure
-      const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
-      const hash = row && !tooLong ? row.password_hash : await this.dummy();
-      const matches = await verifyPassword(tooLong ? '' : password, hash);
-      // a disabled user cannot sign in: the same generic failure (the audit trail says why)
-      if (row && !tooLong && matches && !row.enabled) return { ok: false, reason: 'user_disabled', subject };
-      if (row && !tooLong && matches) {
-        await this.lockout.reset(key);
-        return { ok: true, user: { id: row.id, username: row.username } };
-      }
-      await this.lockout.recordFailure(key);
-      return { ok: false, reason: 'invalid_credentials', subject };
-    });
+    const check = await this.limiter.run(
+      caller,
+      async (): Promise<AuthenticationResult> => {
+        if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
+        // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
+        // still costs one dummy verification so that it looks like any other failure
+        const tooLong = password.length > PASSWORD_MAX_LENGTH * 4;
+        const hash = row && !tooLong ? row.password_hash : await this.dummy();
+        const matches = await verifyPassword(tooLong ? '' : password, hash);
+        // a disabled user cannot sign in: the same generic failure (the audit trail says why)
+        if (row && !tooLong && matches && !row.enabled)
+          return { ok: false, reason: 'user_disabled', subject };
+        if (row && !tooLong && matches) {
+          await this.lockout.reset(key);
+          return { ok: true, user: { id: row.id, username: row.username } };
+        }
+        await this.lockout.recordFailure(key);
+        return { ok: false, reason: 'invalid_credentials', subject };
+      },
+      (result) => !result.ok,
+    );
     if (check.ran) return check.value;
     return 'gone' in check
       ? { ok: false, reason: 'gone' }

@@ -43,6 +43,30 @@ describe('PasswordCheckGate', () => {
     expect(order).toEqual(['f1', 'me', 'f2']);
   });
 
+  it("serves a clean IP before every suspect one, and gives it a suspect entry's place when full", async () => {
+    const gate = new PasswordCheckGate({ concurrency: 1, queue: 4, budget: 100, windowMs: 60_000 });
+    const order: string[] = [];
+    const running = pending('x');
+    const head = gate.run('s1', here, running.work, true);
+    const suspects = ['s1', 's2', 's3', 's4'].map((ip) =>
+      gate.run(ip, here, async () => (order.push(ip), ip), true),
+    );
+    // the queue is full of suspect entries: a clean newcomer takes the newest place of the busiest suspect IP
+    const mine = gate.run('me', here, async () => (order.push('me'), 'me'));
+    const refused = await Promise.race(suspects.map((p, i) => p.then((r) => ({ i, r }))));
+    expect(refused.r).toEqual({ ran: false, refused: 'busy', retryAfter: 1 });
+    // another suspect newcomer cannot displace the clean entry, nor a suspect IP with as few entries as its own
+    expect(await gate.run('s5', here, async () => 's5', true)).toEqual({
+      ran: false,
+      refused: 'busy',
+      retryAfter: 1,
+    });
+    running.finish();
+    await Promise.all([head, mine, ...suspects]);
+    expect(order[0]).toBe('me');
+    expect(order).toHaveLength(4);
+  });
+
   it('skips a check whose client went away while it waited', async () => {
     const gate = new PasswordCheckGate({ concurrency: 1, queue: 5, budget: 100, windowMs: 60_000 });
     let gone = false;

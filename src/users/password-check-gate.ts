@@ -6,7 +6,8 @@
  * - the queue is fair between client IPs: it is served round-robin by IP, and when it is full a newcomer from an
  *   IP with fewer waiting entries than the busiest IP takes the place of that IP's newest entry. One IP (or a few)
  *   flooding the login form therefore delays someone else's login by at most a few checks, never by the flood;
- * - entries from IPs whose recent logins failed (`suspect`: the caller decides, e.g. ≥ 3 failures in the window)
+ * - entries from IPs whose recent logins failed (`suspect`: the caller decides, e.g. ≥ 2 failures in the window;
+ *   `isSuspect` is asked again when an entry comes up)
  *   wait behind every other entry: they are served, and evicted, only when no entry of a clean IP waits. A
  *   flood of failing logins therefore delays a login from an IP without failures by at most the checks already
  *   running, not by one check per flooding IP;
@@ -26,6 +27,11 @@ export interface GateOptions {
   budget: number;
   windowMs: number;
   now?: () => number;
+  /**
+   * Whether an IP is suspect now (asked again when its entries come up: an IP that became suspect while its
+   * entries waited goes behind the clean ones).
+   */
+  isSuspect?: (ip: string) => boolean;
 }
 
 interface Waiter {
@@ -145,6 +151,7 @@ export class PasswordCheckGate {
 
   /** A check ended: hand its slot to the next IP in round-robin order, clean IPs first. */
   private release(): void {
+    this.demoteSuspects();
     const queues = this.queues.size > 0 ? this.queues : this.suspectQueues;
     const next = queues.entries().next();
     if (next.done) {
@@ -157,5 +164,18 @@ export class PasswordCheckGate {
     if (list.length > 0) queues.set(ip, list); // to the back of the round
     this.waiting--;
     waiter.start(); // the slot passes on: `active` is unchanged
+  }
+
+  /** Moves the waiting entries of IPs that have become suspect behind the clean ones. */
+  private demoteSuspects(): void {
+    const isSuspect = this.options.isSuspect;
+    if (!isSuspect) return;
+    for (const [ip, list] of this.queues) {
+      if (!isSuspect(ip)) continue;
+      this.queues.delete(ip);
+      const behind = this.suspectQueues.get(ip);
+      if (behind) behind.unshift(...list);
+      else this.suspectQueues.set(ip, list);
+    }
   }
 }

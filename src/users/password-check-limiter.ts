@@ -16,7 +16,7 @@ export interface PasswordCheckCaller {
  * request.
  */
 /** Failed password checks from one IP in a window after which its further checks wait behind other IPs'. */
-export const SUSPECT_IP_FAILURES = 3;
+export const SUSPECT_IP_FAILURES = 2;
 /** IPs whose failures are remembered at most (the least recently failing are forgotten beyond). */
 export const SUSPECT_IP_MAX_KEYS = 10_000;
 
@@ -38,6 +38,7 @@ export class PasswordCheckLimiter {
       queue: config.loginQueue,
       budget: config.loginBudget,
       windowMs: this.windowMs,
+      isSuspect: (ip) => this.suspect(ip),
     });
   }
 

@@ -67,6 +67,26 @@ describe('PasswordCheckGate', () => {
     expect(order).toHaveLength(4);
   });
 
+  it('moves the waiting entries of an IP that became suspect while they waited behind clean ones', async () => {
+    const suspects = new Set<string>();
+    const gate = new PasswordCheckGate({
+      concurrency: 1,
+      queue: 8,
+      budget: 100,
+      windowMs: 60_000,
+      isSuspect: (ip) => suspects.has(ip),
+    });
+    const order: string[] = [];
+    const running = pending('x');
+    const head = gate.run('flood', here, running.work);
+    const early = gate.run('flood', here, async () => (order.push('flood'), 'flood'));
+    const mine = gate.run('me', here, async () => (order.push('me'), 'me'));
+    suspects.add('flood'); // its first checks failed meanwhile
+    running.finish();
+    await Promise.all([head, early, mine]);
+    expect(order).toEqual(['me', 'flood']);
+  });
+
   it('skips a check whose client went away while it waited', async () => {
     const gate = new PasswordCheckGate({ concurrency: 1, queue: 5, budget: 100, windowMs: 60_000 });
     let gone = false;

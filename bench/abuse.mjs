@@ -520,6 +520,7 @@ async function runOn(label, env, diskBytes) {
         login_failed: legit.loginFailed.length,
         login_p50: pct(legit.login, 50),
         login_p99: pct([...legit.login, ...legit.loginFailed.map(() => Infinity)], 99),
+        logins_ms: legit.login.map((v) => Math.round(v)),
         token_p50: pct(legit.token, 50),
         token_p99: pct(legit.token, 99),
         ready_p50: pct(legit.ready, 50),

@@ -6,7 +6,7 @@
  * - the queue is fair between client IPs: it is served round-robin by IP, and when it is full a newcomer from an
  *   IP with fewer waiting entries than the busiest IP takes the place of that IP's newest entry. One IP (or a few)
  *   flooding the login form therefore delays someone else's login by at most a few checks, never by the flood;
- * - entries from IPs whose recent logins failed (`suspect`: the caller decides, e.g. ≥ 2 failures in the window;
+ * - entries from IPs whose recent logins failed (`suspect`: the caller decides, e.g. a failed login in the window;
  *   `isSuspect` is asked again when an entry comes up)
  *   wait behind every other entry: they are served, and evicted, only when no entry of a clean IP waits. A
  *   flood of failing logins therefore delays a login from an IP without failures by at most the checks already

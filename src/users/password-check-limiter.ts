@@ -16,7 +16,7 @@ export interface PasswordCheckCaller {
  * request.
  */
 /** Failed password checks from one IP in a window after which its further checks wait behind other IPs'. */
-export const SUSPECT_IP_FAILURES = 2;
+export const SUSPECT_IP_FAILURES = 1;
 /** IPs whose failures are remembered at most (the least recently failing are forgotten beyond). */
 export const SUSPECT_IP_MAX_KEYS = 10_000;
 
@@ -43,17 +43,21 @@ export class PasswordCheckLimiter {
   }
 
   /**
-   * Runs `work` (a password check) within the bound. `failed` tells whether its result was a failed login: an
-   * IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs' (the
-   * gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
+   * Runs `work` (a password check) within the bound. `failures` counts the failed logins in its result (0 or
+   * 1). An IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs'
+   * (the gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
+   * Every failure counts the same (an unknown username is not told apart: that would make the queueing an
+   * oracle for which usernames exist); a user who mistyped is served after the clean IPs, still fairly among
+   * the others, and only while checks are queueing at all.
    */
   async run<T>(
     caller: PasswordCheckCaller,
     work: () => Promise<T>,
-    failed: (value: T) => boolean = () => false,
+    failures: (value: T) => number = () => 0,
   ): Promise<GateOutcome<T>> {
     const outcome = await this.gate.run(caller.ip, caller.isGone, work, this.suspect(caller.ip));
-    if (outcome.ran && failed(outcome.value)) this.noteFailure(caller.ip);
+    const weight = outcome.ran ? failures(outcome.value) : 0;
+    if (weight > 0) this.noteFailure(caller.ip, weight);
     if (!outcome.ran && 'refused' in outcome) await this.audited(outcome);
     return outcome;
   }
@@ -63,13 +67,13 @@ export class PasswordCheckLimiter {
     return !!entry && entry.windowStart === this.windowOf(Date.now()) && entry.count >= SUSPECT_IP_FAILURES;
   }
 
-  private noteFailure(ip: string): void {
+  private noteFailure(ip: string, weight: number): void {
     const windowStart = this.windowOf(Date.now());
     const entry = this.failures.get(ip);
     this.failures.delete(ip); // re-inserted last: the map stays in least-recently-failing order
     this.failures.set(ip, {
       windowStart,
-      count: entry && entry.windowStart === windowStart ? entry.count + 1 : 1,
+      count: (entry && entry.windowStart === windowStart ? entry.count : 0) + weight,
     });
     if (this.failures.size > SUSPECT_IP_MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }

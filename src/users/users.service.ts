@@ -112,11 +112,12 @@ export class UsersService implements OnModuleInit {
       return { ok: false, reason: 'invalid_credentials', subject: await this.subjectFor(username) };
     const normalized = normalizeUsername(username);
     const key = this.lockout.keyFor(normalized);
-    const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
-    const subject = row?.id ?? key;
     const check = await this.limiter.run(
       caller,
       async (): Promise<AuthenticationResult> => {
+        // looked up only once the check may run: a refused attempt costs no statement
+        const row = this.plausible(normalized) ? await this.users.findCredentials(normalized) : undefined;
+        const subject = row?.id ?? key;
         if (!(await this.lockout.beginAttempt(key))) return { ok: false, reason: 'locked_out', subject };
         // over-long input is refused without hashing it (a KDF over megabytes is a denial of service), but
         // still costs one dummy verification so that it looks like any other failure
@@ -133,7 +134,7 @@ export class UsersService implements OnModuleInit {
         await this.lockout.recordFailure(key);
         return { ok: false, reason: 'invalid_credentials', subject };
       },
-      (result) => !result.ok,
+      (result) => (result.ok ? 0 : 1),
     );
     if (check.ran) return check.value;
     return 'gone' in check

@@ -1,8 +1,8 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HttpReply, HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
-import { RequireScopes } from '../keys/api-auth.guard';
+import type { HttpReply, HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
+import { RequireScopes } from '../api-auth/api-auth.guard';
 import { streamCsv } from './audit-csv';
 import { AuditEventsService } from './audit-events.service';
 import { AuditQueryLimiter } from './audit-query-limiter';

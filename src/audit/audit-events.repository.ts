@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditCountUpdate } from '../common/refusal-auditor';
+import type { AuditCountUpdate } from '../events/refusal-auditor';
 import { preparedSql, sql } from '../database/sql';
 import type { AuditRow } from './audit-row';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodesService } from './authorization-codes.service';

@@ -1,7 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { SessionsService } from '../users/sessions.service';
 import { AuthorizationService } from './authorization.service';
 import { AuthorizeRequestValidator } from './authorize-request.validator';

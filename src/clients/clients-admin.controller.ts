@@ -26,9 +26,9 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { HttpRequest } from '../common/http';
-import { RequireScopes } from '../keys/api-auth.guard';
-import type { ApiPrincipal } from '../keys/bearer.strategy';
+import type { HttpRequest } from '../http/http';
+import { RequireScopes } from '../api-auth/api-auth.guard';
+import type { ApiPrincipal } from '../api-auth/bearer.strategy';
 import { isPlausibleClientId } from './clients.service';
 import { ClientsAdminService, type ClientsActor } from './clients-admin.service';
 import {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { KeysModule } from '../keys/keys.module';
+import { ApiAuthModule } from '../api-auth/api-auth.module';
 import { ClientEntity } from './client.entity';
 import { ClientCreateOperation } from './client-create.operation';
 import { ClientRowCache } from './client-row-cache';
@@ -10,7 +10,7 @@ import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ClientEntity]), KeysModule],
+  imports: [TypeOrmModule.forFeature([ClientEntity]), ApiAuthModule],
   controllers: [ClientsAdminController],
   providers: [ClientsRepository, ClientRowCache, ClientsService, ClientsAdminService, ClientCreateOperation],
   exports: [ClientsService],

@@ -5,7 +5,7 @@ import {
   NestInterceptor,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { mediaTypeOf, type HttpRequest } from '../common/http';
+import { mediaTypeOf, type HttpRequest } from '../http/http';
 import type { Observable } from 'rxjs';
 import { invalidFields } from './client-errors';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { KeyStore } from '../keys/key-store.service';
 import { UsersService } from '../users/users.service';

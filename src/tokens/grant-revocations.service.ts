@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { TokenRequestError } from './oauth-request';
 import { TokensRepository, type RevokedGrantRow } from './tokens.repository';
 

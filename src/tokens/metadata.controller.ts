@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { BUILTIN_SCOPES, OIDC_SCOPES } from '../config/environment';
 import { CLAIMS_SUPPORTED } from '../oidc/user-claims';
-import { DPOP_SIGNING_ALGS } from './dpop/dpop-proof.verifier';
+import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof.verifier';
 
 /** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
 export function authorizationServerMetadata(oauth: OAuthConfig) {

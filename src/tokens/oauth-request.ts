@@ -1,10 +1,10 @@
-import { bodyOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../common/http';
+import { bodyOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../http/http';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { InvalidRequest, InvalidScope, OAuthError, type OAuthErrorCode } from '../common/oauth-errors';
+import type { FormParams } from './form-params';
 import type { PresentedCredentials } from './client-auth/presented-credentials';
 
-/** The parameters of a form-encoded protocol request: one string per name; empty values are absent. */
-export type FormParams = Readonly<Record<string, string | undefined>>;
+export type { FormParams } from './form-params';
 
 /** What the request guards attach to the request for the handlers (parsed once, authenticated once). */
 export interface OAuthRequestState {

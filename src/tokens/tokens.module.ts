@@ -1,11 +1,11 @@
 import { OidcModule } from '../oidc/oidc.module';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { AbuseModule } from '../abuse/abuse.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
-import { DpopModule } from './dpop/dpop.module';
+import { DpopModule } from '../dpop/dpop.module';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { ClientAuthGuard } from './client-auth/client-auth.guard';
 import {
@@ -46,7 +46,7 @@ import { TokensRepository } from './tokens.repository';
     KeysModule,
     OidcModule,
     DpopModule,
-    AbuseModule,
+    RateLimitModule,
   ],
   controllers: [TokenController, MetadataController, ParController],
   providers: [

@@ -28,9 +28,9 @@ import {
 } from '@nestjs/swagger';
 import { isPlausibleClientId } from '../clients/clients.service';
 import { JsonObjectBodyInterceptor } from '../clients/json-body.interceptor';
-import type { HttpRequest } from '../common/http';
-import { RequireScopes } from '../keys/api-auth.guard';
-import type { ApiPrincipal } from '../keys/bearer.strategy';
+import type { HttpRequest } from '../http/http';
+import { RequireScopes } from '../api-auth/api-auth.guard';
+import type { ApiPrincipal } from '../api-auth/bearer.strategy';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListGrantsQuery, ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';

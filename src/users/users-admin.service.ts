@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { invalidFields } from '../clients/client-errors';
 import { decodeCursor, encodeCursor } from '../clients/client-cursor';
 import { DEFAULT_PAGE_SIZE } from '../clients/dto/list-clients.query';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserGrantListResponseDto, UserListResponseDto, UserResponseDto } from './dto/user-response.dto';

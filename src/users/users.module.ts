@@ -1,4 +1,4 @@
-import { KeysModule } from '../keys/keys.module';
+import { ApiAuthModule } from '../api-auth/api-auth.module';
 import { UserGrantsRepository } from './user-grants.repository';
 import { UsersAdminController } from './users-admin.controller';
 import { UsersAdminService } from './users-admin.service';
@@ -24,7 +24,7 @@ import { UsersService } from './users.service';
  * sessions, per-username lockout and the CSRF tokens of every HTML form.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, KeysModule],
+  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, ApiAuthModule],
   controllers: [LoginController, UsersAdminController],
   providers: [
     UsersRepository,

@@ -1,6 +1,6 @@
 import { randomToken } from '../../src/common/crypto';
-import { RefusalAuditor } from '../../src/common/refusal-auditor';
-import { SharedCounterStorage } from '../../src/abuse/shared-counter.storage';
+import { RefusalAuditor } from '../../src/events/refusal-auditor';
+import { SharedCounterStorage } from '../../src/rate-limit/shared-counter.storage';
 import { sql } from '../../src/database/sql';
 import { createClient, insertUserRow, issueCode, TestClient } from '../factories/tokens';
 import { closeAddressAgents, requestFrom } from '../helpers/from-address';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { AuditEmitter } from '../../src/common/events';
+import { AuditEmitter } from '../../src/events/events';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { apiToken, auditorToken, recordAs, rowsLeaking, writeRows } from '../factories/audit';
 

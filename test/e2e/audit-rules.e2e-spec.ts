@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import {
   authorizePath,

@@ -7,7 +7,7 @@ import { REQUEST_TIMEOUT_MS } from '../../src/bootstrap';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
- * What the HTTP platform (Fastify, src/bootstrap.ts and src/common/body-parsers.ts) guarantees beyond the
+ * What the HTTP platform (Fastify, src/bootstrap.ts and src/http/body-parsers.ts) guarantees beyond the
  * endpoints: every refusal before a handler — an undecodable URL, an unreadable body — has the error shape of
  * every other error, names the request id and carries the security headers.
  */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
-import { CliOperations } from '../../src/cli/cli-operations.service';
-import { AuditEmitter } from '../../src/common/events';
+import { CliOperations } from '../../src/operations/cli-operations.service';
+import { AuditEmitter } from '../../src/events/events';
 import {
   keysConfig,
   oauthConfig,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AuditWriter } from '../../src/audit/audit-writer';
 import type { AuditRow } from '../../src/audit/audit-row';
-import { AuditEmitter, type AuditEventInput } from '../../src/common/events';
-import { runWithRequestContext, type RequestContext } from '../../src/common/request-context';
+import { AuditEmitter, type AuditEventInput } from '../../src/events/events';
+import { runWithRequestContext, type RequestContext } from '../../src/http/request-context';
 import { KeyStore } from '../../src/keys/key-store.service';
 import type { TestApp } from '../helpers/test-app';
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { AUDIT_EVENT_TYPES } from '../../common/events';
+import { AUDIT_EVENT_TYPES } from '../../events/events';
 import { IsAuditCursor, IsIpOrCidr, IsRfc3339 } from './audit-query.validators';
 
 /** GET /audit/events query (CONTRACT.md, Audit API). Unknown parameters are refused (400 naming them). */

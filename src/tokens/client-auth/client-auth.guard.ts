@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ClientRateLimit } from '../../abuse/client-rate-limit.service';
+import { ClientRateLimit } from '../../rate-limit/client-rate-limit.service';
 import type { AuthenticatableClient } from '../../clients/clients.service';
-import { AuditEmitter } from '../../common/events';
-import { routePath } from '../../common/http';
+import { AuditEmitter } from '../../events/events';
+import { routePath } from '../../http/http';
 import { InvalidClient, OAuthError } from '../../common/oauth-errors';
-import { sentClientId } from '../../common/sent-client-id';
+import { sentClientId } from '../../http/sent-client-id';
 import type { OAuthRequest } from '../oauth-request';
 import { CLIENT_AUTH_STRATEGIES, presentedCredentials } from './presented-credentials';
 

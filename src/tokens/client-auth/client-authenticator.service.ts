@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthenticatableClient, ClientsService } from '../../clients/clients.service';
-import { ipBucket } from '../../common/ip-bucket';
+import { ipBucket } from '../../http/ip-bucket';
 import { InvalidClient } from '../../common/oauth-errors';
-import { currentRequestContext } from '../../common/request-context';
+import { currentRequestContext } from '../../http/request-context';
 import { abuseConfig, type AbuseConfig } from '../../config/config.namespaces';
 import { ClientLockoutsRepository } from './client-lockouts.repository';
 import type { PresentedCredentials } from './presented-credentials';

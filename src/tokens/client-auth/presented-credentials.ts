@@ -1,6 +1,6 @@
-import type { TokenEndpointAuthMethod } from '../../clients/client.entity';
+import type { TokenEndpointAuthMethod } from '../../clients/client';
 import { InvalidClient, InvalidRequest } from '../../common/oauth-errors';
-import type { FormParams } from '../oauth-request';
+import type { FormParams } from '../form-params';
 
 /** The client authentication a request carries: exactly one method (CONTRACT.md, Token request rules). */
 export type PresentedCredentials =

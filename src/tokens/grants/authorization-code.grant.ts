@@ -10,7 +10,7 @@ import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { required, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface AuthorizationCodeParams {

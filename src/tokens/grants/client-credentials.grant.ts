@@ -6,7 +6,7 @@ import { OIDC_SCOPES } from '../../config/environment';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface ClientCredentialsParams {

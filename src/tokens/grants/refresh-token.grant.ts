@@ -7,7 +7,7 @@ import { AccessTokenIssuer } from '../access-token.issuer';
 import { GrantRevocations } from '../grant-revocations.service';
 import { parseScope, required, type FormParams } from '../oauth-request';
 import { TokensRepository, type GrantTokensRow } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface RefreshTokenParams {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { EventEmitter } from 'node:events';
-import { currentRequestContext } from '../../../src/common/request-context';
-import { registerRequestLog } from '../../../src/common/request-log';
-import type { RequestContext } from '../../../src/common/request-context';
+import { currentRequestContext } from '../../../src/http/request-context';
+import { registerRequestLog } from '../../../src/http/request-log';
+import type { RequestContext } from '../../../src/http/request-context';
 
 type OnRequest = (req: unknown, reply: unknown, done: () => void) => void;
 

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { PROTOCOL_ROUTE, routePath, type HttpRequest } from '../common/http';
-import { ipBucket } from '../common/ip-bucket';
+import { PROTOCOL_ROUTE, routePath, type HttpRequest } from '../http/http';
+import { ipBucket } from '../http/ip-bucket';
 import { SlowDown } from '../common/oauth-errors';
-import { RefusalAuditor } from '../common/refusal-auditor';
-import { normaliseIp } from '../common/request-context.hooks';
-import { sentClientId } from '../common/sent-client-id';
+import { RefusalAuditor } from '../events/refusal-auditor';
+import { normaliseIp } from '../http/request-context.hooks';
+import { sentClientId } from '../http/sent-client-id';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
 

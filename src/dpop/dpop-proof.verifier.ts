@@ -7,9 +7,9 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose';
-import { sha256Base64url, sha256Hex } from '../../common/crypto';
-import { DpopProofError } from '../../common/oauth-errors';
-import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { sha256Base64url, sha256Hex } from '../common/crypto';
+import { DpopProofError } from '../common/oauth-errors';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { DpopNonces } from './dpop-nonces';
 import { DpopProofsRepository } from './dpop-proofs.repository';
 

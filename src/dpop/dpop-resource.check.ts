@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { requestPath, type HttpRequest } from '../../common/http';
-import { DpopProofError, OAuthError } from '../../common/oauth-errors';
-import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { requestPath, type HttpRequest } from '../http/http';
+import { DpopProofError, OAuthError } from '../common/oauth-errors';
+import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { DpopProofVerifier } from './dpop-proof.verifier';
 
 /** The access token of a request to a protected resource, with the scheme it came in (RFC 6750 §2.1, RFC 9449 §7.1). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { preparedSql } from '../../database/sql';
+import { preparedSql } from '../database/sql';
 
 /**
  * Accepted DPoP proofs (RFC 9449 §11.1), shared by every instance: the SHA-256 of (key thumbprint, jti) until

@@ -1,4 +1,4 @@
-import { formatLogLine, quietFrameworkLogs } from '../../../src/common/log-format';
+import { formatLogLine, quietFrameworkLogs } from '../../../src/http/log-format';
 
 describe('LOG_FORMAT=text lines', () => {
   const time = Date.UTC(2026, 11, 2, 17, 30, 1, 123);

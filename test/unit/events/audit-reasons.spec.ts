@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_REASONS } from '../../../src/common/audit-reasons';
+import { AUDIT_REASONS } from '../../../src/events/audit-reasons';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
-import { currentRequestContext, elapsedMs } from './request-context';
+import { currentRequestContext, elapsedMs } from '../http/request-context';
 
 /** EVENTS.md: the one audit vocabulary. Type names are `<thing>.<past-tense verb>`. */
 export type AuditEventType =

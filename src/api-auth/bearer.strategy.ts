@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { AccessTokenVerifier } from './access-token.verifier';
+import { AccessTokenVerifier } from '../keys/access-token.verifier';
 
 /** The caller behind a verified bearer token on /admin and /audit. */
 export interface ApiPrincipal {

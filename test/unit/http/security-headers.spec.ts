@@ -1,4 +1,4 @@
-import { helmetOptions, securityHeaders } from '../../../src/common/security-headers';
+import { helmetOptions, securityHeaders } from '../../../src/http/security-headers';
 
 describe('security headers (helmet, computed once)', () => {
   it('are helmet’s headers for our CSP, without HSTS behind http', () => {

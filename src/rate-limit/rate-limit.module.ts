@@ -12,4 +12,4 @@ import { SharedCounterStorage } from './shared-counter.storage';
   providers: [SharedCounterStorage, ClientRateLimit, { provide: APP_GUARD, useClass: RateLimitGuard }],
   exports: [SharedCounterStorage, ClientRateLimit],
 })
-export class AbuseModule {}
+export class RateLimitModule {}

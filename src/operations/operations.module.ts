@@ -10,4 +10,4 @@ import { MigrateOperation } from './migrate.operation';
   providers: [CliOperations, CliSocketServer, MigrateOperation],
   exports: [CliOperations],
 })
-export class CliSupportModule {}
+export class OperationsModule {}

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../../common/crypto';
+import { constantTimeEqual } from '../common/crypto';
 
 /**
  * Server-provided DPoP nonces (RFC 9449 §8), stateless so that every instance accepts every instance's nonce:

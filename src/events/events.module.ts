@@ -6,4 +6,4 @@ import { RefusalAuditor } from './refusal-auditor';
  * once-per-window auditing of repeatable refusals. */
 @Global()
 @Module({ providers: [AuditEmitter, RefusalAuditor], exports: [AuditEmitter, RefusalAuditor] })
-export class CommonModule {}
+export class EventsModule {}

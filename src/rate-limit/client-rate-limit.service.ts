@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SlowDown } from '../common/oauth-errors';
-import { RefusalAuditor } from '../common/refusal-auditor';
+import { RefusalAuditor } from '../events/refusal-auditor';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
 

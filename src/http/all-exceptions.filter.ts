@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { BodyError } from '../body-parsers';
-import { isDatabaseUnavailable } from '../database-errors';
-import { errorPage } from '../html';
-import { routePath, sendHtml, type HttpReply, type HttpRequest } from '../http';
-import { DpopProofError, OAuthError, SlowDown } from '../oauth-errors';
-import { currentRequestContext } from '../request-context';
+import { BodyError } from './body-parsers';
+import { isDatabaseUnavailable } from '../common/database-errors';
+import { errorPage } from './html';
+import { routePath, sendHtml, type HttpReply, type HttpRequest } from './http';
+import { DpopProofError, OAuthError, SlowDown } from '../common/oauth-errors';
+import { currentRequestContext } from './request-context';
 
 /** Routes whose errors are RFC 6749 §5.2 JSON. */
 const PROTOCOL_JSON = /^\/oauth\/(token|revoke|introspect|par)\b/;

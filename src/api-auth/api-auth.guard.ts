@@ -10,13 +10,13 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { routePath, type HttpRequest } from '../common/http';
-import type { AuditEventInput } from '../common/events';
-import { ipBucket } from '../common/ip-bucket';
+import { routePath, type HttpRequest } from '../http/http';
+import type { AuditEventInput } from '../events/events';
+import { ipBucket } from '../http/ip-bucket';
 import { OAuthError } from '../common/oauth-errors';
-import { RefusalAuditor } from '../common/refusal-auditor';
+import { RefusalAuditor } from '../events/refusal-auditor';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
-import { DpopResourceCheck, presentedAccessToken } from '../tokens/dpop/dpop-resource.check';
+import { DpopResourceCheck, presentedAccessToken } from '../dpop/dpop-resource.check';
 import { BearerStrategy, type ApiPrincipal } from './bearer.strategy';
 
 const SCOPES_KEY = 'latchkey:required-scopes';

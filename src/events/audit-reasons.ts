@@ -2,7 +2,7 @@ import type { AuditEventType } from './events';
 
 /**
  * The one list of `details.reason` codes per failure event type (EVENTS.md, extended where the code needed
- * it): the code emits only these, and the docs' event table lists exactly these (test/unit/common/
+ * it): the code emits only these, and the docs' event table lists exactly these (test/unit/events/
  * audit-reasons.spec.ts checks both). Each code means one thing everywhere.
  */
 export const AUDIT_REASONS: Partial<Record<AuditEventType, readonly string[]>> = {

@@ -1,4 +1,4 @@
-import { ipBucket } from '../../../src/common/ip-bucket';
+import { ipBucket } from '../../../src/http/ip-bucket';
 
 describe('ipBucket (the key per-IP limits count under)', () => {
   it('keeps an IPv4 address as is', () => {

@@ -1,4 +1,4 @@
-import { BodyError, charsetOf, parseForm } from '../../../src/common/body-parsers';
+import { BodyError, charsetOf, parseForm } from '../../../src/http/body-parsers';
 
 function refusal(fn: () => unknown): BodyError {
   try {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PROTOCOL_ROUTE, routePath, type HttpReply, type HttpRequest } from '../common/http';
+import { PROTOCOL_ROUTE, routePath, type HttpReply, type HttpRequest } from './http';
 
 /** The origin of a registered redirect URI (http/https only; private-use schemes have none). */
 export function originOf(uri: string): string | null {

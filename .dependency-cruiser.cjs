@@ -13,7 +13,8 @@ const LAYERS = [
   },
   { name: 'registries', folders: ['clients', 'users'] },
   { name: 'admin API authentication', folders: ['api-auth'] },
-  { name: 'keys, grants, DPoP', folders: ['keys', 'grants', 'dpop'] },
+  { name: 'keys, DPoP', folders: ['keys', 'dpop'] },
+  { name: 'grants', folders: ['grants'] },
   { name: 'platform', folders: ['http', 'events', 'operations', 'rate-limit', 'database', 'config'] },
   { name: 'common', folders: ['common'] },
 ];

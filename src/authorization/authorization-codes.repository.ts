@@ -146,21 +146,13 @@ export class AuthorizationCodesRepository {
    * Marks the code used, atomically: of concurrent callers exactly one gets the row back
    * (PostgreSQL re-checks `consumed_at IS NULL` after the competing transaction commits).
    */
-  async consumeByHash(codeHash: string, manager: EntityManager): Promise<AuthorizationCodeRow | undefined> {
+  async consumeByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {
     const rows = await sql<AuthorizationCodeRow>(
-      manager,
+      manager ?? this.dataSource,
       `UPDATE authorization_codes SET consumed_at = now()
         WHERE code_hash = $1 AND consumed_at IS NULL RETURNING *`,
       [codeHash],
     );
     return rows[0];
-  }
-
-  /** Records which grant the code produced (so that a replay can revoke it: RFC 6749 §4.1.2). */
-  async linkGrant(codeHash: string, grantId: string, manager: EntityManager): Promise<void> {
-    await sql(manager, `UPDATE authorization_codes SET grant_id = $2 WHERE code_hash = $1`, [
-      codeHash,
-      grantId,
-    ]);
   }
 }

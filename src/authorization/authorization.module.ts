@@ -8,7 +8,6 @@ import { AuthorizationService } from './authorization.service';
 import { AuthorizeRequestValidator } from './authorize-request.validator';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentController } from './consent.controller';
-import { ConsentsRepository } from './consents.repository';
 import { PendingRequestsService } from './pending-requests.service';
 import { PushedRequestsRepository } from './pushed-requests.repository';
 import { PushedRequestsService } from './pushed-requests.service';
@@ -24,7 +23,6 @@ import { PushedRequestsService } from './pushed-requests.service';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     AuthorizationRequestsRepository,
-    ConsentsRepository,
     PendingRequestsService,
     AuthorizationService,
     AuthorizeRequestValidator,

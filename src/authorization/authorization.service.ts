@@ -20,7 +20,7 @@ export type CodeRequest = Omit<PendingAuthorizationRequest, 'minAuthTime'>;
 
 /** OIDC Core §3.1.2.6: the answers to prompt=none when a page would be needed. */
 export type NoPromptError = 'login_required' | 'consent_required';
-import { ConsentsRepository } from './consents.repository';
+import { ConsentsService } from '../users/consents.service';
 import { errorRedirect, successRedirect } from './redirects';
 import { consentCovers } from './scope-descriptions';
 
@@ -32,7 +32,7 @@ import { consentCovers } from './scope-descriptions';
 export class AuthorizationService {
   constructor(
     private readonly codes: AuthorizationCodesService,
-    private readonly consents: ConsentsRepository,
+    private readonly consents: ConsentsService,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}

@@ -17,6 +17,7 @@ import {
   splitScope,
 } from './client-rules';
 import { toClientView } from './client-view';
+import { GrantRevocations } from '../grants/grant-revocations.service';
 import { ClientsRepository } from './clients.repository';
 import type {
   ClientListResponseDto,
@@ -51,6 +52,7 @@ const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
 export class ClientsAdminService {
   constructor(
     private readonly repository: ClientsRepository,
+    private readonly revocations: GrantRevocations,
     private readonly cache: ClientRowCache,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
@@ -270,17 +272,7 @@ export class ClientsAdminService {
     actor: ClientsActor,
     manager: EntityManager,
   ): Promise<void> {
-    const revoked = await this.repository.revokeGrants(clientId, cause, manager);
-    for (const grant of revoked)
-      await this.audit.record({
-        type: 'grant.revoked',
-        outcome: 'success',
-        clientId,
-        // EVENTS.md: the user of the grant; a client_credentials grant has the client itself as subject
-        subject: grant.user_id ?? clientId,
-        details: { grant_id: grant.id, cause, actor: actorName(actor) },
-        manager,
-      });
+    await this.revocations.revokeClientGrants(clientId, cause, actorName(actor), manager);
   }
 }
 

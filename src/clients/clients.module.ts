@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiAuthModule } from '../api-auth/api-auth.module';
+import { GrantsModule } from '../grants/grants.module';
 import { ClientEntity } from './client.entity';
 import { ClientCreateOperation } from './client-create.operation';
 import { ClientRowCache } from './client-row-cache';
@@ -10,7 +11,7 @@ import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ClientEntity]), ApiAuthModule],
+  imports: [TypeOrmModule.forFeature([ClientEntity]), ApiAuthModule, GrantsModule],
   controllers: [ClientsAdminController],
   providers: [ClientsRepository, ClientRowCache, ClientsService, ClientsAdminService, ClientCreateOperation],
   exports: [ClientsService],

@@ -71,23 +71,6 @@ export class ClientsRepository {
   }
 
   /**
-   * Revokes every live grant of a client at once (disable or delete); returns them for the audit trail.
-   * Introspection and the bearer guard also check `clients.enabled`, so this is belt and braces.
-   */
-  async revokeGrants(
-    clientId: string,
-    cause: string,
-    manager: EntityManager,
-  ): Promise<Array<{ id: string; user_id: string | null }>> {
-    return sql<{ id: string; user_id: string | null }>(
-      manager,
-      `UPDATE grants SET revoked_at = now(), revoke_cause = $2
-        WHERE client_id = $1 AND revoked_at IS NULL RETURNING id, user_id`,
-      [clientId, cause],
-    );
-  }
-
-  /**
    * Deletes the client's unconsumed authorization codes and pending authorization requests (a narrowed or
    * disabled client: what they were issued or validated for may no longer hold). Returns how many of each.
    */

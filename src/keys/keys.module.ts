@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GrantsModule } from '../grants/grants.module';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { JwksController } from './jwks.controller';
 import { KeyStore } from './key-store.service';
@@ -11,7 +12,7 @@ import { SigningKeysRepository } from './signing-keys.repository';
  * audit APIs is in api-auth/, above this module.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([SigningKeyEntity])],
+  imports: [TypeOrmModule.forFeature([SigningKeyEntity]), GrantsModule],
   controllers: [JwksController],
   providers: [SigningKeysRepository, KeyStore, AccessTokenVerifier],
   exports: [KeyStore, AccessTokenVerifier],

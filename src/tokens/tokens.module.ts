@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
+import { GrantsModule } from '../grants/grants.module';
 import { KeysModule } from '../keys/keys.module';
 import { DpopModule } from '../dpop/dpop.module';
 import { AccessTokenIssuer } from './access-token.issuer';
@@ -15,7 +16,6 @@ import {
 } from './client-auth/client-auth.strategies';
 import { ClientAuthenticator } from './client-auth/client-authenticator.service';
 import { ClientLockoutsRepository } from './client-auth/client-lockouts.repository';
-import { GrantRevocations } from './grant-revocations.service';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -44,6 +44,7 @@ import { TokensRepository } from './tokens.repository';
     ClientsModule,
     AuthorizationModule,
     KeysModule,
+    GrantsModule,
     OidcModule,
     DpopModule,
     RateLimitModule,
@@ -52,7 +53,6 @@ import { TokensRepository } from './tokens.repository';
   providers: [
     TokensRepository,
     AccessTokenIssuer,
-    GrantRevocations,
     AuthorizationCodeGrant,
     RefreshTokenGrant,
     ClientCredentialsGrant,

@@ -1,5 +1,7 @@
 import { ApiAuthModule } from '../api-auth/api-auth.module';
-import { UserGrantsRepository } from './user-grants.repository';
+import { GrantsModule } from '../grants/grants.module';
+import { ConsentsRepository } from './consents.repository';
+import { ConsentsService } from './consents.service';
 import { UsersAdminController } from './users-admin.controller';
 import { UsersAdminService } from './users-admin.service';
 import { Module } from '@nestjs/common';
@@ -24,7 +26,7 @@ import { UsersService } from './users.service';
  * sessions, per-username lockout and the CSRF tokens of every HTML form.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, ApiAuthModule],
+  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, ApiAuthModule, GrantsModule],
   controllers: [LoginController, UsersAdminController],
   providers: [
     UsersRepository,
@@ -39,9 +41,10 @@ import { UsersService } from './users.service';
     LocalAuthGuard,
     LoginCsrfGuard,
     UserCreateOperation,
-    UserGrantsRepository,
+    ConsentsRepository,
+    ConsentsService,
     UsersAdminService,
   ],
-  exports: [UsersService, SessionsService, CsrfService],
+  exports: [UsersService, SessionsService, CsrfService, ConsentsService],
 })
 export class UsersModule {}

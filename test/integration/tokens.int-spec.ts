@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { ClientLockoutsRepository } from '../../src/tokens/client-auth/client-lockouts.repository';
+import { GrantsRepository } from '../../src/grants/grants.repository';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { createClient, insertUserRow, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -9,12 +10,14 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 describe('TokensRepository and ClientLockoutsRepository on the real database', () => {
   let t: TestApp;
   let repo: TokensRepository;
+  let grants: GrantsRepository;
   let client: TestClient;
   let userId: string;
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
     repo = t.get(TokensRepository);
+    grants = t.get(GrantsRepository);
     client = await createClient(t);
     userId = await insertUserRow(t);
   });
@@ -168,7 +171,7 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     );
     expect(rotations.filter(Boolean)).toHaveLength(1);
     const revocations = await Promise.all(
-      Array.from({ length: 5 }, () => repo.transaction((m) => repo.revokeGrant(grant_id, 'admin', m))),
+      Array.from({ length: 5 }, () => grants.transaction((m) => grants.revokeGrant(grant_id, 'admin', m))),
     );
     expect(revocations.flat()).toEqual([{ id: grant_id, user_id: userId, client_id: client.clientId }]);
     const live = await sql(
@@ -183,8 +186,8 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     const { code } = await issueCode(t, { client, userId });
     const { grant_id } = (await exchange(sha256Hex(code)))!;
     await expect(
-      repo.transaction(async (m) => {
-        await repo.revokeGrant(grant_id, 'admin', m);
+      grants.transaction(async (m) => {
+        await grants.revokeGrant(grant_id, 'admin', m);
         throw new Error('audit write failed');
       }),
     ).rejects.toThrow('audit write failed');

@@ -5,7 +5,7 @@ import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { OIDC_SCOPES } from '../../config/environment';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
-import { TokensRepository } from '../tokens.repository';
+import { GrantsService } from '../../grants/grants.service';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
@@ -23,7 +23,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
   readonly grantType = 'client_credentials' as const;
 
   constructor(
-    private readonly repository: TokensRepository,
+    private readonly grants: GrantsService,
     private readonly issuer: AccessTokenIssuer,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
@@ -49,7 +49,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     }
     const scope = (params.scopes ?? grantable).join(' ');
     const grantId = randomUUID();
-    await this.repository.insertClientGrant({
+    await this.grants.insertClientGrant({
       grantId,
       clientId: client.clientId,
       scope,

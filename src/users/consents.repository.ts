@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { sql } from '../database/sql';
 
-/** What a user has allowed a client: one row per (user, client), the union of the scopes approved. */
+/**
+ * The one writer of `consents`: what a user has allowed a client, one row per (user, client), the union of the
+ * scopes approved. The authorize statement reads it (authorization-codes.repository.ts, docs/architecture.md).
+ */
 @Injectable()
 export class ConsentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -28,5 +31,10 @@ export class ConsentsRepository {
          updated_at = now()`,
       [userId, clientId, scope],
     );
+  }
+
+  /** Forgets the user's remembered consent for a client (the next authorization asks again). */
+  async forget(userId: string, clientId: string, manager: EntityManager): Promise<void> {
+    await sql(manager, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, [userId, clientId]);
   }
 }

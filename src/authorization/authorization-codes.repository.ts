@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { liveSessionCtes, liveSessionParams, type PresentedSession } from '../users/session-sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 export interface AuthorizationCodeRow {
   code_hash: string;
@@ -154,5 +155,10 @@ export class AuthorizationCodesRepository {
       [codeHash],
     );
     return rows[0];
+  }
+
+  /** Housekeeping: deletes codes an hour past expiry (a replay of a just-expired code is still recognised). */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'authorization_codes', `expires_at < now() - interval '1 hour'`);
   }
 }

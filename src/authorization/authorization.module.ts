@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthorizationPurge } from './authorization.purge';
 import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
@@ -20,6 +21,7 @@ import { PushedRequestsService } from './pushed-requests.service';
   imports: [ClientsModule, UsersModule],
   controllers: [AuthorizeController, ConsentController],
   providers: [
+    AuthorizationPurge,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     AuthorizationRequestsRepository,
@@ -29,6 +31,6 @@ import { PushedRequestsService } from './pushed-requests.service';
     PushedRequestsRepository,
     PushedRequestsService,
   ],
-  exports: [AuthorizationCodesService, PushedRequestsService],
+  exports: [AuthorizationPurge, AuthorizationCodesService, PushedRequestsService],
 })
 export class AuthorizationModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedSql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 /**
  * Accepted DPoP proofs (RFC 9449 §11.1), shared by every instance: the SHA-256 of (key thumbprint, jti) until
@@ -21,5 +22,10 @@ export class DpopProofsRepository {
       [proofHash, ttlSeconds],
     );
     return rows.length === 1;
+  }
+
+  /** Housekeeping: forgets proofs past their replay window. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'dpop_proofs', `expires_at < now()`);
   }
 }

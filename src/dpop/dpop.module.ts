@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DpopPurge } from './dpop.purge';
 import { DpopProofVerifier } from './dpop-proof.verifier';
 import { DpopProofsRepository } from './dpop-proofs.repository';
 import { DpopResourceCheck } from './dpop-resource.check';
@@ -10,7 +11,7 @@ import { DpopResourceCheck } from './dpop-resource.check';
  * and the tokens module import it without a module circle.
  */
 @Module({
-  providers: [DpopProofsRepository, DpopProofVerifier, DpopResourceCheck],
-  exports: [DpopProofVerifier, DpopResourceCheck],
+  providers: [DpopPurge, DpopProofsRepository, DpopProofVerifier, DpopResourceCheck],
+  exports: [DpopPurge, DpopProofVerifier, DpopResourceCheck],
 })
 export class DpopModule {}

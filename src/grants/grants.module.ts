@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GrantsPurge } from './grants.purge';
 import { GrantRevocations } from './grant-revocations.service';
 import { GrantsRepository } from './grants.repository';
 import { GrantsService } from './grants.service';
@@ -8,7 +9,7 @@ import { GrantsService } from './grants.service';
  * grant.revoked event). Below clients, users, keys and tokens, which import it; it imports no feature.
  */
 @Module({
-  providers: [GrantsRepository, GrantsService, GrantRevocations],
-  exports: [GrantsService, GrantRevocations],
+  providers: [GrantsPurge, GrantsRepository, GrantsService, GrantRevocations],
+  exports: [GrantsPurge, GrantsService, GrantRevocations],
 })
 export class GrantsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { purgeExpiredRows } from '../database/expired-rows';
 import { preparedSql, sql } from '../database/sql';
 
 /** A grant a revocation statement ended (it was live), for its grant.revoked event. */
@@ -174,5 +175,15 @@ export class GrantsRepository {
         LIMIT $2`,
       [userId, limit, afterClientId],
     );
+  }
+
+  /** Housekeeping: forgets revoked access tokens past their expiry (they would be refused anyway). */
+  purgeRevokedAccessTokens(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'revoked_access_tokens', `expires_at < now()`);
+  }
+
+  /** Housekeeping: deletes grants a day past expiry (their refresh tokens go with them: ON DELETE CASCADE). */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'grants', `expires_at < now() - interval '1 day'`);
   }
 }

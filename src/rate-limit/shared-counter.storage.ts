@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 interface Counter {
   windowStart: number; // ms
@@ -156,6 +157,11 @@ export class SharedCounterStorage implements OnModuleInit, OnApplicationShutdown
       if (c.windowStart + c.windowMs > now) break;
       this.counters.delete(key);
     }
+  }
+
+  /** Housekeeping: deletes the shared counters of past windows. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'rate_limits', `expires_at < now()`);
   }
 }
 

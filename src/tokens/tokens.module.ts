@@ -1,5 +1,6 @@
 import { OidcModule } from '../oidc/oidc.module';
 import { Module } from '@nestjs/common';
+import { TokensPurge } from './tokens.purge';
 import { PassportModule } from '@nestjs/passport';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
@@ -15,7 +16,6 @@ import {
   PublicClientStrategy,
 } from './client-auth/client-auth.strategies';
 import { ClientAuthenticator } from './client-auth/client-authenticator.service';
-import { ClientLockoutsRepository } from './client-auth/client-lockouts.repository';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -51,6 +51,7 @@ import { TokensRepository } from './tokens.repository';
   ],
   controllers: [TokenController, MetadataController, ParController],
   providers: [
+    TokensPurge,
     TokensRepository,
     AccessTokenIssuer,
     AuthorizationCodeGrant,
@@ -59,7 +60,6 @@ import { TokensRepository } from './tokens.repository';
     TokenEndpointService,
     RevocationService,
     IntrospectionService,
-    ClientLockoutsRepository,
     ClientAuthenticator,
     ClientSecretBasicStrategy,
     ClientSecretPostStrategy,
@@ -70,5 +70,6 @@ import { TokensRepository } from './tokens.repository';
     IntrospectionRequestGuard,
     ParRequestGuard,
   ],
+  exports: [TokensPurge],
 })
 export class TokensModule {}

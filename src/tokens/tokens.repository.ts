@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 /** What a successful code exchange or refresh produced. */
 export interface GrantTokensRow {
@@ -252,5 +253,10 @@ export class TokensRepository {
     );
     const row = rows[0];
     return row && { ...row, iat: Number(row.iat), exp: Number(row.exp) };
+  }
+
+  /** Housekeeping: deletes refresh tokens a day past expiry (a replay of a just-expired token is still recognised). */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'refresh_tokens', `expires_at < now() - interval '1 day'`);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hmacHex } from '../common/crypto';
 import { abuseConfig, serverConfig, type AbuseConfig, type ServerConfig } from '../config/config.namespaces';
-import { LockoutPolicy, LoginLockoutsRepository } from './login-lockouts.repository';
+import { Lockouts, type LockoutPolicy } from '../rate-limit/lockouts.service';
 
 /** Failures (and the doubling level) are forgotten after this long without an attempt. */
 export const LOCKOUT_RESET_SECONDS = 12 * 3600;
@@ -22,7 +22,7 @@ export class LoginLockoutService {
   private readonly secret: Buffer;
 
   constructor(
-    private readonly lockouts: LoginLockoutsRepository,
+    private readonly lockouts: Lockouts,
     @Inject(abuseConfig.KEY) abuse: AbuseConfig,
     @Inject(serverConfig.KEY) server: ServerConfig,
   ) {

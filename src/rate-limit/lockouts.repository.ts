@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 export interface LockoutPolicy {
   /** consecutive failures that lock the key */
@@ -17,15 +18,18 @@ export interface LockoutPolicy {
 const PENDING_VERDICT_SECONDS = 60;
 
 /**
- * Per-username lockout counters in the `lockouts` table (kind 'user'), shared by every instance.
+ * The one writer of `lockouts`, shared by every instance: per-username login lockouts (kind 'user', for the
+ * users module's LoginLockoutService) and failed client authentication per (client_id, IP) (kind 'client',
+ * key "client_id|ip", for the token endpoint's ClientAuthenticator). Others use it through Lockouts.
  *
+ * Login:
  * An attempt is counted BEFORE the password is checked (`beginAttempt`), so that N concurrent guesses
  * cannot all slip in before the first failure is written: only `threshold` attempts are let through per
  * lock period. A failure then locks the key once the count reaches the threshold (`recordFailure`); a
  * success deletes the row (`reset`).
  */
 @Injectable()
-export class LoginLockoutsRepository {
+export class LockoutsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -80,5 +84,54 @@ export class LoginLockoutsRepository {
 
   async reset(key: string): Promise<void> {
     await sql(this.dataSource, `DELETE FROM lockouts WHERE kind = 'user' AND key = $1`, [key]);
+  }
+
+  /** Client authentication: true while the (client_id, IP) key is locked out. */
+  async isClientLocked(key: string): Promise<boolean> {
+    const rows = await sql<{ locked: boolean }>(
+      this.dataSource,
+      `SELECT (locked_until IS NOT NULL AND locked_until > now()) AS locked
+         FROM lockouts WHERE kind = 'client' AND key = $1`,
+      [key],
+    );
+    return rows[0]?.locked === true;
+  }
+
+  /**
+   * Client authentication: counts one failure (one statement). Failures older than the window, or from before a
+   * lock that has ended, no longer count. Reaching `limit` locks the key for `windowSeconds`.
+   */
+  async recordClientFailure(
+    key: string,
+    limit: number,
+    windowSeconds: number,
+  ): Promise<{ failures: number; locked: boolean }> {
+    const rows = await sql<{ failures: number; locked: boolean }>(
+      this.dataSource,
+      `INSERT INTO lockouts AS l (kind, key, failures, level, locked_until, updated_at)
+       VALUES ('client', $1, 1, 0,
+               CASE WHEN $2::int <= 1 THEN now() + make_interval(secs => $3::int) END, now())
+       ON CONFLICT (kind, key) DO UPDATE SET
+         failures = CASE WHEN l.updated_at <= now() - make_interval(secs => $3::int)
+                               OR COALESCE(l.locked_until <= now(), false)
+                         THEN 1 ELSE l.failures + 1 END,
+         locked_until = CASE WHEN (CASE WHEN l.updated_at <= now() - make_interval(secs => $3::int)
+                                             OR COALESCE(l.locked_until <= now(), false)
+                                        THEN 1 ELSE l.failures + 1 END) >= $2::int
+                             THEN now() + make_interval(secs => $3::int) END,
+         updated_at = now()
+       RETURNING failures::int AS failures, (locked_until IS NOT NULL) AS locked`,
+      [key, limit, windowSeconds],
+    );
+    return { failures: Number(rows[0].failures), locked: rows[0].locked === true };
+  }
+
+  /** Housekeeping: forgets keys neither locked nor tried for a day. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(
+      this.dataSource,
+      'lockouts',
+      `(locked_until IS NULL OR locked_until < now()) AND updated_at < now() - interval '1 day'`,
+    );
   }
 }

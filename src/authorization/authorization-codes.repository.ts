@@ -161,4 +161,23 @@ export class AuthorizationCodesRepository {
   purgeExpired(): Promise<number> {
     return purgeExpiredRows(this.dataSource, 'authorization_codes', `expires_at < now() - interval '1 hour'`);
   }
+
+  /**
+   * Deletes the client's unconsumed authorization codes and pending authorization requests (a narrowed or
+   * disabled client: what they were issued or validated for may no longer hold), in the client change's
+   * transaction: one statement over this module's two tables. Returns how many of each.
+   */
+  async voidPendingAuthorizations(
+    clientId: string,
+    manager: EntityManager,
+  ): Promise<{ codes: number; requests: number }> {
+    const [row] = await sql<{ codes: number; requests: number }>(
+      manager,
+      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1),
+            r AS (DELETE FROM authorization_requests WHERE client_id = $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM r)::int AS requests`,
+      [clientId],
+    );
+    return { codes: Number(row.codes), requests: Number(row.requests) };
+  }
 }

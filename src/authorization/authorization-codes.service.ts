@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ClientChangeHooks, type PendingAuthorizationsVoider } from '../clients/client-change-hooks';
 import { randomToken, sha256Hex } from '../common/crypto';
 import type { PresentedSession } from '../users/session-sql';
 import {
@@ -21,8 +23,23 @@ export interface IssuedCode {
 
 /** Issues authorization codes (authorize endpoint) and lets the token endpoint find and consume them. */
 @Injectable()
-export class AuthorizationCodesService {
-  constructor(private readonly codes: AuthorizationCodesRepository) {}
+export class AuthorizationCodesService implements PendingAuthorizationsVoider, OnModuleInit {
+  constructor(
+    private readonly codes: AuthorizationCodesRepository,
+    private readonly clientChanges: ClientChangeHooks,
+  ) {}
+
+  /** A narrowed or disabled client voids its codes and pending requests (ClientsAdminService, in its transaction). */
+  onModuleInit(): void {
+    this.clientChanges.registerVoider(this);
+  }
+
+  voidPendingAuthorizations(
+    clientId: string,
+    manager: EntityManager,
+  ): Promise<{ codes: number; requests: number }> {
+    return this.codes.voidPendingAuthorizations(clientId, manager);
+  }
 
   /** A new 256-bit code; only its SHA-256 is stored. Returns the clear code for the redirect. */
   async issue(input: Omit<NewAuthorizationCode, 'codeHash'>): Promise<string> {

@@ -18,6 +18,7 @@ import {
 } from './client-rules';
 import { toClientView } from './client-view';
 import { GrantRevocations } from '../grants/grant-revocations.service';
+import { ClientChangeHooks } from './client-change-hooks';
 import { ClientsRepository } from './clients.repository';
 import type {
   ClientListResponseDto,
@@ -53,6 +54,7 @@ export class ClientsAdminService {
   constructor(
     private readonly repository: ClientsRepository,
     private readonly revocations: GrantRevocations,
+    private readonly hooks: ClientChangeHooks,
     private readonly cache: ClientRowCache,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
@@ -175,7 +177,7 @@ export class ClientsAdminService {
       // in the same transaction, so no exchange or approval can slip in after the change commits
       const voided =
         narrowed || removesRedirectUri(before, entity)
-          ? await this.repository.voidPendingAuthorizations(clientId, manager)
+          ? await this.hooks.voidPendingAuthorizations(clientId, manager)
           : undefined;
       await this.audit.record({
         type: 'client.updated',

@@ -70,24 +70,6 @@ export class ClientsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /**
-   * Deletes the client's unconsumed authorization codes and pending authorization requests (a narrowed or
-   * disabled client: what they were issued or validated for may no longer hold). Returns how many of each.
-   */
-  async voidPendingAuthorizations(
-    clientId: string,
-    manager: EntityManager,
-  ): Promise<{ codes: number; requests: number }> {
-    const [row] = await sql<{ codes: number; requests: number }>(
-      manager,
-      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1),
-            r AS (DELETE FROM authorization_requests WHERE client_id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM c)::int AS codes, (SELECT count(*) FROM r)::int AS requests`,
-      [clientId],
-    );
-    return { codes: Number(row.codes), requests: Number(row.requests) };
-  }
-
   /** Runs `fn` in one transaction; inside it, pass the manager to every repository call. */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.clients.manager.transaction(fn);

@@ -8,14 +8,8 @@ import { ClientEntity } from './client.entity';
 import { ClientRowCache } from './client-row-cache';
 import { decodeCursor, encodeCursor } from './client-cursor';
 import { invalidFields } from './client-errors';
-import {
-  BUILTIN_SCOPES,
-  clientRuleViolations,
-  ClientShape,
-  generateClientId,
-  RuleContext,
-  splitScope,
-} from './client-rules';
+import { BUILTIN_SCOPES } from '../common/scopes';
+import { clientRuleViolations, ClientShape, generateClientId, RuleContext, splitScope } from './client-rules';
 import { toClientView } from './client-view';
 import { GrantRevocations } from '../grants/grant-revocations.service';
 import { ClientChangeHooks } from './client-change-hooks';

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseDuration } from './duration';
+import { BUILTIN_SCOPES, isScopeToken } from '../common/scopes';
 
 /** A configuration error names the variable and what is wrong with it, and nothing else. */
 export class ConfigError extends Error {
@@ -106,11 +107,6 @@ type Env = Record<string, string | undefined>;
  * whose address is in the list (addresses, CIDRs, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`).
  */
 export type TrustProxy = false | { hops: number } | { addresses: string[] };
-
-const BUILTIN_SCOPES = ['clients:read', 'clients:write', 'audit:read', 'users:read', 'users:write'];
-/** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */
-const OIDC_SCOPES = ['openid', 'profile', 'email'];
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
 
 function str(env: Env, name: string, fallback: string): string {
   const v = env[name];
@@ -270,8 +266,7 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
   const scopesRaw = str(env, 'SCOPES', 'api:read api:write').trim();
   const scopes = scopesRaw.split(/\s+/).filter(Boolean);
   for (const s of scopes) {
-    if (!SCOPE_TOKEN.test(s) || s.length > 100)
-      throw new ConfigError('SCOPES', `has an invalid scope token "${s}"`);
+    if (!isScopeToken(s)) throw new ConfigError('SCOPES', `has an invalid scope token "${s}"`);
     if (BUILTIN_SCOPES.includes(s))
       throw new ConfigError('SCOPES', `must not list the built-in scope "${s}"`);
   }
@@ -411,5 +406,3 @@ function reportThresholds(env: Env): Record<string, number> {
   }
   return out;
 }
-
-export { BUILTIN_SCOPES, OIDC_SCOPES };

@@ -3,49 +3,11 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EntityManager } from 'typeorm';
 import { currentRequestContext, elapsedMs } from '../http/request-context';
 
-/** EVENTS.md: the one audit vocabulary. Type names are `<thing>.<past-tense verb>`. */
-export type AuditEventType =
-  | 'authorization.requested'
-  | 'authorization.rejected'
-  | 'authorization_code.issued'
-  | 'consent.granted'
-  | 'consent.denied'
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'session.ended'
-  | 'client.authentication_failed'
-  | 'token.issued'
-  | 'token.request_failed'
-  | 'grant.revoked'
-  | 'token.revoked'
-  | 'token.revocation_failed'
-  | 'token.introspected'
-  | 'client.created'
-  | 'client.updated'
-  | 'client.deleted'
-  | 'client.secret_rotated'
-  | 'api.access_denied'
-  | 'signing_key.rotated'
-  | 'request.rate_limited'
-  | 'audit.queried'
-  | 'audit.report_generated'
-  | 'id_token.issued'
-  | 'userinfo.served'
-  | 'userinfo.refused'
-  | 'logout.completed'
-  | 'logout.refused'
-  | 'user.created'
-  | 'user.updated'
-  | 'user.deleted'
-  | 'user.grants_revoked'
-  | 'audit_console.signed_in'
-  | 'audit_console.access_denied'
-  | 'user.permission_granted'
-  | 'user.permission_revoked'
-  | 'par.pushed'
-  | 'par.request_failed';
-
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
+/**
+ * The one audit vocabulary (docs/audit.md). Type names are `<thing>.<past-tense verb>`;
+ * the TypeScript union is derived from this list.
+ */
+export const AUDIT_EVENT_TYPES = [
   'authorization.requested',
   'authorization.rejected',
   'authorization_code.issued',
@@ -85,7 +47,9 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'user.permission_revoked',
   'par.pushed',
   'par.request_failed',
-];
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** What a module says happened. Never put a code, verifier, token, secret or password in here. */
 export interface AuditEventInput {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { BUILTIN_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES } from '../common/scopes';
 import { KeyStore } from '../keys/key-store.service';
 import type { AccessTokenClaims } from '../keys/access-token.verifier';
 

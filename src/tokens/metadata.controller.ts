@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, Inject, Options } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { BUILTIN_SCOPES, OIDC_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES, OIDC_SCOPES } from '../common/scopes';
 import { CLAIMS_SUPPORTED } from '../oidc/user-claims';
 import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof.verifier';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
-import { OIDC_SCOPES } from '../../config/environment';
+import { OIDC_SCOPES } from '../../common/scopes';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
 import { GrantsService } from '../../grants/grants.service';

@@ -2,9 +2,10 @@ import { randomToken } from '../../src/common/crypto';
 import { RefusalAuditor } from '../../src/events/refusal-auditor';
 import { SharedCounterStorage } from '../../src/rate-limit/shared-counter.storage';
 import { sql } from '../../src/database/sql';
-import { createClient, insertUserRow, issueCode, TestClient } from '../factories/tokens';
+import { insertUserRow, issueCode } from '../factories/tokens';
 import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 const LIMIT = 8;
 const ATTACKER = '127.0.0.2';

@@ -2,17 +2,16 @@ import request from 'supertest';
 import {
   authorizePath,
   CookieJar,
-  createPublicClient,
   createUser,
   csrfTokenOf,
   getWithJar,
   login,
   postFormWithJar,
-  type TestClient,
   type TestUser,
 } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
  * CONTRACT.md: with the database unavailable /oauth/authorize renders a 503 page, never a redirect (and
@@ -28,7 +27,7 @@ describe('end-user pages while the database is unavailable', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    client = await createPublicClient(t);
+    client = await createClient(t, PUBLIC_CLIENT);
     user = await createUser(t);
     pool = (t.dataSource.driver as unknown as { master: typeof pool }).master;
     realConnect = pool.connect;

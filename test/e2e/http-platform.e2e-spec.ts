@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
-import { adminCaller, ADMIN_SCOPES } from '../factories/clients';
-import { basicAuth, createClient, TestClient } from '../factories/tokens';
+import { adminCaller, ADMIN_SCOPES, createClient, type TestClient } from '../factories/clients';
+import { basicAuth } from '../factories/tokens';
 import { REQUEST_TIMEOUT_MS } from '../../src/bootstrap';
 import { createTestApp, TestApp } from '../helpers/test-app';
 

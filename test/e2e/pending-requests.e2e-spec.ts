@@ -4,9 +4,10 @@ import { STATE_MAX_LENGTH } from '../../src/authorization/authorize-request.vali
 import { sql } from '../../src/database/sql';
 import { HousekeepingService } from '../../src/housekeeping/housekeeping.service';
 import { recordAuditEvents } from '../factories/audit-events';
-import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
+import { authorizePath } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
  * What an authorization request may make the server store before anyone signs in (issue 20, finding 3): `state`
@@ -19,7 +20,7 @@ describe('pending authorization requests: bounded storage', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    client = await createPublicClient(t);
+    client = await createClient(t, PUBLIC_CLIENT);
   });
   afterAll(() => t.close());
 

@@ -2,18 +2,10 @@ import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { CookieJar, getWithJar, login } from '../factories/authorize';
-import { adminCaller } from '../factories/clients';
+import { adminCaller, createClient, type TestClient } from '../factories/clients';
 import { browse } from '../factories/oidc';
 import { pkcePair } from '../factories/pkce';
-import {
-  createClient,
-  exchangeCode,
-  introspect,
-  introspectionClient,
-  refresh,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { exchangeCode, introspect, introspectionClient, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**

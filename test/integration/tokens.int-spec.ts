@@ -4,8 +4,9 @@ import { sql } from '../../src/database/sql';
 import { LockoutsRepository } from '../../src/rate-limit/lockouts.repository';
 import { GrantsRepository } from '../../src/grants/grants.repository';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
-import { createClient, insertUserRow, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('TokensRepository and LockoutsRepository (client lockouts) on the real database', () => {
   let t: TestApp;

@@ -11,7 +11,7 @@ import { AuditEventsQueryDto } from './dto/audit-events-query.dto';
 
 const DEFAULT_LIMIT = 50;
 
-/** GET /audit/events (CONTRACT.md, Audit API): filters, cursor pages newest first, CSV on request. */
+/** GET /audit/events (docs/audit.md): filters, cursor pages newest first, CSV on request. */
 @ApiTags('audit')
 @Controller('audit')
 @RequireScopes('audit:read')

@@ -22,7 +22,7 @@ export interface AuditCursorPosition {
   id: string;
 }
 
-/** An event as the auditor API returns it (CONTRACT.md, Audit API). */
+/** An event as the auditor API returns it (docs/audit.md). */
 export interface AuditEventView {
   id: string;
   occurred_at: string;

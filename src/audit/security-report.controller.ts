@@ -13,7 +13,7 @@ import { SecurityReportService } from './security-report.service';
 
 const DAY_MS = 86_400_000;
 
-/** GET /audit/reports/security (CONTRACT.md, Audit API): JSON, or an HTML page with `Accept: text/html`. */
+/** GET /audit/reports/security (docs/audit.md): JSON, or an HTML page with `Accept: text/html`. */
 @ApiTags('audit')
 @Controller('audit')
 @RequireScopes('audit:read')

@@ -14,7 +14,7 @@ import { PushedRequestsRepository } from './pushed-requests.repository';
 import { PushedRequestsService } from './pushed-requests.service';
 
 /**
- * GET /oauth/authorize (every rule of CONTRACT.md, one check per file in ./checks), the consent page, and
+ * GET /oauth/authorize (every rule of docs/authorization.md, one check per file in ./checks), the consent page, and
  * authorization codes (issued here; found and consumed by the token endpoint through AuthorizationCodesService).
  */
 @Module({

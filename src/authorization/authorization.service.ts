@@ -26,7 +26,7 @@ import { consentCovers } from './scope-descriptions';
 
 /**
  * The decisions after a request is validated: is consent already given, record a consent, issue the code
- * and build the redirect. Every decision is audited (EVENTS.md).
+ * and build the redirect. Every decision is audited (docs/audit.md).
  */
 @Injectable()
 export class AuthorizationService {

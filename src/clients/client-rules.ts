@@ -148,7 +148,7 @@ export interface RuleContext {
 }
 
 /**
- * Cross-field rules (CONTRACT.md, Admin REST API), by field name. Empty when the client is acceptable.
+ * Cross-field rules (docs/admin-api.md), by field name. Empty when the client is acceptable.
  */
 export function clientRuleViolations(client: ClientShape, ctx: RuleContext): Record<string, string[]> {
   const out: Record<string, string[]> = {};

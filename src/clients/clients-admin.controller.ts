@@ -68,7 +68,7 @@ const NOT_FOUND_EXAMPLE = {
   request_id: '0f8c7f1e-2b7a-4a39-9d59-5c1f0a7c9e11',
 };
 
-/** CONTRACT.md, Admin REST API: the client registry, for platform admins holding clients:read / clients:write. */
+/** docs/admin-api.md: the client registry, for platform admins holding clients:read / clients:write. */
 @ApiTags('admin: clients')
 @Controller('admin/clients')
 export class ClientsAdminController {

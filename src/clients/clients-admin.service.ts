@@ -41,7 +41,7 @@ const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
 
 /**
  * The admin side of the client registry: create, list, read, update, delete, rotate. Every change is
- * audited (EVENTS.md: client.*, grant.revoked); revocations commit in the same transaction as their events.
+ * audited (docs/audit.md: client.*, grant.revoked); revocations commit in the same transaction as their events.
  */
 @Injectable()
 export class ClientsAdminService {
@@ -62,7 +62,7 @@ export class ClientsAdminService {
       scope: dto.scope ?? '',
     };
     this.assertRules(shape, actor);
-    // 256-bit secret, stored only as SHA-256 (ARCHITECTURE.md §8); public clients have none
+    // 256-bit secret, stored only as SHA-256 (docs/architecture.md, conventions); public clients have none
     const secret = shape.tokenEndpointAuthMethod === 'none' ? undefined : randomToken();
     const entity = Object.assign(new ClientEntity(), {
       clientId: generateClientId(),

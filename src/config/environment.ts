@@ -17,7 +17,7 @@ export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string | null } // null = in memory
   | { kind: 'postgres'; url: string };
 
-/** Every setting of CONTRACT.md's table, parsed and typed. Read through the namespaces in config.namespaces.ts. */
+/** Every setting of docs/configuration.md, parsed and typed. Read through the namespaces in config.namespaces.ts. */
 export interface LatchkeyEnvironment {
   nodeEnv: string;
   production: boolean;

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { ConfigError, type Env } from './env-values';
 
 /**
- * TRUST_PROXY (CONTRACT.md): which peers are proxies whose X-Forwarded-For is believed. `false`: none (the
+ * TRUST_PROXY (docs/configuration.md): which peers are proxies whose X-Forwarded-For is believed. `false`: none (the
  * socket peer is the client); `hops`: the socket peer and the hops-1 right-most entries; `addresses`: peers
  * whose address is in the list (addresses, CIDRs, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`).
  */

@@ -13,7 +13,7 @@ import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { DpopNonces } from './dpop-nonces';
 import { DpopProofsRepository } from './dpop-proofs.repository';
 
-/** RFC 9449 §5.1 / CONTRACT.md: the asymmetric algorithms a proof may use (metadata lists the same). */
+/** RFC 9449 §5.1, docs/sender-constrained-tokens.md: the asymmetric algorithms a proof may use (metadata lists the same). */
 export const DPOP_SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 
 /**
@@ -54,7 +54,7 @@ export interface VerifiedDpopProof {
  * verifies it (jose); `htm` and `htu` equal to the request's; `iat` within DPOP_PROOF_MAX_AGE (plus a small skew);
  * `ath` when an access token is presented; the server nonce when DPOP_REQUIRE_NONCE is on; and the `jti` never
  * accepted before for that key on any instance (stored in the database). Every refusal is a DpopProofError
- * whose `reason` is the EVENTS.md reason code; the caller audits it.
+ * whose `reason` is the reason code (docs/audit.md); the caller audits it.
  */
 @Injectable()
 export class DpopProofVerifier {

@@ -1,7 +1,7 @@
 import type { AuditEventType } from './events';
 
 /**
- * The one list of `details.reason` codes per failure event type (EVENTS.md, extended where the code needed
+ * The one list of `details.reason` codes per failure event type (docs/audit.md, extended where the code needed
  * it): the code emits only these, and the docs' event table lists exactly these (test/unit/events/
  * audit-reasons.spec.ts checks both). Each code means one thing everywhere.
  */
@@ -20,7 +20,7 @@ export const AUDIT_REASONS: Partial<Record<AuditEventType, readonly string[]>> =
     'duplicate_parameter',
     'invalid_request',
     'unauthorized_client',
-    // OpenID Connect (CONTRACT.md v3)
+    // OpenID Connect (docs/openid-connect.md)
     'invalid_nonce',
     'invalid_prompt',
     'invalid_max_age',

@@ -57,7 +57,7 @@ export interface AuditEventInput {
   outcome: 'success' | 'failure';
   /** The OAuth error code sent, if any. */
   errorCode?: string | null;
-  /** EVENTS.md reason code (stored in details.reason too). */
+  /** The reason code (docs/audit.md), stored in details.reason too. */
   reason?: string | null;
   clientId?: string | null;
   subject?: string | null;
@@ -79,7 +79,7 @@ export interface AuditEventPayload extends AuditEventInput {
 export const AUDIT_EVENT = 'audit.event';
 
 /**
- * Modules record audit events through this emitter (EventEmitter2 underneath, as ARCHITECTURE.md says:
+ * Modules record audit events through this emitter (EventEmitter2 underneath, as docs/architecture.md says:
  * cross-module side effects go through events). `record` awaits the listener, so the event is committed
  * before the response it belongs to is sent.
  */

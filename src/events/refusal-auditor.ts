@@ -29,7 +29,7 @@ const SWEEP_MS = 1000;
 
 /**
  * Refusals that an attacker can repeat at will (`request.rate_limited`, `api.access_denied`) are audited once
- * per key and window (CONTRACT.md, Abuse protection): the first refusal writes its row at once, with
+ * per key and window (docs/abuse-protection.md): the first refusal writes its row at once, with
  * `details.count: 1` and an `aggregate_id`; later ones in the same window are only counted in memory, and when
  * the window ends (or the entry is pushed out, or the server stops) one UPDATE per row sets the final count.
  * A flood of N refusals therefore costs one INSERT and one UPDATE instead of N INSERTs. Each instance

@@ -13,7 +13,7 @@ export function originOf(uri: string): string | null {
 }
 
 /**
- * CORS for the token and revocation endpoints (CONTRACT.md: "from the origins of the calling client's
+ * CORS for the token and revocation endpoints (docs/tokens.md, CORS: "from the origins of the calling client's
  * registered redirect URIs"): the response carries `Access-Control-Allow-Origin` only when the request's
  * Origin is the origin of one of the client's redirect URIs. No credentials mode (no cookies here).
  */

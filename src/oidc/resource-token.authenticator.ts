@@ -4,7 +4,7 @@ import { DpopProofError, OAuthError } from '../common/oauth-errors';
 import { AccessTokenVerifier, type AccessTokenClaims } from '../keys/access-token.verifier';
 import { DpopResourceCheck, presentedAccessToken } from '../dpop/dpop-resource.check';
 
-/** Why a protected-resource request was refused (RFC 6750 §3.1), with the EVENTS.md reason. */
+/** Why a protected-resource request was refused (RFC 6750 §3.1), with the reason code (docs/audit.md). */
 export interface ResourceTokenRefusal {
   status: 401 | 403;
   /** absent when no token was sent at all (RFC 6750 §3.1) */

@@ -6,7 +6,7 @@ import { SharedCounterStorage } from './shared-counter.storage';
 
 /**
  * The per-client limit of token, revocation and introspection (RATE_LIMIT_TOKEN per RATE_LIMIT_WINDOW), which
- * counts a request against a client only once that client authenticated (CONTRACT.md, Abuse protection):
+ * counts a request against a client only once that client authenticated (docs/abuse-protection.md):
  * - a confidential client after its secret matched: `charge(id, route)`;
  * - a public client proves nothing by naming its id, so it counts only for a request carrying a valid code or
  *   refresh token of its own: `check(id, route)` before the grant (refuses when the allowance is used up, counts

@@ -13,7 +13,7 @@ const PAGES = /^\/(oauth\/authorize|login)\/?$/;
 const API = /^\/(admin|audit)(\/|$)/;
 
 /**
- * Per-IP rate limits (CONTRACT.md, Abuse protection), counted in SharedCounterStorage (shared by all
+ * Per-IP rate limits (docs/abuse-protection.md), counted in SharedCounterStorage (shared by all
  * instances), before anything else of the request runs:
  *  - token, revocation, introspection: RATE_LIMIT_TOKEN per RATE_LIMIT_WINDOW per IP
  *  - authorize and login: RATE_LIMIT_AUTHORIZE per window per IP

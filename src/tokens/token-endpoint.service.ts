@@ -101,7 +101,7 @@ export class TokenEndpointService {
     }
   }
 
-  /** token.request_failed with the OAuth error sent and the EVENTS.md reason. */
+  /** token.request_failed with the OAuth error sent and the reason code (docs/audit.md). */
   recordFailure(err: OAuthError, clientId: string | null, grantType: string | null): Promise<void> {
     const extra = err instanceof TokenRequestError ? err.details : {};
     return this.audit.record({

@@ -69,7 +69,7 @@ export class TokensRepository {
    * `refreshHash` is given) and links the code to the grant — one statement, so atomic without an explicit
    * transaction: a mismatch never commits a grant. Of concurrent callers at most one gets a row back; when
    * none does, the caller reads the code to tell why. A code whose scope the client no longer holds at all is
-   * not exchanged (CONTRACT.md: narrowing a client reaches codes in flight).
+   * not exchanged (docs/admin-api.md: narrowing a client reaches codes in flight).
    */
   async exchangeCode(input: {
     codeHash: string;

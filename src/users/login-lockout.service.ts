@@ -10,7 +10,7 @@ export const LOCKOUT_RESET_SECONDS = 12 * 3600;
 export const ADMISSION_WAIT_MS = 5000;
 
 /**
- * Brute-force protection per username (CONTRACT.md, Abuse protection): LOCKOUT_THRESHOLD consecutive
+ * Brute-force protection per username (docs/abuse-protection.md): LOCKOUT_THRESHOLD consecutive
  * failures lock the username for LOCKOUT_BASE, doubling with each further lock up to LOCKOUT_MAX; a
  * successful login resets it. The key is HMAC(SESSION_SECRET, normalised username), computed the same way
  * for usernames that do not exist, so a lockout never reveals whether an account exists, and the table

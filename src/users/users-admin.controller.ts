@@ -69,7 +69,7 @@ const CONFLICT_EXAMPLE = {
   request_id: '0f8c7f1e-2b7a-4a39-9d59-5c1f0a7c9e11',
 };
 
-/** CONTRACT.md v3: end users, for platform admins holding users:read / users:write. */
+/** docs/users.md: end users, for platform admins holding users:read / users:write. */
 @ApiTags('admin: users')
 @Controller('admin/users')
 export class UsersAdminController {

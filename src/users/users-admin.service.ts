@@ -41,7 +41,7 @@ function notFound(): NotFoundException {
 }
 
 /**
- * CONTRACT.md v3 "End users — admin REST API": create, list, read, update, delete users; list and revoke a
+ * docs/users.md: create, list, read, update, delete users; list and revoke a
  * user's grants per client. Disabling a user or setting a password ends the user's sessions and revokes
  * the user's grants; deleting ends everything. Every change is audited with the acting client
  * (`user.created` / `user.updated` / `user.deleted` / `user.grants_revoked`, and `grant.revoked` per grant,

@@ -12,7 +12,7 @@ const ATTACKER = '127.0.0.2';
 const VICTIM = '127.0.0.3';
 
 /**
- * CONTRACT.md, Abuse protection: nobody can use up another client's allowance, a refused IP creates no limiter
+ * docs/abuse-protection.md: nobody can use up another client's allowance, a refused IP creates no limiter
  * state, and a flood of refusals writes one audit row per key and window (issue 13, findings 1 and 3).
  * Distinct client IPs are distinct loopback source addresses.
  */

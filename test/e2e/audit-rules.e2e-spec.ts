@@ -240,7 +240,7 @@ describe('security report rules over real HTTP', () => {
         `spray-${randomBytes(9).toString('base64url')}`,
         ip.spraying,
       );
-    // a password typed into the username field is never stored (EVENTS.md: a keyed hash instead)
+    // a password typed into the username field is never stored (docs/audit.md: a keyed hash instead)
     const typedInWrongField = `Secret-${randomBytes(12).toString('base64url')}`;
     secrets.push(typedInWrongField);
     await failedLogin(typedInWrongField, `x-${randomBytes(9).toString('base64url')}`, ip.spraying);

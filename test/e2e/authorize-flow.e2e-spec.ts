@@ -16,7 +16,7 @@ import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
-/** CONTRACT.md rules 5 and 6: login, consent (remembered or asked), denial, and the code itself. */
+/** docs/authorization.md, rules 5 and 6: login, consent (remembered or asked), denial, and the code itself. */
 describe('authorization code flow: login, consent, code', () => {
   let t: TestApp;
   let client: TestClient;

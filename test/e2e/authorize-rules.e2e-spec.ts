@@ -7,7 +7,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
 import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
- * CONTRACT.md "Authorization request rules": every rule, in order, over HTTP. Failures before the redirect
+ * docs/authorization.md, "Authorization request rules": every rule, in order, over HTTP. Failures before the redirect
  * URI is trusted are a 400 HTML page (never a redirect); later failures redirect with error,
  * error_description, state and iss. Each failure is audited as authorization.rejected with its reason.
  */

@@ -14,7 +14,7 @@ import { createTestApp, TestApp } from '../helpers/test-app';
 import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
- * CONTRACT.md: with the database unavailable /oauth/authorize renders a 503 page, never a redirect (and
+ * docs/authorization.md: with the database unavailable /oauth/authorize renders a 503 page, never a redirect (and
  * so do the login and consent pages). The outage is injected where a real one shows: the driver's
  * connection pool refuses connections (ECONNREFUSED), as it does when PostgreSQL is down.
  */

@@ -18,7 +18,7 @@ import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * RFC 9449 at the token endpoint and at the admin API, with proofs built by hand (jose): every rule of a valid
- * proof (CONTRACT.md "DPoP"), each refusal with its audit reason.
+ * proof (docs/sender-constrained-tokens.md), each refusal with its audit reason.
  */
 describe('DPoP (RFC 9449): token endpoint and protected APIs', () => {
   let t: TestApp;

@@ -9,7 +9,7 @@ import { exchangeCode, introspect, introspectionClient, refresh, TOKEN_TEST_ENV 
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
- * CONTRACT.md v3 "End users — admin REST API": /admin/users with users:read / users:write, cursor
+ * docs/users.md: /admin/users with users:read / users:write, cursor
  * pagination, 400 naming the field, 409 on a duplicate username; disabling or a new password ends the
  * user's sessions and revokes the user's grants; a user's grants listed and revoked per client.
  */

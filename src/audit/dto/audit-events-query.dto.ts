@@ -4,7 +4,7 @@ import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-va
 import { AUDIT_EVENT_TYPES } from '../../events/events';
 import { IsAuditCursor, IsIpOrCidr, IsRfc3339 } from './audit-query.validators';
 
-/** GET /audit/events query (CONTRACT.md, Audit API). Unknown parameters are refused (400 naming them). */
+/** GET /audit/events query (docs/audit.md). Unknown parameters are refused (400 naming them). */
 export class AuditEventsQueryDto {
   @ApiPropertyOptional({ description: 'RFC 3339, inclusive', example: '2025-01-01T00:00:00Z' })
   @IsOptional()

@@ -2,7 +2,7 @@ import { isBuiltinScope, isScopeToken, OIDC_SCOPES } from '../../common/scopes';
 import { CheckResult, fail, pass } from './rejection';
 
 /**
- * CONTRACT.md rule 4: the requested scopes must all be registered for the client (and still configured in
+ * docs/authorization.md rule 4: the requested scopes must all be registered for the client (and still configured in
  * SCOPES); absent means every registered scope except the built-in ones; built-in scopes (`clients:*`,
  * `audit:read`) are for client_credentials only and never granted to a user here. Returns the scopes to
  * grant, de-duplicated, in request order.

@@ -37,7 +37,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     params: ClientCredentialsParams,
     dpop?: VerifiedDpopProof,
   ): Promise<IssuedTokens> {
-    // the OIDC scopes are user scopes: never granted to client_credentials (CONTRACT.md v3)
+    // the OIDC scopes are user scopes: never granted to client_credentials (docs/openid-connect.md)
     const grantable = client.scopes.filter((s) => !OIDC_SCOPES.includes(s));
     if (params.scopes && !isSubset(params.scopes, grantable)) {
       throw grantError(

@@ -35,8 +35,8 @@ import { TokensRepository } from './tokens.repository';
 
 /**
  * POST /oauth/token, /oauth/revoke, /oauth/introspect and the RFC 8414 metadata. Client authentication is
- * done by passport strategies (client_secret_basic, client_secret_post, none). Exports nothing: other modules
- * see tokens only through the keys module's AccessTokenVerifier and the grants table.
+ * done by passport strategies (client_secret_basic, client_secret_post, none). Exports only its purge for
+ * housekeeping: other modules see tokens through the keys module's AccessTokenVerifier and the grants module.
  */
 @Module({
   imports: [

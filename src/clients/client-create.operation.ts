@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { CliCommand, CliError } from '../operations/cli-command.decorator';
-import { fieldsOf } from './client-errors';
+import { fieldsOf } from '../http/validation-errors';
 import { ClientsAdminService } from './clients-admin.service';
 import { CreateClientDto } from './dto/create-client.dto';
 

@@ -42,7 +42,7 @@ import {
 import { CreateClientDto } from './dto/create-client.dto';
 import { ListClientsQuery } from './dto/list-clients.query';
 import { UpdateClientDto } from './dto/update-client.dto';
-import { JsonObjectBodyInterceptor } from './json-body.interceptor';
+import { JsonObjectBodyInterceptor } from '../http/json-body.interceptor';
 
 /** The admin API caller (set by the bearer guard of @RequireScopes) as the registry's actor. */
 const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): ClientsActor => {

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { sql } from '../database/sql';
 import { ClientEntity, type GrantType, type TokenEndpointAuthMethod } from './client.entity';
-import type { ClientCursor } from './client-cursor';
+import type { ClientCursor } from '../http/keyset-cursor';
 
 /** Raw row of the token-path lookup (one indexed query, no ORM hydration). */
 export interface ClientAuthRow {

@@ -27,7 +27,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { isPlausibleClientId } from '../clients/clients.service';
-import { JsonObjectBodyInterceptor } from '../clients/json-body.interceptor';
+import { JsonObjectBodyInterceptor } from '../http/json-body.interceptor';
 import type { HttpRequest } from '../http/http';
 import { RequireScopes } from '../api-auth/api-auth.guard';
 import type { ApiPrincipal } from '../api-auth/bearer.strategy';

@@ -1,8 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { invalidFields } from '../clients/client-errors';
-import { decodeCursor, encodeCursor } from '../clients/client-cursor';
-import { DEFAULT_PAGE_SIZE } from '../clients/dto/list-clients.query';
+import { invalidFields } from '../http/validation-errors';
+import { decodeCursor, encodeCursor } from '../http/keyset-cursor';
+import { DEFAULT_PAGE_SIZE } from '../http/keyset-cursor';
 import { AuditEmitter } from '../events/events';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';

@@ -5,9 +5,9 @@ import {
   NestInterceptor,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { mediaTypeOf, type HttpRequest } from '../http/http';
+import { mediaTypeOf, type HttpRequest } from './http';
 import type { Observable } from 'rxjs';
-import { invalidFields } from './client-errors';
+import { invalidFields } from './validation-errors';
 
 /**
  * The admin API speaks JSON: a body in another media type is 415, a JSON body that is not an object

@@ -1,10 +1,16 @@
+/** The admin lists' page sizes (GET /admin/clients, /admin/users and a user's grants). */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
 /**
- * The opaque list cursor: base64url JSON of the last row's keyset position (created_at with PostgreSQL's
- * microsecond precision, as text — a JS Date would lose the microseconds and repeat or skip rows).
+ * The admin lists' opaque cursor (clients and users): base64url JSON of the last row's keyset position
+ * (created_at with PostgreSQL's microsecond precision, as text — a JS Date would lose the microseconds and
+ * repeat or skip rows).
  */
 export interface ClientCursor {
   /** created_at as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, microseconds) */
   createdAt: string;
+  /** the row's id (a client_id, a user id) */
   clientId: string;
 }
 

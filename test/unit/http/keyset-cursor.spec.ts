@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../../../src/clients/client-cursor';
+import { decodeCursor, encodeCursor } from '../../../src/http/keyset-cursor';
 
 describe('client list cursor', () => {
   it('round-trips a keyset position with microseconds', () => {

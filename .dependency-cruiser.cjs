@@ -9,7 +9,20 @@ const LAYERS = [
   { name: 'entry points', paths: ['^src/[^/]+\\.ts$', '^src/cli/'] },
   {
     name: 'protocol and admin features',
-    folders: ['authorization', 'tokens', 'oidc', 'audit', 'audit-console', 'health', 'home', 'housekeeping', 'openapi'],
+    folders: [
+      'authorization',
+      'tokens',
+      'oidc',
+      'audit',
+      'audit-console',
+      'health',
+      'home',
+      'housekeeping',
+      'openapi',
+      // issue 14's other half (metrics, extension points): features too
+      'metrics',
+      'extensions',
+    ],
   },
   { name: 'registries', folders: ['clients', 'users'] },
   { name: 'admin API authentication', folders: ['api-auth'] },

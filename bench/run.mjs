@@ -158,7 +158,7 @@ async function runLatchkey(label, env) {
       const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', SCOPE(mode),
         '--username', 'bench-user', '--password', PASSWORD, ...harnessMode(mode).args, '--concurrency', String(c),
         '--duration', DURATION, '--server-pid', String(pid),
-        '--introspect-client-id', rs.client_id, '--introspect-client-secret', rs.client_secret]);
+        '--introspect-client-id', rs.client_id, `--introspect-client-secret=${rs.client_secret}`]);
       const secs = (Date.now() - t0) / 1000;
       const pgPct = env.DATABASE_URL?.startsWith('postgres') ? ((postgresTicks() - pg0) / secs) : 0; // % of one core, whole run
       results.push({ system: label, mode, c, r, pgPct });

@@ -5,6 +5,7 @@ import { AuditConsoleModule } from './audit-console/audit-console.module';
 import { AuthorizationModule } from './authorization/authorization.module';
 import { ClientsModule } from './clients/clients.module';
 import { EventsModule } from './events/events.module';
+import { LatchkeyExtensionsModule } from './extensions/extensions.module';
 import { ALL_NAMESPACES } from './config/config.namespaces';
 import { DatabaseModule } from './database/database.module';
 import { KeysModule } from './keys/keys.module';
@@ -17,6 +18,7 @@ export const INFRASTRUCTURE_MODULES = [
   EventEmitterModule.forRoot({ wildcard: false }),
   DatabaseModule,
   EventsModule,
+  LatchkeyExtensionsModule,
 ];
 
 /** The feature modules (docs/architecture.md): each exports services, never repositories. */

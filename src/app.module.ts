@@ -11,6 +11,7 @@ import { HomeModule } from './home/home.module';
 import { HousekeepingModule } from './housekeeping/housekeeping.module';
 import { KeyStore } from './keys/key-store.service';
 import { KeysModule } from './keys/keys.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The HTTP app: infrastructure, logging, the scheduler, the feature modules and the modules only a server runs. */
 @Module({
@@ -27,6 +28,7 @@ import { KeysModule } from './keys/keys.module';
     OperationsModule,
     HealthModule.register([KeysModule], [KeyStore]),
     HomeModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -30,6 +30,8 @@ export class AuditWriter implements BeforeApplicationShutdown {
   private inFlight = 0;
   private readonly flushes = new Set<Promise<void>>();
   private closing = false;
+  /** Told each batch's duration and size (set by the metrics module; none by default). */
+  flushObserver?: (seconds: number, rows: number, ok: boolean) => void;
 
   constructor(
     private readonly repository: AuditEventsRepository,
@@ -103,11 +105,16 @@ export class AuditWriter implements BeforeApplicationShutdown {
   }
 
   private async insert(batch: Pending[]): Promise<void> {
+    const started = this.flushObserver ? process.hrtime.bigint() : 0n;
+    const observe = (ok: boolean) =>
+      this.flushObserver?.(Number(process.hrtime.bigint() - started) / 1e9, batch.length, ok);
     try {
       await this.repository.insertMany(batch.map((p) => p.row));
+      observe(true);
       for (const p of batch) p.resolve();
       return;
     } catch (err) {
+      observe(false);
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
         this.logger.error(`audit flush of ${batch.length} event(s) failed: ${(err as Error)?.message}`);
         for (const p of batch) p.reject(err);

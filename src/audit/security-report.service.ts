@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { auditConfig, type AuditConfig } from '../config/config.namespaces';
+import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { REPORT_RULES } from './rules';
 import { failureRate } from './rules/failure-rate-spike.rule';
 import {
@@ -38,23 +39,35 @@ export class SecurityReportService implements OnModuleInit {
   constructor(
     private readonly repository: SecurityReportRepository,
     @Inject(auditConfig.KEY) private readonly config: AuditConfig,
+    @Optional() private readonly extensions?: LatchkeyExtensions,
   ) {}
 
+  /** The built-in rules, then those of extensions (docs/extending.md). */
+  private allRules(): readonly ReportRule[] {
+    const extra = this.extensions?.reportRules ?? [];
+    return extra.length ? [...REPORT_RULES, ...extra] : REPORT_RULES;
+  }
+
   onModuleInit(): void {
-    const unknown = unknownThresholds(REPORT_RULES, this.config.reportThresholds);
+    const unknown = unknownThresholds(this.allRules(), this.config.reportThresholds);
     if (unknown.length)
-      this.logger.warn(`unknown report threshold(s), ignored: ${unknown.join(', ')} (see README, Audit)`);
+      this.logger.warn(
+        `unknown report threshold(s), ignored: ${unknown.join(', ')} (see docs/audit.md, Rules)`,
+      );
   }
 
   /** Every rule with its effective thresholds (for the HTML page and the README). */
   rules(): Array<{ rule: ReportRule; thresholds: Record<string, number> }> {
-    return REPORT_RULES.map((rule) => ({
+    return this.allRules().map((rule) => ({
       rule,
       thresholds: resolveThresholds(rule, this.config.reportThresholds),
     }));
   }
 
-  async generate(window: ReportWindow, rules: readonly ReportRule[] = REPORT_RULES): Promise<SecurityReport> {
+  async generate(
+    window: ReportWindow,
+    rules: readonly ReportRule[] = this.allRules(),
+  ): Promise<SecurityReport> {
     const memo = new Map<string, ReturnType<SecurityReportRepository['summary']>>();
     const summaryOf = (w: ReportWindow) => {
       const key = `${w.from.toISOString()}/${w.to.toISOString()}`;

@@ -23,6 +23,7 @@ export const BUILTIN_SCOPES: readonly string[] = [
   'audit:read',
   'users:read',
   'users:write',
+  'metrics:read',
 ];
 
 /** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */

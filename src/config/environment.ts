@@ -6,6 +6,7 @@ import { branding, type Branding } from './branding-settings';
 import { bool, ConfigError, duration, int, oneOf, str, absoluteUrl, type Env } from './env-values';
 import { loadStoredSecrets, secret } from './secrets';
 import { trustProxy, type TrustProxy } from './trust-proxy';
+import { parseMetricsSetting, type MetricsSetting } from './metrics-setting';
 
 // The settings' parsers by concern: one variable (env-values.ts), TRUST_PROXY (trust-proxy.ts), secrets
 // (secrets.ts), BRAND_* (branding-settings.ts); this file assembles them into LatchkeyEnvironment.
@@ -87,6 +88,8 @@ export interface LatchkeyEnvironment {
   /** PAR (RFC 9126): request_uri lifetime (s); whether every authorization request must be pushed */
   parTtl: number;
   requirePar: boolean;
+  /** GET /metrics: off, bearer (metrics:read) or an open listener on its own port (METRICS, METRICS_HOST) */
+  metrics: MetricsSetting;
 }
 
 function databaseTarget(env: Env, dataDir: string): DatabaseTarget {
@@ -211,6 +214,7 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
     dpopRequireNonce: bool(env, 'DPOP_REQUIRE_NONCE'),
     parTtl: duration(env, 'PAR_TTL', '60s', 1),
     requirePar: bool(env, 'REQUIRE_PAR'),
+    metrics: metrics(env, port),
   };
   secrets.save();
   return result;
@@ -230,6 +234,12 @@ function defaultMaxConnections(): number {
     // not Linux: keep the conservative default
   }
   return Math.max(64, Math.min(16_384, soft - 256));
+}
+
+function metrics(env: Env, port: number): MetricsSetting {
+  const parsed = parseMetricsSetting(env, port);
+  if (!parsed.ok) throw new ConfigError(parsed.variable, parsed.problem);
+  return parsed.value;
 }
 
 /** Report rule thresholds: REPORT_<RULE>_<NAME> (e.g. REPORT_IP_FAILURE_BURST_COUNT=10). */

@@ -94,6 +94,11 @@ export class PGlitePool extends EventEmitter {
     return client;
   }
 
+  /** The one connection in use (0/1) and the callers waiting for it (metrics). */
+  get usage(): { total: number; busy: number; waiting: number } {
+    return { total: 1, busy: this.leased ? 1 : 0, waiting: this.waiters.length };
+  }
+
   /** Ends the pool and closes PGlite, flushing its files (data survives a Ctrl-C). */
   end(callback?: (err?: Error) => void) {
     this.ended = true;

@@ -5,6 +5,8 @@ import { AuditEmitter, type AuditEventInput, type AuditEventType } from './event
 
 /** Emitted when an aggregated audit row's count must be brought up to date (the audit listener stores it). */
 export const AUDIT_COUNT_EVENT = 'audit.count';
+/** Emitted (synchronously, unawaited) for every refusal `record` is given, written or only counted (metrics). */
+export const REFUSAL_EVENT = 'audit.refusal';
 
 /** One aggregated row: `details.aggregate_id` names it, `details.count` is set to `count`. */
 export interface AuditCountUpdate {
@@ -65,6 +67,7 @@ export class RefusalAuditor implements OnModuleInit, BeforeApplicationShutdown {
    * whether a row was written.
    */
   async record(key: string, windowMs: number, event: AuditEventInput): Promise<boolean> {
+    if (this.events.hasListeners(REFUSAL_EVENT)) this.events.emit(REFUSAL_EVENT, event);
     const now = Date.now();
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const id = `${event.type}|${key}`;

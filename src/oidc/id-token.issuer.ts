@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
+import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { KeyStore } from '../keys/key-store.service';
 import { UsersService } from '../users/users.service';
 import { scopedClaims } from './user-claims';
@@ -15,6 +16,8 @@ export interface IdTokenInput {
   nonce: string | null;
   authTime: Date | null;
   sid: string | null;
+  /** the token request's grant type (for claims providers, docs/extending.md) */
+  grantType?: 'authorization_code' | 'refresh_token';
 }
 
 /**
@@ -30,6 +33,7 @@ export class IdTokenIssuer {
     private readonly users: UsersService,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+    @Optional() private readonly extensions?: LatchkeyExtensions,
   ) {}
 
   /** The id_token for a grant, or undefined when the grant has no `openid` scope (or no user). */
@@ -39,7 +43,20 @@ export class IdTokenIssuer {
     const user = await this.users.findProfile(input.userId);
     if (!user) return undefined;
     const iat = Math.floor(Date.now() / 1000);
+    // claims of extensions first: the standard claims and the scopes' profile/email claims win over them
+    const extra = this.extensions?.hasClaimsProviders
+      ? await this.extensions.claims({
+          token: 'id_token',
+          grantType: input.grantType ?? 'authorization_code',
+          subject: user.id,
+          userId: user.id,
+          clientId: input.clientId,
+          scopes,
+          grantId: input.grantId,
+        })
+      : undefined;
     const payload: Record<string, unknown> = {
+      ...extra,
       iss: this.oauth.issuer,
       sub: user.id,
       aud: input.clientId,

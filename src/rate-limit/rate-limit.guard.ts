@@ -9,8 +9,8 @@ import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
 
 const PAGES = /^\/(oauth\/authorize|login)\/?$/;
-/** The admin and audit APIs (any path under them, matched or not: a 404 costs an audit row too). */
-const API = /^\/(admin|audit)(\/|$)/;
+/** The admin, audit and metrics APIs (any path under them, matched or not: a 404 costs an audit row too). */
+const API = /^\/(admin|audit|metrics)(\/|$)/;
 
 /**
  * Per-IP rate limits (docs/abuse-protection.md), counted in SharedCounterStorage (shared by all

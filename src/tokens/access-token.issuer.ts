@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { BUILTIN_SCOPES } from '../common/scopes';
+import type { TokenClaimsInput } from '../extensions/extension-points';
+import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { KeyStore } from '../keys/key-store.service';
 import type { AccessTokenClaims } from '../keys/access-token.verifier';
 
@@ -14,12 +16,29 @@ export class AccessTokenIssuer {
   constructor(
     private readonly keys: KeyStore,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
+    @Optional() private readonly extensions?: LatchkeyExtensions,
   ) {}
 
-  issue(input: { subject: string; clientId: string; scope: string; grantId: string; jkt?: string }): {
-    accessToken: string;
-    expiresIn: number;
-  } {
+  /** Claims of extensions (docs/extending.md) come first: a registered claim is never theirs to set. */
+  async issue(input: {
+    subject: string;
+    clientId: string;
+    scope: string;
+    grantId: string;
+    grantType: TokenClaimsInput['grantType'];
+    jkt?: string;
+  }): Promise<{ accessToken: string; expiresIn: number }> {
+    const extra = this.extensions?.hasClaimsProviders
+      ? await this.extensions.claims({
+          token: 'access_token',
+          grantType: input.grantType,
+          subject: input.subject,
+          userId: input.grantType === 'client_credentials' ? null : input.subject,
+          clientId: input.clientId,
+          scopes: input.scope.split(' ').filter(Boolean),
+          grantId: input.grantId,
+        })
+      : undefined;
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       iss: this.oauth.issuer,
@@ -35,7 +54,9 @@ export class AccessTokenIssuer {
       ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
     };
     return {
-      accessToken: this.keys.signJwt(claims as unknown as Record<string, unknown>),
+      accessToken: this.keys.signJwt(
+        extra ? { ...extra, ...claims } : (claims as unknown as Record<string, unknown>),
+      ),
       expiresIn: this.oauth.accessTokenTtl,
     };
   }

@@ -35,6 +35,7 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
         'audit:read',
         'users:read',
         'users:write',
+        'metrics:read',
       ],
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256', 'PS256'],

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer } from 'node:net';
@@ -42,7 +42,7 @@ export async function freePort(): Promise<number> {
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { database?: TestDatabase } = {},
+  options: { database?: TestDatabase; imports?: Array<Type<unknown> | DynamicModule> } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const port = await freePort();
@@ -62,7 +62,10 @@ export async function createTestApp(
       ...env,
     }),
   );
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  // `imports`: modules started next to AppModule (extensions, docs/extending.md)
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule, ...(options.imports ?? [])],
+  }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(environment()), {
     bodyParser: false,
     logger: ['error'],

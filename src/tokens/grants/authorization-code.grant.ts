@@ -97,11 +97,12 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       refreshJkt: client.isPublic && dpop ? dpop.jkt : null,
     });
     if (!created) return this.diagnose(codeHash, client, params, dpop);
-    const { accessToken, expiresIn } = this.issuer.issue({
+    const { accessToken, expiresIn } = await this.issuer.issue({
       subject: created.user_id!,
       clientId: client.clientId,
       scope: created.scope,
       grantId: created.grant_id,
+      grantType: 'authorization_code',
       jkt: dpop?.jkt,
     });
     // OIDC Core §3.1.3.3: with the openid scope, an id_token (nonce, auth_time and sid from the login)
@@ -113,6 +114,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       nonce: created.nonce,
       authTime: created.auth_time,
       sid: created.sid,
+      grantType: 'authorization_code',
     });
     return {
       subject: created.user_id!,

@@ -55,11 +55,12 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
       scope,
       ttlSeconds: this.oauth.accessTokenTtl,
     });
-    const { accessToken, expiresIn } = this.issuer.issue({
+    const { accessToken, expiresIn } = await this.issuer.issue({
       subject: client.clientId,
       clientId: client.clientId,
       scope,
       grantId,
+      grantType: 'client_credentials',
       jkt: dpop?.jkt,
     });
     return {

@@ -84,11 +84,12 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     dpop: VerifiedDpopProof | undefined,
   ): Promise<IssuedTokens> {
     const scope = requestedScope ?? row.scope;
-    const { accessToken, expiresIn } = this.issuer.issue({
+    const { accessToken, expiresIn } = await this.issuer.issue({
       subject: row.user_id!,
       clientId: client.clientId,
       scope,
       grantId: row.grant_id,
+      grantType: 'refresh_token',
       jkt: dpop?.jkt,
     });
     // OIDC Core §12.2: a fresh id_token for a grant with openid; same sub, auth_time, sid and nonce
@@ -100,6 +101,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
       nonce: row.nonce,
       authTime: row.auth_time,
       sid: row.sid,
+      grantType: 'refresh_token',
     });
     return {
       subject: row.user_id!,

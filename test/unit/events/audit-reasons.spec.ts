@@ -34,9 +34,10 @@ describe('audit reason codes', () => {
   });
 
   it('the docs list exactly the taxonomy in the event table', () => {
-    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
-    const start = readme.indexOf('### Event types and reason codes');
-    const table = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    const page = readFileSync(join(process.cwd(), 'docs/audit.md'), 'utf8');
+    const start = page.indexOf('## Event types and reason codes');
+    expect(start).toBeGreaterThan(0);
+    const table = page.slice(start, page.indexOf('\n## ', start + 1));
     for (const [type, reasons] of Object.entries(AUDIT_REASONS)) {
       const row = table
         .split('\n')

@@ -139,6 +139,7 @@ describe('authorization server metadata', () => {
       'audit:read',
       'users:read',
       'users:write',
+      'metrics:read',
     ]);
   });
 });

@@ -60,7 +60,7 @@ const dist = (p) => require(join(ROOT, 'dist/src', p));
 const { ConfigModule } = require('@nestjs/config');
 const { EventEmitterModule } = require('@nestjs/event-emitter');
 const { DatabaseModule } = dist('database/database.module.js');
-const { CommonModule } = dist('common/common.module.js');
+const { EventsModule } = dist('events/events.module.js');
 const { AuditModule } = dist('audit/audit.module.js');
 const { ALL_NAMESPACES, setEnvironment } = dist('config/config.namespaces.js');
 const { loadEnvironment } = dist('config/environment.js');
@@ -136,7 +136,7 @@ async function startApp(databaseUrl, dataDir) {
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: ALL_NAMESPACES }),
       EventEmitterModule.forRoot({ wildcard: false }),
       DatabaseModule,
-      CommonModule,
+      EventsModule,
       AuditModule,
     ],
   })(AuditBenchModule);

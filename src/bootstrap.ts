@@ -4,18 +4,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { registerBodyParsers } from './common/body-parsers';
-import { setBranding } from './common/branding';
-import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import type { HttpReply, HttpRequest } from './common/http';
-import { quietFrameworkLogs } from './common/log-format';
-import { registerRequestContext, requestIdFor } from './common/request-context.hooks';
-import { registerRequestLog } from './common/request-log';
-import { registerSecurityHeaders } from './common/security-headers';
+import { registerBodyParsers } from './http/body-parsers';
+import { setBranding } from './http/branding';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import type { HttpReply, HttpRequest } from './http/http';
+import { quietFrameworkLogs } from './http/log-format';
+import { registerRequestContext, requestIdFor } from './http/request-context.hooks';
+import { registerRequestLog } from './http/request-log';
+import { registerSecurityHeaders } from './http/security-headers';
 import { OAuthConfig, oauthConfig, serverConfig, ServerConfig } from './config/config.namespaces';
 import { setupOpenApi } from './openapi/openapi';
 import type { LatchkeyEnvironment, TrustProxy } from './config/environment';
-import { registerProtocolHeaders } from './tokens/cors';
+import { registerProtocolHeaders } from './http/cors';
 
 /** Flattens class-validator errors to `{ field: [messages] }` with dotted paths for nested fields. */
 export function validationFields(errors: ValidationError[], prefix = ''): Record<string, string[]> {

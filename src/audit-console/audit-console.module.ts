@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { ClientsService } from '../clients/clients.service';
-import { requestPath } from '../common/http';
+import { requestPath } from '../http/http';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { KeysModule } from '../keys/keys.module';
 import { AuditConsoleController } from './audit-console.controller';

@@ -1,4 +1,4 @@
-import { documentShell, escapeHtml, layout } from '../common/html';
+import { documentShell, escapeHtml, layout } from '../http/html';
 import type { AuditEventsService } from '../audit/audit-events.service';
 
 type AuditEventView = Awaited<ReturnType<AuditEventsService['page']>>['items'][number];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CliCommand, CliError } from '../cli/cli-command.decorator';
-import { AuditEmitter } from '../common/events';
+import { CliCommand, CliError } from '../operations/cli-command.decorator';
+import { AuditEmitter } from '../events/events';
 import { normalizeUsername } from '../users/username';
 import { USER_PERMISSIONS } from './console-session';
 import { UserPermissionsRepository } from './user-permissions.repository';

@@ -1,8 +1,8 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HttpReply, HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
-import { RequireScopes } from '../keys/api-auth.guard';
+import type { HttpReply, HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
+import { RequireScopes } from '../api-auth/api-auth.guard';
 import { streamCsv } from './audit-csv';
 import { AuditEventsService } from './audit-events.service';
 import { AuditQueryLimiter } from './audit-query-limiter';
@@ -11,7 +11,7 @@ import { AuditEventsQueryDto } from './dto/audit-events-query.dto';
 
 const DEFAULT_LIMIT = 50;
 
-/** GET /audit/events (CONTRACT.md, Audit API): filters, cursor pages newest first, CSV on request. */
+/** GET /audit/events (docs/audit.md): filters, cursor pages newest first, CSV on request. */
 @ApiTags('audit')
 @Controller('audit')
 @RequireScopes('audit:read')

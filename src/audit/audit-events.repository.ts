@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditCountUpdate } from '../common/refusal-auditor';
+import type { AuditCountUpdate } from '../events/refusal-auditor';
 import { preparedSql, sql } from '../database/sql';
 import type { AuditRow } from './audit-row';
 
@@ -22,7 +22,7 @@ export interface AuditCursorPosition {
   id: string;
 }
 
-/** An event as the auditor API returns it (CONTRACT.md, Audit API). */
+/** An event as the auditor API returns it (docs/audit.md). */
 export interface AuditEventView {
   id: string;
   occurred_at: string;

@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import accepts from 'accepts';
-import type { HttpRequest } from '../common/http';
-import type { ApiPrincipal } from '../keys/bearer.strategy';
+import type { HttpRequest } from '../http/http';
+import type { ApiPrincipal } from '../api-auth/bearer.strategy';
 import { parseRfc3339 } from './audit-query-values';
 
 /** 400 in the ValidationPipe's shape, naming the field. */

@@ -1,7 +1,7 @@
 import { HttpException, Inject, Injectable } from '@nestjs/common';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { auditConfig, type AuditConfig } from '../config/config.namespaces';
-import type { HttpReply } from '../common/http';
+import type { HttpReply } from '../http/http';
 
 /** Seconds a refused auditor is told to wait. */
 export const AUDIT_BUSY_RETRY_AFTER = 5;

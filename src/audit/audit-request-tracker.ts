@@ -1,4 +1,4 @@
-import type { RequestContext } from '../common/request-context';
+import type { RequestContext } from '../http/request-context';
 
 export interface RequestFlags {
   /** the first stored event of its request (total_requests counts these) */

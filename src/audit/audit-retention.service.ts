@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CliCommand, CliError } from '../cli/cli-command.decorator';
+import { CliCommand, CliError } from '../operations/cli-command.decorator';
 import { auditConfig, type AuditConfig } from '../config/config.namespaces';
 import { withAdvisoryLock } from '../database/migrator';
 import { AuditPartitionsRepository } from './audit-partitions.repository';

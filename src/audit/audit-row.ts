@@ -1,4 +1,4 @@
-import type { AuditEventPayload } from '../common/events';
+import type { AuditEventPayload } from '../events/events';
 import type { RequestFlags } from './audit-request-tracker';
 import { cleanText, sanitizeDetails, validDuration, validInet } from './audit-sanitizer';
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 
 /**
  * Defensive clean-up of what modules hand to the audit trail. Modules must never put a code, verifier,
- * token, secret or password in an event (EVENTS.md); this is the second line of defence: such keys are
+ * token, secret or password in an event (docs/audit.md); this is the second line of defence: such keys are
  * dropped wherever they appear, and every string is made storable (PostgreSQL rejects NUL characters and
  * lone UTF-16 surrogates in jsonb).
  */
@@ -107,7 +107,7 @@ function sanitizeValue(value: unknown, depth: number, seen: WeakSet<object>): un
 
 /**
  * The details object as stored: secret-named keys dropped (recursively), strings cleaned and bounded,
- * `reason` set from the event's reason code (EVENTS.md: a failure's reason lives in details.reason too).
+ * `reason` set from the event's reason code (docs/audit.md: a failure's reason lives in details.reason too).
  */
 export function sanitizeDetails(details: unknown, reason: string | null): Record<string, unknown> {
   const clean = sanitizeValue(details ?? {}, 0, new WeakSet());

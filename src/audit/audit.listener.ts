@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { AUDIT_EVENT, type AuditEventPayload } from '../common/events';
-import { AUDIT_COUNT_EVENT, type AuditCountUpdate } from '../common/refusal-auditor';
-import { currentRequestContext } from '../common/request-context';
+import { AUDIT_EVENT, type AuditEventPayload } from '../events/events';
+import { AUDIT_COUNT_EVENT, type AuditCountUpdate } from '../events/refusal-auditor';
+import { currentRequestContext } from '../http/request-context';
 import { AuditRequestTracker } from './audit-request-tracker';
 import { AuditEventsRepository } from './audit-events.repository';
 import { toAuditRow } from './audit-row';

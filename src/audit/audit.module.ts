@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
-import { KeysModule } from '../keys/keys.module';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiAuthModule } from '../api-auth/api-auth.module';
+import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventsController } from './audit-events.controller';
 import { AuditEventsRepository } from './audit-events.repository';
 import { AuditEventsService } from './audit-events.service';
@@ -15,10 +17,10 @@ import { SecurityReportService } from './security-report.service';
 /**
  * The audit trail: persists every AUDIT_EVENT (group commit, or in the emitter's transaction),
  * daily partitions and retention (`audit:purge`), the auditor API and the security report.
- * Other modules only emit through AuditEmitter (CommonModule); nothing here is imported by them.
+ * Other modules only emit through AuditEmitter (EventsModule); nothing here is imported by them.
  */
 @Module({
-  imports: [KeysModule],
+  imports: [TypeOrmModule.forFeature([AuditEventEntity]), ApiAuthModule],
   controllers: [AuditEventsController, SecurityReportController],
   providers: [
     AuditEventsRepository,

@@ -1,11 +1,11 @@
 import { Controller, Get, HttpException, Inject, Query, Req, Res } from '@nestjs/common';
 import { isStatementTimeout } from '../common/database-errors';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HttpReply, HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import type { HttpReply, HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { auditConfig, type AuditConfig } from '../config/config.namespaces';
 import { AuditQueryLimiter } from './audit-query-limiter';
-import { RequireScopes } from '../keys/api-auth.guard';
+import { RequireScopes } from '../api-auth/api-auth.guard';
 import { badRequest, parseRange, principalOf, wants } from './audit-http';
 import { SecurityReportQueryDto } from './dto/security-report-query.dto';
 import { renderSecurityReport } from './security-report.html';
@@ -13,7 +13,7 @@ import { SecurityReportService } from './security-report.service';
 
 const DAY_MS = 86_400_000;
 
-/** GET /audit/reports/security (CONTRACT.md, Audit API): JSON, or an HTML page with `Accept: text/html`. */
+/** GET /audit/reports/security (docs/audit.md): JSON, or an HTML page with `Accept: text/html`. */
 @ApiTags('audit')
 @Controller('audit')
 @RequireScopes('audit:read')

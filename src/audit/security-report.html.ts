@@ -1,4 +1,4 @@
-import { documentShell, escapeHtml } from '../common/html';
+import { documentShell, escapeHtml } from '../http/html';
 import type { ReportRule, Severity } from './rules/report-rule';
 import type { TimelineBucket } from './security-report.repository';
 import type { SecurityReport } from './security-report.service';

@@ -14,7 +14,7 @@ import {
 } from './rules/report-rule';
 import { SecurityReportRepository, TimelineBucket } from './security-report.repository';
 
-/** CONTRACT.md, Audit API: the security report for one window. */
+/** docs/audit.md: the security report for one window. */
 export interface SecurityReport {
   window: { from: string; to: string };
   total_requests: number;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { liveSessionCtes, liveSessionParams, type PresentedSession } from '../users/session-sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 export interface AuthorizationCodeRow {
   code_hash: string;
@@ -146,9 +147,9 @@ export class AuthorizationCodesRepository {
    * Marks the code used, atomically: of concurrent callers exactly one gets the row back
    * (PostgreSQL re-checks `consumed_at IS NULL` after the competing transaction commits).
    */
-  async consumeByHash(codeHash: string, manager: EntityManager): Promise<AuthorizationCodeRow | undefined> {
+  async consumeByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {
     const rows = await sql<AuthorizationCodeRow>(
-      manager,
+      manager ?? this.dataSource,
       `UPDATE authorization_codes SET consumed_at = now()
         WHERE code_hash = $1 AND consumed_at IS NULL RETURNING *`,
       [codeHash],
@@ -156,11 +157,23 @@ export class AuthorizationCodesRepository {
     return rows[0];
   }
 
-  /** Records which grant the code produced (so that a replay can revoke it: RFC 6749 §4.1.2). */
-  async linkGrant(codeHash: string, grantId: string, manager: EntityManager): Promise<void> {
-    await sql(manager, `UPDATE authorization_codes SET grant_id = $2 WHERE code_hash = $1`, [
-      codeHash,
-      grantId,
-    ]);
+  /** Housekeeping: deletes codes an hour past expiry (a replay of a just-expired code is still recognised). */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'authorization_codes', `expires_at < now() - interval '1 hour'`);
+  }
+
+  /**
+   * Deletes the client's unconsumed authorization codes (a narrowed or disabled client: what they were issued
+   * for may no longer hold), in the client change's transaction. Returns how many. (Pending authorization
+   * requests are not stored: the consent step checks them against the client's current registration.)
+   */
+  async voidPendingAuthorizations(clientId: string, manager: EntityManager): Promise<{ codes: number }> {
+    const [row] = await sql<{ codes: number }>(
+      manager,
+      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1)
+       SELECT (SELECT count(*) FROM c)::int AS codes`,
+      [clientId],
+    );
+    return { codes: Number(row.codes) };
   }
 }

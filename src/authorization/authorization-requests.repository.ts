@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 /** A validated authorization request waiting for the user's login and/or consent. */
 export interface PendingAuthorizationRequest {
@@ -58,5 +59,10 @@ export class AuthorizationRequestsRepository {
       [clientId],
     );
     return rows[0]?.enabled;
+  }
+
+  /** Housekeeping: deletes expired pending requests. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'authorization_requests', `expires_at < now()`);
   }
 }

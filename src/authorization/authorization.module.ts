@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthorizationPurge } from './authorization.purge';
 import { ClientsModule } from '../clients/clients.module';
 import { UsersModule } from '../users/users.module';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
@@ -8,29 +9,28 @@ import { AuthorizationService } from './authorization.service';
 import { AuthorizeRequestValidator } from './authorize-request.validator';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentController } from './consent.controller';
-import { ConsentsRepository } from './consents.repository';
 import { PendingRequestsService } from './pending-requests.service';
 import { PushedRequestsRepository } from './pushed-requests.repository';
 import { PushedRequestsService } from './pushed-requests.service';
 
 /**
- * GET /oauth/authorize (every rule of CONTRACT.md, one check per file in ./checks), the consent page, and
+ * GET /oauth/authorize (every rule of docs/authorization.md, one check per file in ./checks), the consent page, and
  * authorization codes (issued here; found and consumed by the token endpoint through AuthorizationCodesService).
  */
 @Module({
   imports: [ClientsModule, UsersModule],
   controllers: [AuthorizeController, ConsentController],
   providers: [
+    AuthorizationPurge,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     AuthorizationRequestsRepository,
-    ConsentsRepository,
     PendingRequestsService,
     AuthorizationService,
     AuthorizeRequestValidator,
     PushedRequestsRepository,
     PushedRequestsService,
   ],
-  exports: [AuthorizationCodesService, PushedRequestsService],
+  exports: [AuthorizationPurge, AuthorizationCodesService, PushedRequestsService],
 })
 export class AuthorizationModule {}

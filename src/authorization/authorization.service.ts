@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodesService } from './authorization-codes.service';
@@ -20,19 +20,19 @@ export type CodeRequest = Omit<PendingAuthorizationRequest, 'minAuthTime'>;
 
 /** OIDC Core §3.1.2.6: the answers to prompt=none when a page would be needed. */
 export type NoPromptError = 'login_required' | 'consent_required';
-import { ConsentsRepository } from './consents.repository';
+import { ConsentsService } from '../users/consents.service';
 import { errorRedirect, successRedirect } from './redirects';
 import { consentCovers } from './scope-descriptions';
 
 /**
  * The decisions after a request is validated: is consent already given, record a consent, issue the code
- * and build the redirect. Every decision is audited (EVENTS.md).
+ * and build the redirect. Every decision is audited (docs/audit.md).
  */
 @Injectable()
 export class AuthorizationService {
   constructor(
     private readonly codes: AuthorizationCodesService,
-    private readonly consents: ConsentsRepository,
+    private readonly consents: ConsentsService,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}

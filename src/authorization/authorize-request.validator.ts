@@ -46,7 +46,7 @@ export type AuthorizeValidation =
     };
 
 /**
- * CONTRACT.md "Authorization request rules", in order. Every rule is a pure check in ./checks; this class
+ * docs/authorization.md, "Authorization request rules", in order. Every rule is a pure check in ./checks; this class
  * only sequences them and looks the client up (one indexed query on the success path).
  */
 @Injectable()

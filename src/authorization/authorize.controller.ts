@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import { AuditEmitter, type AuditEventInput } from '../common/events';
-import { ipBucket } from '../common/ip-bucket';
-import { normaliseIp } from '../common/request-context.hooks';
-import { RefusalAuditor } from '../common/refusal-auditor';
+import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
+import { AuditEmitter, type AuditEventInput } from '../events/events';
+import { ipBucket } from '../http/ip-bucket';
+import { normaliseIp } from '../http/request-context.hooks';
+import { RefusalAuditor } from '../events/refusal-auditor';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SessionsService } from '../users/sessions.service';
 import { AuthorizationService } from './authorization.service';

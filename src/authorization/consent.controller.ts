@@ -1,7 +1,7 @@
 import { Controller, ForbiddenException, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import type { Client } from '../clients/client.entity';
+import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
+import type { Client } from '../clients/client';
 import { ClientsService } from '../clients/clients.service';
 import { CSRF_FAILURE_MESSAGE } from '../users/login.guards';
 import { CsrfService } from '../users/csrf.service';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 /** A pushed request as stored: the authorization request's parameters, and the DPoP key sent at PAR. */
 export interface PushedRequestRow {
@@ -44,5 +45,10 @@ export class PushedRequestsRepository {
     if (!row?.live) return undefined;
     const params = typeof row.params === 'string' ? JSON.parse(row.params) : row.params;
     return { params, dpop_jkt: row.dpop_jkt };
+  }
+
+  /** Housekeeping: deletes expired pushed requests. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'pushed_authorization_requests', `expires_at < now()`);
   }
 }

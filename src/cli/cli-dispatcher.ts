@@ -2,8 +2,8 @@ import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { LatchkeyEnvironment } from '../config/environment';
-import { CliError } from './cli-command.decorator';
-import { cliSocketPath } from './cli-socket-path';
+import { CliError } from '../operations/cli-command.decorator';
+import { cliSocketPath } from '../operations/cli-socket-path';
 
 /** Nest's logs go to stderr in the CLI: stdout is for the command's output only. */
 export class StderrLogger implements LoggerService {
@@ -55,7 +55,7 @@ async function runLocally(command: string, options: Record<string, unknown>) {
   const [{ NestFactory }, { CliWorkModule }, { CliOperations }] = await Promise.all([
     import('@nestjs/core'),
     import('./cli-work.module.js'),
-    import('./cli-operations.service.js'),
+    import('../operations/cli-operations.service.js'),
   ]);
   let app: INestApplicationContext | undefined;
   try {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { CliCommand, CliError } from '../cli/cli-command.decorator';
-import { fieldsOf } from './client-errors';
+import { CliCommand, CliError } from '../operations/cli-command.decorator';
+import { fieldsOf } from '../http/validation-errors';
 import { ClientsAdminService } from './clients-admin.service';
 import { CreateClientDto } from './dto/create-client.dto';
 

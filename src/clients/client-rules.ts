@@ -1,4 +1,5 @@
 import { randomToken } from '../common/crypto';
+import { BUILTIN_SCOPES, isScopeToken, OIDC_SCOPES } from '../common/scopes';
 import { GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from './client.entity';
 
 /**
@@ -7,25 +8,11 @@ import { GRANT_TYPES, type GrantType, type TokenEndpointAuthMethod } from './cli
  * merged into the stored client), so every path — API create, API patch, CLI — applies the same rules.
  */
 
-/** Scopes that grant access to this server's own APIs (CONTRACT.md: Admin and Audit APIs). */
-export const BUILTIN_SCOPES: readonly string[] = [
-  'clients:read',
-  'clients:write',
-  'audit:read',
-  'users:read',
-  'users:write',
-  'metrics:read',
-];
-/** OpenID Connect's built-in user scopes: any client may be registered with them (CONTRACT.md v3). */
-export const OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email'];
-
 export const MAX_REDIRECT_URIS = 20;
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 export const MAX_SCOPE_LENGTH = 1000;
 export const MAX_CLIENT_NAME_LENGTH = 200;
 
-/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** RFC 3986 §3.1 scheme */
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 /** Loopback redirect URIs (RFC 8252 §7.3): the IP literals only, any port, http allowed. */
@@ -129,7 +116,7 @@ export function scopeSyntaxProblems(value: unknown): string[] {
   if (value === '') return [];
   const tokens = value.split(' ');
   if (tokens.some((t) => t === '')) return ['scope must separate scopes with single spaces'];
-  const bad = tokens.filter((t) => !SCOPE_TOKEN.test(t));
+  const bad = tokens.filter((t) => !isScopeToken(t));
   if (bad.length) return [`scope has invalid characters in: ${bad.map((t) => JSON.stringify(t)).join(', ')}`];
   const dupes = tokens.filter((t, i) => tokens.indexOf(t) !== i);
   if (dupes.length) return [`scope repeats: ${[...new Set(dupes)].join(' ')}`];
@@ -161,7 +148,7 @@ export interface RuleContext {
 }
 
 /**
- * Cross-field rules (CONTRACT.md, Admin REST API), by field name. Empty when the client is acceptable.
+ * Cross-field rules (docs/admin-api.md), by field name. Empty when the client is acceptable.
  */
 export function clientRuleViolations(client: ClientShape, ctx: RuleContext): Record<string, string[]> {
   const out: Record<string, string[]> = {};

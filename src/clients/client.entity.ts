@@ -1,17 +1,13 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Client, GrantType, TokenEndpointAuthMethod } from './client';
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
-export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
-  'none',
-  'client_secret_basic',
-  'client_secret_post',
-];
-export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
-export const GRANT_TYPES: readonly GrantType[] = [
-  'authorization_code',
-  'refresh_token',
-  'client_credentials',
-];
+export {
+  AUTH_METHODS,
+  GRANT_TYPES,
+  type Client,
+  type GrantType,
+  type TokenEndpointAuthMethod,
+} from './client';
 
 @Entity({ name: 'clients' })
 export class ClientEntity {
@@ -71,22 +67,6 @@ export class ClientEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
-}
-
-/** What other modules see of a client (no secret material). */
-export interface Client {
-  clientId: string;
-  clientName: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  grantTypes: GrantType[];
-  scopes: string[];
-  requireConsent: boolean;
-  enabled: boolean;
-  isPublic: boolean;
-  dpopBoundAccessTokens: boolean;
-  requirePushedAuthorizationRequests: boolean;
 }
 
 export function toClient(e: ClientEntity): Client {

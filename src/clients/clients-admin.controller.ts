@@ -26,9 +26,9 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { HttpRequest } from '../common/http';
-import { RequireScopes } from '../keys/api-auth.guard';
-import type { ApiPrincipal } from '../keys/bearer.strategy';
+import type { HttpRequest } from '../http/http';
+import { RequireScopes } from '../api-auth/api-auth.guard';
+import type { ApiPrincipal } from '../api-auth/bearer.strategy';
 import { isPlausibleClientId } from './clients.service';
 import { ClientsAdminService, type ClientsActor } from './clients-admin.service';
 import {
@@ -42,7 +42,7 @@ import {
 import { CreateClientDto } from './dto/create-client.dto';
 import { ListClientsQuery } from './dto/list-clients.query';
 import { UpdateClientDto } from './dto/update-client.dto';
-import { JsonObjectBodyInterceptor } from './json-body.interceptor';
+import { JsonObjectBodyInterceptor } from '../http/json-body.interceptor';
 
 /** The admin API caller (set by the bearer guard of @RequireScopes) as the registry's actor. */
 const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): ClientsActor => {
@@ -68,7 +68,7 @@ const NOT_FOUND_EXAMPLE = {
   request_id: '0f8c7f1e-2b7a-4a39-9d59-5c1f0a7c9e11',
 };
 
-/** CONTRACT.md, Admin REST API: the client registry, for platform admins holding clients:read / clients:write. */
+/** docs/admin-api.md: the client registry, for platform admins holding clients:read / clients:write. */
 @ApiTags('admin: clients')
 @Controller('admin/clients')
 export class ClientsAdminController {

@@ -1,22 +1,18 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { randomToken, sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { OAuthError } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { ClientEntity } from './client.entity';
 import { ClientRowCache } from './client-row-cache';
-import { decodeCursor, encodeCursor } from './client-cursor';
-import { invalidFields } from './client-errors';
-import {
-  BUILTIN_SCOPES,
-  clientRuleViolations,
-  ClientShape,
-  generateClientId,
-  RuleContext,
-  splitScope,
-} from './client-rules';
+import { decodeCursor, encodeCursor } from '../http/keyset-cursor';
+import { invalidFields } from '../http/validation-errors';
+import { BUILTIN_SCOPES } from '../common/scopes';
+import { clientRuleViolations, ClientShape, generateClientId, RuleContext, splitScope } from './client-rules';
 import { toClientView } from './client-view';
+import { GrantRevocations } from '../grants/grant-revocations.service';
+import { ClientChangeHooks } from './client-change-hooks';
 import { ClientsRepository } from './clients.repository';
 import type {
   ClientListResponseDto,
@@ -45,12 +41,14 @@ const FIELD_NAMES: Record<keyof UpdateClientDto, keyof ClientEntity> = {
 
 /**
  * The admin side of the client registry: create, list, read, update, delete, rotate. Every change is
- * audited (EVENTS.md: client.*, grant.revoked); revocations commit in the same transaction as their events.
+ * audited (docs/audit.md: client.*, grant.revoked); revocations commit in the same transaction as their events.
  */
 @Injectable()
 export class ClientsAdminService {
   constructor(
     private readonly repository: ClientsRepository,
+    private readonly revocations: GrantRevocations,
+    private readonly hooks: ClientChangeHooks,
     private readonly cache: ClientRowCache,
     private readonly audit: AuditEmitter,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
@@ -64,7 +62,7 @@ export class ClientsAdminService {
       scope: dto.scope ?? '',
     };
     this.assertRules(shape, actor);
-    // 256-bit secret, stored only as SHA-256 (ARCHITECTURE.md §8); public clients have none
+    // 256-bit secret, stored only as SHA-256 (docs/architecture.md, conventions); public clients have none
     const secret = shape.tokenEndpointAuthMethod === 'none' ? undefined : randomToken();
     const entity = Object.assign(new ClientEntity(), {
       clientId: generateClientId(),
@@ -174,7 +172,7 @@ export class ClientsAdminService {
       // current registration when the user decides)
       const voided =
         narrowed || removesRedirectUri(before, entity)
-          ? await this.repository.voidPendingAuthorizations(clientId, manager)
+          ? await this.hooks.voidPendingAuthorizations(clientId, manager)
           : undefined;
       await this.audit.record({
         type: 'client.updated',
@@ -271,17 +269,7 @@ export class ClientsAdminService {
     actor: ClientsActor,
     manager: EntityManager,
   ): Promise<void> {
-    const revoked = await this.repository.revokeGrants(clientId, cause, manager);
-    for (const grant of revoked)
-      await this.audit.record({
-        type: 'grant.revoked',
-        outcome: 'success',
-        clientId,
-        // EVENTS.md: the user of the grant; a client_credentials grant has the client itself as subject
-        subject: grant.user_id ?? clientId,
-        details: { grant_id: grant.id, cause, actor: actorName(actor) },
-        manager,
-      });
+    await this.revocations.revokeClientGrants(clientId, cause, actorName(actor), manager);
   }
 }
 

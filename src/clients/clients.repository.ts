@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { sql } from '../database/sql';
 import { ClientEntity, type GrantType, type TokenEndpointAuthMethod } from './client.entity';
-import type { ClientCursor } from './client-cursor';
+import type { ClientCursor } from '../http/keyset-cursor';
 
 /** Raw row of the token-path lookup (one indexed query, no ORM hydration). */
 export interface ClientAuthRow {
@@ -68,38 +68,6 @@ export class ClientsRepository {
   async delete(clientId: string, manager: EntityManager): Promise<boolean> {
     const result = await manager.getRepository(ClientEntity).delete({ clientId });
     return (result.affected ?? 0) > 0;
-  }
-
-  /**
-   * Revokes every live grant of a client at once (disable or delete); returns them for the audit trail.
-   * Introspection and the bearer guard also check `clients.enabled`, so this is belt and braces.
-   */
-  async revokeGrants(
-    clientId: string,
-    cause: string,
-    manager: EntityManager,
-  ): Promise<Array<{ id: string; user_id: string | null }>> {
-    return sql<{ id: string; user_id: string | null }>(
-      manager,
-      `UPDATE grants SET revoked_at = now(), revoke_cause = $2
-        WHERE client_id = $1 AND revoked_at IS NULL RETURNING id, user_id`,
-      [clientId, cause],
-    );
-  }
-
-  /**
-   * Deletes the client's unconsumed authorization codes (a narrowed or disabled client: what they were issued
-   * for may no longer hold). Returns how many. (Pending authorization requests are not stored: the consent
-   * step checks them against the client's current registration.)
-   */
-  async voidPendingAuthorizations(clientId: string, manager: EntityManager): Promise<{ codes: number }> {
-    const [row] = await sql<{ codes: number }>(
-      manager,
-      `WITH c AS (DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL RETURNING 1)
-       SELECT (SELECT count(*) FROM c)::int AS codes`,
-      [clientId],
-    );
-    return { codes: Number(row.codes) };
   }
 
   /** Runs `fn` in one transaction; inside it, pass the manager to every repository call. */

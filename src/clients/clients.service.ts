@@ -12,7 +12,7 @@ export interface AuthenticatableClient extends Client {
 
 /**
  * The client registry as other modules use it (the admin API lives in ClientsAdminService).
- * Secrets are 256-bit random values stored as SHA-256 (ARCHITECTURE.md §8): a memory-hard KDF would cap
+ * Secrets are 256-bit random values stored as SHA-256 (docs/architecture.md, conventions): a memory-hard KDF would cap
  * client authentication at ~100/s for no gain against a 256-bit secret.
  */
 @Injectable()

@@ -1,6 +1,6 @@
 /**
  * Protocol errors (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1). Services throw these; filters render them.
- * `reason` is the audit reason code (EVENTS.md) when it is more precise than the OAuth error code.
+ * `reason` is the audit reason code (docs/audit.md) when it is more precise than the OAuth error code.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -137,7 +137,7 @@ export class DpopProofError extends OAuthError {
   }
 }
 
-/** 429 slow_down with `Retry-After: retryAfter` (CONTRACT.md, Abuse protection). */
+/** 429 slow_down with `Retry-After: retryAfter` (docs/abuse-protection.md). */
 export class SlowDown extends OAuthError {
   constructor(readonly retryAfter: number) {
     super('slow_down', `too many requests: retry after ${retryAfter} s`, 'rate_limited');

@@ -1,26 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { parseDuration } from './duration';
+import { BUILTIN_SCOPES, isScopeToken } from '../common/scopes';
+import { branding, type Branding } from './branding-settings';
+import { bool, ConfigError, duration, int, oneOf, str, absoluteUrl, type Env } from './env-values';
+import { loadStoredSecrets, secret } from './secrets';
+import { trustProxy, type TrustProxy } from './trust-proxy';
 import { parseMetricsSetting, type MetricsSetting } from './metrics-setting';
 
-/** A configuration error names the variable and what is wrong with it, and nothing else. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-  }
-}
+// The settings' parsers by concern: one variable (env-values.ts), TRUST_PROXY (trust-proxy.ts), secrets
+// (secrets.ts), BRAND_* (branding-settings.ts); this file assembles them into LatchkeyEnvironment.
+export { bool, ConfigError } from './env-values';
+export type { Branding } from './branding-settings';
+export type { TrustProxy } from './trust-proxy';
 
 export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string | null } // null = in memory
   | { kind: 'postgres'; url: string };
 
-/** Every setting of CONTRACT.md's table, parsed and typed. Read through the namespaces in config.namespaces.ts. */
+/** Every setting of docs/configuration.md, parsed and typed. Read through the namespaces in config.namespaces.ts. */
 export interface LatchkeyEnvironment {
   nodeEnv: string;
   production: boolean;
@@ -94,149 +92,6 @@ export interface LatchkeyEnvironment {
   metrics: MetricsSetting;
 }
 
-/** How the pages look (BRAND_*): the product name, an optional logo and the primary colour. */
-export interface Branding {
-  name: string;
-  logoUrl: string | null;
-  primaryColor: string;
-}
-
-type Env = Record<string, string | undefined>;
-
-/**
- * TRUST_PROXY (CONTRACT.md): which peers are proxies whose X-Forwarded-For is believed. `false`: none (the
- * socket peer is the client); `hops`: the socket peer and the hops-1 right-most entries; `addresses`: peers
- * whose address is in the list (addresses, CIDRs, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`).
- */
-export type TrustProxy = false | { hops: number } | { addresses: string[] };
-
-const BUILTIN_SCOPES = [
-  'clients:read',
-  'clients:write',
-  'audit:read',
-  'users:read',
-  'users:write',
-  'metrics:read',
-];
-/** OpenID Connect's built-in user scopes: registrable on any client, never granted to client_credentials. */
-const OIDC_SCOPES = ['openid', 'profile', 'email'];
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // RFC 6749 §3.3 scope-token
-
-function str(env: Env, name: string, fallback: string): string {
-  const v = env[name];
-  return v === undefined || v === '' ? fallback : v;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer (got "${raw}")`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
-
-function duration(env: Env, name: string, fallback: string, minSeconds = 0): number {
-  const raw = str(env, name, fallback);
-  const seconds = parseDuration(raw);
-  if (seconds === undefined)
-    throw new ConfigError(name, `must be a duration like 60s, 15m, 12h or 30d (got "${raw}")`);
-  if (seconds < minSeconds) throw new ConfigError(name, `must be at least ${minSeconds}s (got "${raw}")`);
-  return seconds;
-}
-
-/** An on/off setting (none left since TRUST_PROXY took a hop count or addresses; kept for the next). */
-export function bool(env: Env, name: string): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
-  if (['', '0', 'false', 'off', 'no'].includes(raw)) return false;
-  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
-  throw new ConfigError(name, `must be on/off, true/false or 1/0 (got "${env[name]}")`);
-}
-
-const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
-
-function trustProxy(env: Env): TrustProxy {
-  const raw = (env.TRUST_PROXY ?? '').trim();
-  if (['', '0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
-  if (['on', 'true', 'yes'].includes(raw.toLowerCase()))
-    throw new ConfigError(
-      'TRUST_PROXY',
-      `no longer accepts "${raw}" (it believed the left-most X-Forwarded-For entry, which the client writes): give the number of proxies in front (1, 2, …) or their addresses/CIDRs`,
-    );
-  if (/^\d+$/.test(raw)) {
-    const hops = Number(raw);
-    if (hops > 32) throw new ConfigError('TRUST_PROXY', `must be a hop count from 1 to 32 (got ${raw})`);
-    return { hops };
-  }
-  const addresses = raw.split(',').map((a) => a.trim());
-  for (const a of addresses) {
-    if (PROXY_NAMES.includes(a)) continue;
-    const [ip, prefix, extra] = a.split('/');
-    const family = isIP(ip);
-    const bits = family === 4 ? 32 : 128;
-    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
-    if (!family || !prefixOk || extra !== undefined)
-      throw new ConfigError(
-        'TRUST_PROXY',
-        `must be off, a hop count or a comma-separated list of proxy addresses/CIDRs (got "${a}")`,
-      );
-  }
-  return { addresses };
-}
-
-function absoluteUrl(name: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an absolute http(s) URL (got "${raw}")`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError(name, 'must use http or https');
-  if (url.search || url.hash || raw.includes('?') || raw.includes('#'))
-    throw new ConfigError(name, 'must not have a query or fragment');
-  if (raw.endsWith('/')) throw new ConfigError(name, 'must not end with a slash');
-  return raw;
-}
-
-function secret(
-  env: Env,
-  name: string,
-  production: boolean,
-  stored: Record<string, string>,
-): { value: Buffer; generated: boolean; stored?: boolean } {
-  const raw = env[name];
-  if (raw) {
-    const value = Buffer.from(raw, 'base64url');
-    if (value.length < 32 || !/^[A-Za-z0-9_-]+={0,2}$/.test(raw))
-      throw new ConfigError(name, 'must be at least 32 random bytes, base64url-encoded');
-    return { value, generated: false };
-  }
-  if (production) throw new ConfigError(name, 'is required when NODE_ENV=production');
-  const generated = stored[name] === undefined;
-  stored[name] ??= randomBytes(32).toString('base64url');
-  return { value: Buffer.from(stored[name], 'base64url'), generated, stored: true };
-}
-
-/** Development secrets are generated once into $DATA_DIR/secrets.json (mode 0600) and reused afterwards. */
-function loadStoredSecrets(
-  dataDir: string,
-  persist: boolean,
-): { stored: Record<string, string>; save: () => void } {
-  const file = join(dataDir, 'secrets.json');
-  const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
-  const before = JSON.stringify(stored);
-  return {
-    stored,
-    save: () => {
-      if (!persist || JSON.stringify(stored) === before) return;
-      mkdirSync(dataDir, { recursive: true });
-      writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
-      chmodSync(file, 0o600);
-    },
-  };
-}
-
 function databaseTarget(env: Env, dataDir: string): DatabaseTarget {
   const url = env.DATABASE_URL;
   if (!url) return { kind: 'pglite', dataDir: join(dataDir, 'pglite') };
@@ -280,8 +135,7 @@ export function loadEnvironment(env: Env = process.env): LatchkeyEnvironment {
   const scopesRaw = str(env, 'SCOPES', 'api:read api:write').trim();
   const scopes = scopesRaw.split(/\s+/).filter(Boolean);
   for (const s of scopes) {
-    if (!SCOPE_TOKEN.test(s) || s.length > 100)
-      throw new ConfigError('SCOPES', `has an invalid scope token "${s}"`);
+    if (!isScopeToken(s)) throw new ConfigError('SCOPES', `has an invalid scope token "${s}"`);
     if (BUILTIN_SCOPES.includes(s))
       throw new ConfigError('SCOPES', `must not list the built-in scope "${s}"`);
   }
@@ -382,36 +236,6 @@ function defaultMaxConnections(): number {
   return Math.max(64, Math.min(16_384, soft - 256));
 }
 
-function oneOf<T extends string>(env: Env, name: string, fallback: T, values: readonly T[]): T {
-  const raw = str(env, name, fallback).trim().toLowerCase();
-  if (!values.includes(raw as T))
-    throw new ConfigError(name, `must be one of ${values.join(', ')} (got "${raw}")`);
-  return raw as T;
-}
-
-/** BRAND_NAME, BRAND_LOGO_URL (an absolute http(s) URL), BRAND_PRIMARY_COLOR (#rgb or #rrggbb). */
-function branding(env: Env): Branding {
-  const name = str(env, 'BRAND_NAME', 'Latchkey').trim();
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (name.length > 60 || /[\x00-\x1f\x7f]/.test(name))
-    throw new ConfigError('BRAND_NAME', 'must be at most 60 printable characters');
-  const logo = env.BRAND_LOGO_URL?.trim() || null;
-  if (logo !== null) {
-    let url: URL | undefined;
-    try {
-      url = new URL(logo);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
-      throw new ConfigError('BRAND_LOGO_URL', `must be an absolute http(s) URL (got "${logo}")`);
-  }
-  const primaryColor = str(env, 'BRAND_PRIMARY_COLOR', '#2f5bd3').trim().toLowerCase();
-  if (!/^#([0-9a-f]{3}|[0-9a-f]{6})$/.test(primaryColor))
-    throw new ConfigError('BRAND_PRIMARY_COLOR', `must be a colour like #2f5bd3 (got "${primaryColor}")`);
-  return { name, logoUrl: logo, primaryColor };
-}
-
 function metrics(env: Env, port: number): MetricsSetting {
   const parsed = parseMetricsSetting(env, port);
   if (!parsed.ok) throw new ConfigError(parsed.variable, parsed.problem);
@@ -428,5 +252,3 @@ function reportThresholds(env: Env): Record<string, number> {
   }
   return out;
 }
-
-export { BUILTIN_SCOPES, OIDC_SCOPES };

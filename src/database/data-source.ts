@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTarget } from '../config/environment';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 import { lockDataDir } from './data-dir-lock';
 import { PGlitePool, pgliteDriver } from './pglite-pool';
 
@@ -15,6 +14,12 @@ export interface DataSourceSettings {
   applicationName?: string;
   /** Start a new embedded database from the build's migrated template (default true). */
   useTemplate?: boolean;
+  /**
+   * TypeORM entities, for the migration CLI (src/typeorm-cli.ts passes src/entities.ts). The app leaves this
+   * empty: each module registers its own entities with TypeOrmModule.forFeature (autoLoadEntities).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity list type
+  entities?: Function[];
 }
 
 /**
@@ -25,7 +30,7 @@ export interface DataSourceSettings {
 export async function createDataSourceOptions(settings: DataSourceSettings): Promise<DataSourceOptions> {
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    entities: settings.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsRun: false, // run by DatabaseMigrator under an advisory lock

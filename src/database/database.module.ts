@@ -11,8 +11,11 @@ import { guardPoolClients } from './sql';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (db: DatabaseConfig) =>
-        createDataSourceOptions({ target: db.target, poolSize: db.poolSize }),
+      // every module registers its own entities (TypeOrmModule.forFeature): the database knows no feature
+      useFactory: async (db: DatabaseConfig) => ({
+        ...(await createDataSourceOptions({ target: db.target, poolSize: db.poolSize })),
+        autoLoadEntities: true,
+      }),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         const logger = new Logger('Database');

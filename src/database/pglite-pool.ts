@@ -6,7 +6,7 @@ import type { Client } from 'pg';
  * A pg-compatible pool over one PGlite instance, handed to TypeORM as its `driver`.
  *
  * PGlite is a single session. typeorm-pglite gives that one session to every QueryRunner at once, so one
- * request's COMMIT/ROLLBACK interleaves with another's transaction (see STACK-NOTES.md). Here `connect()`
+ * request's COMMIT/ROLLBACK interleaves with another's transaction (docs/architecture.md, PGlite transactions). Here `connect()`
  * grants an exclusive lease that lasts until `release()`: transactions are serialized and isolated.
  * A lease that cannot be had within `leaseTimeoutMs` fails loudly: it means code inside a transaction
  * queried outside the transaction's EntityManager (which would deadlock on a one-connection pool).

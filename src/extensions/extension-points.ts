@@ -1,4 +1,4 @@
-import type { AuditEventType } from '../common/events';
+import type { AuditEventType } from '../events/events';
 import type { ReportRule } from '../audit/rules/report-rule';
 
 /**

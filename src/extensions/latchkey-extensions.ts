@@ -3,7 +3,7 @@ import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { toAuditRow } from '../audit/audit-row';
 import type { ReportRule } from '../audit/rules/report-rule';
-import { AUDIT_EVENT, type AuditEventPayload } from '../common/events';
+import { AUDIT_EVENT, type AuditEventPayload } from '../events/events';
 import { UsersService } from '../users/users.service';
 import {
   extensionKindOf,

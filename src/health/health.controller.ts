@@ -6,7 +6,7 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { ReadinessCheck } from './readiness';
+import { ReadinessCheck } from '../common/readiness';
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 

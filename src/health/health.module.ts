@@ -1,7 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, READINESS_CHECKS } from './health.controller';
-import { ReadinessCheck } from './readiness';
+import { ReadinessCheck } from '../common/readiness';
 
 @Module({})
 export class HealthModule {

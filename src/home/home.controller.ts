@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HttpReply } from '../common/http';
+import type { HttpReply } from '../http/http';
 import { latchkeyVersion } from '../common/version';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { faviconIco } from './favicon';

@@ -1,5 +1,5 @@
-import { branding } from '../common/branding';
-import { escapeHtml, layout } from '../common/html';
+import { branding } from '../http/branding';
+import { escapeHtml, layout } from '../http/html';
 
 export interface HomePageModel {
   version: string;

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { verify } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { preparedSql } from '../database/sql';
+import { GrantsService } from '../grants/grants.service';
 import { KeyStore } from './key-store.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -39,7 +37,7 @@ export class AccessTokenVerifier {
 
   constructor(
     private readonly keys: KeyStore,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly grants: GrantsService,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
 
@@ -117,17 +115,7 @@ export class AccessTokenVerifier {
    */
   async isActive(claims: AccessTokenClaims): Promise<boolean> {
     if (!UUID.test(claims.gid) || !UUID.test(claims.jti)) return false;
-    const rows = await preparedSql<{ active: boolean }>(
-      this.dataSource,
-      'latchkey_access_token_active',
-      `SELECT (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
-               AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2)) AS active
-         FROM grants g JOIN clients c ON c.client_id = g.client_id
-         LEFT JOIN users u ON u.id = g.user_id
-        WHERE g.id = $1`,
-      [claims.gid, claims.jti],
-    );
-    return rows.length === 1 && rows[0].active === true;
+    return this.grants.accessTokenActive(claims.gid, claims.jti);
   }
 
   /** Signature, claims and revocation state: the full check used by the bearer guard and introspection. */

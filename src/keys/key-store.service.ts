@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, KeyObject, randomUUID, sign } from 'node:crypto';
 import { exportJWK, generateKeyPair, JWK } from 'jose';
-import { CliCommand } from '../cli/cli-command.decorator';
-import { AuditEmitter } from '../common/events';
+import { CliCommand } from '../operations/cli-command.decorator';
+import { AuditEmitter } from '../events/events';
 import { keysConfig, type KeysConfig } from '../config/config.namespaces';
-import type { ReadinessCheck } from '../health/readiness';
+import type { ReadinessCheck } from '../common/readiness';
 import { decryptPrivateKey, encryptPrivateKey } from './key-encryption';
 import { SigningKeyEntity } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';

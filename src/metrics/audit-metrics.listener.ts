@@ -1,6 +1,6 @@
-import { AUDIT_REASONS } from '../common/audit-reasons';
-import type { AuditEventInput, AuditEventPayload } from '../common/events';
-import { GRANT_TYPES } from '../clients/client.entity';
+import { AUDIT_REASONS } from '../events/audit-reasons';
+import type { AuditEventInput, AuditEventPayload } from '../events/events';
+import { GRANT_TYPES } from '../clients/client';
 import { UNMATCHED_ROUTE } from './http-metrics';
 import type { LatchkeyMetrics } from './latchkey-metrics';
 

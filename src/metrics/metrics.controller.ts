@@ -9,8 +9,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HttpReply } from '../common/http';
-import { RequireScopes } from '../keys/api-auth.guard';
+import type { HttpReply } from '../http/http';
+import { RequireScopes } from '../api-auth/api-auth.guard';
 import { LatchkeyMetrics } from './latchkey-metrics';
 import { metricsConfig, type MetricsConfig } from './metrics.config';
 

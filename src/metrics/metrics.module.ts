@@ -14,10 +14,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditWriter } from '../audit/audit-writer';
-import { AUDIT_EVENT, type AuditEventInput, type AuditEventPayload } from '../common/events';
-import { REFUSAL_EVENT } from '../common/refusal-auditor';
+import { AUDIT_EVENT, type AuditEventInput, type AuditEventPayload } from '../events/events';
+import { REFUSAL_EVENT } from '../events/refusal-auditor';
 import { PGlitePool } from '../database/pglite-pool';
-import { KeysModule } from '../keys/keys.module';
+import { ApiAuthModule } from '../api-auth/api-auth.module';
 import { AuditMetricsListener } from './audit-metrics.listener';
 import { registerHttpMetrics } from './http-metrics';
 import { LatchkeyMetrics, type PoolUsage } from './latchkey-metrics';
@@ -97,7 +97,7 @@ class MetricsWiring implements OnModuleInit, OnApplicationBootstrap, OnApplicati
  * `port:<n>` (an open listener on METRICS_HOST) or `off`. See docs/operations.md, Metrics.
  */
 @Module({
-  imports: [ConfigModule.forFeature(metricsConfig), KeysModule],
+  imports: [ConfigModule.forFeature(metricsConfig), ApiAuthModule],
   controllers: [MetricsController],
   providers: [
     {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { KeyStore } from '../keys/key-store.service';

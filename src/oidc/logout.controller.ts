@@ -2,8 +2,8 @@ import { Controller, ForbiddenException, Get, HttpCode, Post, Req, Res } from '@
 import { ApiExcludeController } from '@nestjs/swagger';
 import { clientRedirect } from '../authorization/redirects';
 import { ClientsService, type AuthenticatableClient } from '../clients/clients.service';
-import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { bodyOf, redirect, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { CsrfService } from '../users/csrf.service';
 import { CSRF_FAILURE_MESSAGE } from '../users/login.guards';
 import { SessionsService } from '../users/sessions.service';

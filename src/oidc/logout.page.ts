@@ -1,4 +1,4 @@
-import { escapeHtml, layout } from '../common/html';
+import { escapeHtml, layout } from '../http/html';
 import { CSRF_FIELD } from '../users/csrf.service';
 
 /** The parameters a confirmed logout carries through its form (checked again on POST). */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
+import { DpopModule } from '../dpop/dpop.module';
 import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
 import { IdTokenHintVerifier } from './id-token-hint.verifier';
@@ -13,7 +14,7 @@ import { UserinfoController } from './userinfo.controller';
  * /oauth/userinfo, RP-Initiated Logout at /oauth/logout. Discovery is served with the RFC 8414 metadata.
  */
 @Module({
-  imports: [KeysModule, UsersModule, ClientsModule],
+  imports: [KeysModule, DpopModule, UsersModule, ClientsModule],
   controllers: [UserinfoController, LogoutController],
   providers: [IdTokenIssuer, IdTokenHintVerifier, ResourceTokenAuthenticator],
   exports: [IdTokenIssuer],

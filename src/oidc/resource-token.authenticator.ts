@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { HttpRequest } from '../common/http';
+import type { HttpRequest } from '../http/http';
 import { DpopProofError, OAuthError } from '../common/oauth-errors';
 import { AccessTokenVerifier, type AccessTokenClaims } from '../keys/access-token.verifier';
-import { DpopResourceCheck, presentedAccessToken } from '../tokens/dpop/dpop-resource.check';
+import { DpopResourceCheck, presentedAccessToken } from '../dpop/dpop-resource.check';
 
-/** Why a protected-resource request was refused (RFC 6750 §3.1), with the EVENTS.md reason. */
+/** Why a protected-resource request was refused (RFC 6750 §3.1), with the reason code (docs/audit.md). */
 export interface ResourceTokenRefusal {
   status: 401 | 403;
   /** absent when no token was sent at all (RFC 6750 §3.1) */

@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, Options, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '../clients/clients.service';
-import type { HttpReply, HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
-import { allowCorsFrom } from '../tokens/cors';
+import type { HttpReply, HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
+import { allowCorsFrom } from '../http/cors';
 import { UsersService } from '../users/users.service';
 import { ResourceTokenAuthenticator, type ResourceTokenRefusal } from './resource-token.authenticator';
 import { scopedClaims } from './user-claims';

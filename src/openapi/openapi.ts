@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { BUILTIN_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES } from '../common/scopes';
 import type { ServerConfig } from '../config/config.namespaces';
 import { latchkeyVersion } from '../common/version';
 import { PROTOCOL_PATHS } from './protocol-paths';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { BUILTIN_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES } from '../common/scopes';
 import type { TokenClaimsInput } from '../extensions/extension-points';
 import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { KeyStore } from '../keys/key-store.service';

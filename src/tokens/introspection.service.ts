@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { AccessTokenVerifier } from '../keys/access-token.verifier';
 import type { TokenLookupParams } from './protocol-request.guards';

@@ -1,11 +1,11 @@
 import { Controller, Get, Header, HttpCode, Inject, Options } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { BUILTIN_SCOPES, OIDC_SCOPES } from '../config/environment';
+import { BUILTIN_SCOPES, OIDC_SCOPES } from '../common/scopes';
 import { CLAIMS_SUPPORTED } from '../oidc/user-claims';
-import { DPOP_SIGNING_ALGS } from './dpop/dpop-proof.verifier';
+import { DPOP_SIGNING_ALGS } from '../dpop/dpop-proof.verifier';
 
-/** RFC 8414 authorization server metadata, exactly the fields of CONTRACT.md. */
+/** RFC 8414 authorization server metadata, exactly the fields of docs/tokens.md, Metadata. */
 export function authorizationServerMetadata(oauth: OAuthConfig) {
   const issuer = oauth.issuer;
   const authMethods = ['none', 'client_secret_basic', 'client_secret_post'];
@@ -33,7 +33,7 @@ export function authorizationServerMetadata(oauth: OAuthConfig) {
 }
 
 /**
- * OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC members (CONTRACT.md v3: every other
+ * OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC members (docs/openid-connect.md: every other
  * member identical in both).
  */
 export function openIdConfiguration(oauth: OAuthConfig) {
@@ -63,7 +63,7 @@ export class MetadataController {
     this.openid = openIdConfiguration(oauth);
   }
 
-  /** RFC 8414 §3; readable from any origin (CONTRACT.md). */
+  /** RFC 8414 §3; readable from any origin (docs/tokens.md). */
   @Get('oauth-authorization-server')
   @Header('Access-Control-Allow-Origin', '*')
   @Header('Cache-Control', 'public, max-age=300')

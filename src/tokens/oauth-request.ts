@@ -1,10 +1,11 @@
-import { bodyOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../common/http';
+import { bodyOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../http/http';
 import type { AuthenticatableClient } from '../clients/clients.service';
+import { isScopeToken } from '../common/scopes';
 import { InvalidRequest, InvalidScope, OAuthError, type OAuthErrorCode } from '../common/oauth-errors';
+import type { FormParams } from './form-params';
 import type { PresentedCredentials } from './client-auth/presented-credentials';
 
-/** The parameters of a form-encoded protocol request: one string per name; empty values are absent. */
-export type FormParams = Readonly<Record<string, string | undefined>>;
+export type { FormParams } from './form-params';
 
 /** What the request guards attach to the request for the handlers (parsed once, authenticated once). */
 export interface OAuthRequestState {
@@ -53,9 +54,6 @@ export function required(params: FormParams, name: string, reason = 'invalid_req
   return value;
 }
 
-/** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
-
 /**
  * A `scope` parameter as a list of distinct scope tokens (space-delimited, RFC 6749 §3.3), or undefined when
  * absent. A malformed value is `invalid_scope` (RFC 6749 §5.2).
@@ -66,7 +64,7 @@ export function parseScope(value: string | undefined): string[] | undefined {
   const scopes = value.split(' ').filter(Boolean);
   if (scopes.length === 0) return undefined;
   for (const s of scopes) {
-    if (!SCOPE_TOKEN.test(s)) throw new InvalidScope('the scope parameter is malformed');
+    if (!isScopeToken(s)) throw new InvalidScope('the scope parameter is malformed');
   }
   return [...new Set(scopes)];
 }

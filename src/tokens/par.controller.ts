@@ -1,11 +1,11 @@
 import { Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { PushedRequestsService } from '../authorization/pushed-requests.service';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { OAuthError } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { ClientAuthGuard, ClientAuthPolicyOf } from './client-auth/client-auth.guard';
-import { DpopProofVerifier } from './dpop/dpop-proof.verifier';
+import { DpopProofVerifier } from '../dpop/dpop-proof.verifier';
 import type { OAuthRequest } from './oauth-request';
 import { ParRequestGuard } from './protocol-request.guards';
 

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { bodyOf, type HttpReply } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { bodyOf, type HttpReply } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { OAuthError } from '../common/oauth-errors';
-import { sentClientId } from '../common/sent-client-id';
+import { sentClientId } from '../http/sent-client-id';
 import { readForm, required, type FormParams, type OAuthRequest } from './oauth-request';
 import { TokenEndpointService } from './token-endpoint.service';
 

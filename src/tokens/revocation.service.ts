@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatableClient } from '../clients/clients.service';
 import { sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { AccessTokenVerifier } from '../keys/access-token.verifier';
-import { GrantRevocations } from './grant-revocations.service';
+import { GrantRevocations } from '../grants/grant-revocations.service';
 import type { TokenLookupParams } from './protocol-request.guards';
 import { looksLikeJwt, looksLikeRefreshToken, lookupOrder, type TokenKind } from './token-shapes';
 import { TokensRepository } from './tokens.repository';
@@ -51,8 +51,8 @@ export class RevocationService {
     const owner = await this.repository.findRefreshOwner(sha256Hex(token));
     if (!owner) return 'not_found';
     if (owner.client_id !== client.clientId) return 'foreign';
-    await this.repository.transaction(async (manager) => {
-      const revoked = await this.repository.revokeGrant(owner.grant_id, 'revocation_request', manager);
+    await this.revocations.transaction(async (manager) => {
+      const revoked = await this.revocations.revokeGrant(owner.grant_id, 'revocation_request', manager);
       await this.audit.record({
         type: 'token.revoked',
         outcome: 'success',
@@ -71,8 +71,8 @@ export class RevocationService {
     if (!result.ok) return 'not_found'; // not ours, or expired: nothing left to revoke
     const claims = result.claims;
     if (claims.client_id !== client.clientId) return 'foreign';
-    await this.repository.transaction(async (manager) => {
-      await this.repository.revokeAccessToken(claims.jti, claims.gid, claims.exp, manager);
+    await this.revocations.transaction(async (manager) => {
+      await this.revocations.revokeAccessToken(claims.jti, claims.gid, claims.exp, manager);
       await this.audit.record({
         type: 'token.revoked',
         outcome: 'success',

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientRateLimit } from '../abuse/client-rate-limit.service';
-import type { GrantType } from '../clients/client.entity';
+import { ClientRateLimit } from '../rate-limit/client-rate-limit.service';
+import type { GrantType } from '../clients/client';
 import type { AuthenticatableClient } from '../clients/clients.service';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
-import { DpopProofVerifier } from './dpop/dpop-proof.verifier';
+import { DpopProofVerifier } from '../dpop/dpop-proof.verifier';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -101,7 +101,7 @@ export class TokenEndpointService {
     }
   }
 
-  /** token.request_failed with the OAuth error sent and the EVENTS.md reason. */
+  /** token.request_failed with the OAuth error sent and the reason code (docs/audit.md). */
   recordFailure(err: OAuthError, clientId: string | null, grantType: string | null): Promise<void> {
     const extra = err instanceof TokenRequestError ? err.details : {};
     return this.audit.record({

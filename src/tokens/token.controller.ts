@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { ClientAuthGuard, ClientAuthPolicyOf } from './client-auth/client-auth.guard';
-import { DpopProofVerifier } from './dpop/dpop-proof.verifier';
+import { DpopProofVerifier } from '../dpop/dpop-proof.verifier';
 import type { TokenResponseBody } from './grants/token-grant';
 import type { IntrospectionResponse } from './introspection.service';
 import { IntrospectionService } from './introspection.service';

@@ -1,11 +1,13 @@
 import { OidcModule } from '../oidc/oidc.module';
 import { Module } from '@nestjs/common';
+import { TokensPurge } from './tokens.purge';
 import { PassportModule } from '@nestjs/passport';
-import { AbuseModule } from '../abuse/abuse.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { ClientsModule } from '../clients/clients.module';
+import { GrantsModule } from '../grants/grants.module';
 import { KeysModule } from '../keys/keys.module';
-import { DpopModule } from './dpop/dpop.module';
+import { DpopModule } from '../dpop/dpop.module';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { ClientAuthGuard } from './client-auth/client-auth.guard';
 import {
@@ -14,8 +16,6 @@ import {
   PublicClientStrategy,
 } from './client-auth/client-auth.strategies';
 import { ClientAuthenticator } from './client-auth/client-authenticator.service';
-import { ClientLockoutsRepository } from './client-auth/client-lockouts.repository';
-import { GrantRevocations } from './grant-revocations.service';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -35,8 +35,8 @@ import { TokensRepository } from './tokens.repository';
 
 /**
  * POST /oauth/token, /oauth/revoke, /oauth/introspect and the RFC 8414 metadata. Client authentication is
- * done by passport strategies (client_secret_basic, client_secret_post, none). Exports nothing: other modules
- * see tokens only through the keys module's AccessTokenVerifier and the grants table.
+ * done by passport strategies (client_secret_basic, client_secret_post, none). Exports only its purge for
+ * housekeeping: other modules see tokens through the keys module's AccessTokenVerifier and the grants module.
  */
 @Module({
   imports: [
@@ -44,22 +44,22 @@ import { TokensRepository } from './tokens.repository';
     ClientsModule,
     AuthorizationModule,
     KeysModule,
+    GrantsModule,
     OidcModule,
     DpopModule,
-    AbuseModule,
+    RateLimitModule,
   ],
   controllers: [TokenController, MetadataController, ParController],
   providers: [
+    TokensPurge,
     TokensRepository,
     AccessTokenIssuer,
-    GrantRevocations,
     AuthorizationCodeGrant,
     RefreshTokenGrant,
     ClientCredentialsGrant,
     TokenEndpointService,
     RevocationService,
     IntrospectionService,
-    ClientLockoutsRepository,
     ClientAuthenticator,
     ClientSecretBasicStrategy,
     ClientSecretPostStrategy,
@@ -70,5 +70,6 @@ import { TokensRepository } from './tokens.repository';
     IntrospectionRequestGuard,
     ParRequestGuard,
   ],
+  exports: [TokensPurge],
 })
 export class TokensModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 /** What a successful code exchange or refresh produced. */
 export interface GrantTokensRow {
@@ -30,12 +31,6 @@ export interface RefreshTokenState {
   dpop_jkt: string | null;
 }
 
-export interface RevokedGrantRow {
-  id: string;
-  user_id: string | null;
-  client_id: string;
-}
-
 /** An active refresh token as introspection reports it. */
 export interface ActiveRefreshTokenRow {
   client_id: string;
@@ -46,12 +41,13 @@ export interface ActiveRefreshTokenRow {
 }
 
 /**
- * Grants, refresh tokens and revoked access tokens: raw SQL, one statement per decision on the hot paths
- * (no ORM hydration). Refresh tokens are stored only as SHA-256 hex digests.
+ * The one writer of `refresh_tokens`: raw SQL, one statement per decision on the hot paths (no ORM hydration).
+ * Refresh tokens are stored only as SHA-256 hex digests. Grants belong to the grants module.
  *
- * The code exchange reads and writes `authorization_codes` (owned by the authorization module) in the same
- * statement as the grant: consuming the code, creating the grant, issuing the refresh token and linking the
- * code to its grant are one atomic statement, so one round trip decides the winner of concurrent exchanges.
+ * Deliberate cross-table statements (docs/architecture.md): the code exchange consumes the code in
+ * `authorization_codes` (authorization module) and creates the grant in `grants` (grants module) in the same
+ * statement as the refresh token — one atomic statement, so one round trip decides the winner of concurrent
+ * exchanges; rotation, grace reissue and introspection read the grant (and client, user) they depend on.
  */
 @Injectable()
 export class TokensRepository {
@@ -73,7 +69,7 @@ export class TokensRepository {
    * `refreshHash` is given) and links the code to the grant — one statement, so atomic without an explicit
    * transaction: a mismatch never commits a grant. Of concurrent callers at most one gets a row back; when
    * none does, the caller reads the code to tell why. A code whose scope the client no longer holds at all is
-   * not exchanged (CONTRACT.md: narrowing a client reaches codes in flight).
+   * not exchanged (docs/admin-api.md: narrowing a client reaches codes in flight).
    */
   async exchangeCode(input: {
     codeHash: string;
@@ -129,43 +125,6 @@ export class TokensRepository {
       ],
     );
     return rows[0];
-  }
-
-  /** Revokes the grant a code produced, and its refresh tokens (code replay, RFC 6749 §4.1.2). */
-  revokeGrantOfCode(codeHash: string, cause: string, manager: EntityManager): Promise<RevokedGrantRow[]> {
-    return this.revokeGrants(
-      `SELECT grant_id FROM authorization_codes WHERE code_hash = $1`,
-      codeHash,
-      cause,
-      manager,
-    );
-  }
-
-  /** Revokes a grant and its refresh tokens; returns it when it was live (so the caller audits it once). */
-  revokeGrant(grantId: string, cause: string, manager: EntityManager): Promise<RevokedGrantRow[]> {
-    return this.revokeGrants(`SELECT $1::uuid`, grantId, cause, manager);
-  }
-
-  private revokeGrants(
-    target: string,
-    param: string,
-    cause: string,
-    manager: EntityManager,
-  ): Promise<RevokedGrantRow[]> {
-    return sql<RevokedGrantRow>(
-      manager,
-      `WITH g AS (
-         UPDATE grants SET revoked_at = now(), revoke_cause = $2
-          WHERE id = (${target}) AND revoked_at IS NULL
-          RETURNING id, user_id, client_id
-       ), r AS (
-         UPDATE refresh_tokens SET revoked_at = now()
-          WHERE grant_id IN (SELECT id FROM g) AND revoked_at IS NULL
-          RETURNING 1
-       )
-       SELECT id, user_id, client_id FROM g`,
-      [param, cause],
-    );
   }
 
   /**
@@ -263,21 +222,6 @@ export class TokensRepository {
     return rows[0];
   }
 
-  /** A client_credentials grant: one per issuance, expiring with its access token. */
-  async insertClientGrant(input: {
-    grantId: string;
-    clientId: string;
-    scope: string;
-    ttlSeconds: number;
-  }): Promise<void> {
-    await sql(
-      this.dataSource,
-      `INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at)
-       VALUES ($1, $2, NULL, 'client_credentials', $3, now() + make_interval(secs => $4::int))`,
-      [input.grantId, input.clientId, input.scope, input.ttlSeconds],
-    );
-  }
-
   /** Whose refresh token this is (revocation). */
   async findRefreshOwner(tokenHash: string): Promise<{ grant_id: string; client_id: string } | undefined> {
     const rows = await sql<{ grant_id: string; client_id: string }>(
@@ -286,23 +230,6 @@ export class TokensRepository {
       [tokenHash],
     );
     return rows[0];
-  }
-
-  /** Remembers a revoked access token's jti until the token would have expired anyway. */
-  async revokeAccessToken(
-    jti: string,
-    grantId: string | null,
-    expiresAtEpoch: number,
-    manager: EntityManager,
-  ): Promise<boolean> {
-    const rows = await sql(
-      manager,
-      `INSERT INTO revoked_access_tokens (jti, grant_id, expires_at)
-       VALUES ($1, $2, to_timestamp($3::double precision))
-       ON CONFLICT (jti) DO NOTHING RETURNING jti`,
-      [jti, grantId, expiresAtEpoch],
-    );
-    return rows.length > 0;
   }
 
   /**
@@ -326,5 +253,10 @@ export class TokensRepository {
     );
     const row = rows[0];
     return row && { ...row, iat: Number(row.iat), exp: Number(row.exp) };
+  }
+
+  /** Housekeeping: deletes refresh tokens a day past expiry (a replay of a just-expired token is still recognised). */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(this.dataSource, 'refresh_tokens', `expires_at < now() - interval '1 day'`);
   }
 }

@@ -1,5 +1,5 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { HttpReply, HttpRequest } from '../common/http';
+import type { HttpReply, HttpRequest } from '../http/http';
 
 /**
  * Every cookie Latchkey sets: HttpOnly, SameSite=Lax, Path=/, and Secure when the issuer is https (then

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { bodyOf, type HttpReply, type HttpRequest } from '../common/http';
+import { bodyOf, type HttpReply, type HttpRequest } from '../http/http';
 import { constantTimeEqual, hmacHex, randomToken } from '../common/crypto';
 import { serverConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { bodyOf, type HttpRequest } from '../common/http';
+import { bodyOf, type HttpRequest } from '../http/http';
 import { Strategy } from 'passport-local';
 import type { User } from './user.entity';
-import { normaliseIp } from '../common/request-context.hooks';
+import { normaliseIp } from '../http/request-context.hooks';
 import { LoginFailureReason, UsersService } from './users.service';
 
 /**

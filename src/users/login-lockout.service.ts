@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hmacHex } from '../common/crypto';
 import { abuseConfig, serverConfig, type AbuseConfig, type ServerConfig } from '../config/config.namespaces';
-import { LockoutPolicy, LoginLockoutsRepository } from './login-lockouts.repository';
+import { Lockouts, type LockoutPolicy } from '../rate-limit/lockouts.service';
 
 /** Failures (and the doubling level) are forgotten after this long without an attempt. */
 export const LOCKOUT_RESET_SECONDS = 12 * 3600;
@@ -10,7 +10,7 @@ export const LOCKOUT_RESET_SECONDS = 12 * 3600;
 export const ADMISSION_WAIT_MS = 5000;
 
 /**
- * Brute-force protection per username (CONTRACT.md, Abuse protection): LOCKOUT_THRESHOLD consecutive
+ * Brute-force protection per username (docs/abuse-protection.md): LOCKOUT_THRESHOLD consecutive
  * failures lock the username for LOCKOUT_BASE, doubling with each further lock up to LOCKOUT_MAX; a
  * successful login resets it. The key is HMAC(SESSION_SECRET, normalised username), computed the same way
  * for usernames that do not exist, so a lockout never reveals whether an account exists, and the table
@@ -22,7 +22,7 @@ export class LoginLockoutService {
   private readonly secret: Buffer;
 
   constructor(
-    private readonly lockouts: LoginLockoutsRepository,
+    private readonly lockouts: Lockouts,
     @Inject(abuseConfig.KEY) abuse: AbuseConfig,
     @Inject(serverConfig.KEY) server: ServerConfig,
   ) {

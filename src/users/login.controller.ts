@@ -10,8 +10,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { bodyOf, sendHtml, type HttpReply, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { bodyOf, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { CsrfService } from './csrf.service';
 import { CSRF_FAILURE_MESSAGE, LocalAuthGuard, LoginCsrfGuard, type LoginRequest } from './login.guards';
 import { SessionsService } from './sessions.service';

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { bodyOf, type HttpRequest } from '../common/http';
-import { AuditEmitter } from '../common/events';
+import { bodyOf, type HttpRequest } from '../http/http';
+import { AuditEmitter } from '../events/events';
 import { CsrfService } from './csrf.service';
 import type { LoginFailureInfo } from './local.strategy';
 import type { User } from './user.entity';

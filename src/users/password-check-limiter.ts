@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEmitter } from '../common/events';
+import { AuditEmitter } from '../events/events';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { PasswordCheckGate, type GateOutcome, type GateRefusal } from './password-check-gate';
 

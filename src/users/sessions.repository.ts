@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { FIND_LIVE_SESSION_SQL } from './session-sql';
+import { purgeExpiredRows } from '../database/expired-rows';
 
 export interface LiveSessionRow {
   user_id: string;
@@ -62,5 +63,14 @@ export class SessionsRepository {
       [idHash],
     );
     return rows[0]?.user_id;
+  }
+
+  /** Housekeeping: deletes sessions past their idle or absolute expiry. */
+  purgeExpired(): Promise<number> {
+    return purgeExpiredRows(
+      this.dataSource,
+      'sessions',
+      `idle_expires_at < now() OR absolute_expires_at < now()`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { HttpReply, HttpRequest } from '../common/http';
+import type { HttpReply, HttpRequest } from '../http/http';
 import { randomToken, sha256Hex } from '../common/crypto';
 import { oauthConfig, serverConfig, type OAuthConfig, type ServerConfig } from '../config/config.namespaces';
 import { CookieJar, OPAQUE_ID } from './cookies';

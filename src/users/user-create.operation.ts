@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CliCommand, CliError } from '../cli/cli-command.decorator';
+import { CliCommand, CliError } from '../operations/cli-command.decorator';
 import { emailProblem, nameProblem } from './dto/user-fields';
 import { UserCreationError, UsersService } from './users.service';
 

@@ -1,6 +1,6 @@
 /** Usernames are case-insensitive and compared after Unicode compatibility normalisation. */
 export const USERNAME_MAX_LENGTH = 64;
-/** The default of PASSWORD_MIN_LENGTH (CONTRACT.md v3). */
+/** The default of PASSWORD_MIN_LENGTH (docs/configuration.md). */
 export const PASSWORD_MIN_LENGTH = 12;
 /** Longer inputs are refused before any hashing (a KDF over megabytes is a denial of service). */
 export const PASSWORD_MAX_LENGTH = 1024;

@@ -27,10 +27,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { isPlausibleClientId } from '../clients/clients.service';
-import { JsonObjectBodyInterceptor } from '../clients/json-body.interceptor';
-import type { HttpRequest } from '../common/http';
-import { RequireScopes } from '../keys/api-auth.guard';
-import type { ApiPrincipal } from '../keys/bearer.strategy';
+import { JsonObjectBodyInterceptor } from '../http/json-body.interceptor';
+import type { HttpRequest } from '../http/http';
+import { RequireScopes } from '../api-auth/api-auth.guard';
+import type { ApiPrincipal } from '../api-auth/bearer.strategy';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListGrantsQuery, ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -69,7 +69,7 @@ const CONFLICT_EXAMPLE = {
   request_id: '0f8c7f1e-2b7a-4a39-9d59-5c1f0a7c9e11',
 };
 
-/** CONTRACT.md v3: end users, for platform admins holding users:read / users:write. */
+/** docs/users.md: end users, for platform admins holding users:read / users:write. */
 @ApiTags('admin: users')
 @Controller('admin/users')
 export class UsersAdminController {

@@ -1,15 +1,17 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { invalidFields } from '../clients/client-errors';
-import { decodeCursor, encodeCursor } from '../clients/client-cursor';
-import { DEFAULT_PAGE_SIZE } from '../clients/dto/list-clients.query';
-import { AuditEmitter } from '../common/events';
+import { invalidFields } from '../http/validation-errors';
+import { decodeCursor, encodeCursor } from '../http/keyset-cursor';
+import { DEFAULT_PAGE_SIZE } from '../http/keyset-cursor';
+import { AuditEmitter } from '../events/events';
 import type { CreateUserDto } from './dto/create-user.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
 import type { UserGrantListResponseDto, UserListResponseDto, UserResponseDto } from './dto/user-response.dto';
 import { hashPassword } from './password-hasher';
 import { SessionsService } from './sessions.service';
-import { UserGrantsRepository } from './user-grants.repository';
+import { GrantRevocations } from '../grants/grant-revocations.service';
+import { GrantsService } from '../grants/grants.service';
+import { ConsentsRepository } from './consents.repository';
 import { normalizeUsername } from './username';
 import { UsersRepository, type UserProfileRow } from './users.repository';
 import { UsersService } from './users.service';
@@ -39,7 +41,7 @@ function notFound(): NotFoundException {
 }
 
 /**
- * CONTRACT.md v3 "End users — admin REST API": create, list, read, update, delete users; list and revoke a
+ * docs/users.md: create, list, read, update, delete users; list and revoke a
  * user's grants per client. Disabling a user or setting a password ends the user's sessions and revokes
  * the user's grants; deleting ends everything. Every change is audited with the acting client
  * (`user.created` / `user.updated` / `user.deleted` / `user.grants_revoked`, and `grant.revoked` per grant,
@@ -49,7 +51,9 @@ function notFound(): NotFoundException {
 export class UsersAdminService {
   constructor(
     private readonly users: UsersRepository,
-    private readonly grants: UserGrantsRepository,
+    private readonly grants: GrantsService,
+    private readonly revocations: GrantRevocations,
+    private readonly consents: ConsentsRepository,
     private readonly usersService: UsersService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditEmitter,
@@ -118,7 +122,7 @@ export class UsersAdminService {
       if (problem) throw invalidFields({ password: [problem] });
     }
     const passwordHash = dto.password !== undefined ? await hashPassword(dto.password) : undefined;
-    const { row, cause } = await this.grants.transaction(async (manager) => {
+    const { row, cause } = await this.revocations.transaction(async (manager) => {
       const updated = await this.users.update(
         id,
         {
@@ -154,7 +158,7 @@ export class UsersAdminService {
 
   async delete(id: string, actor: UsersActor): Promise<void> {
     if (!UUID.test(id)) throw notFound();
-    await this.grants.transaction(async (manager) => {
+    await this.revocations.transaction(async (manager) => {
       await this.revokeGrants(id, null, 'user_deleted', actor, manager);
       // sessions, consents, codes and the (revoked) grants go with the user: ON DELETE CASCADE
       if (!(await this.users.delete(id, manager))) throw notFound();
@@ -177,7 +181,7 @@ export class UsersAdminService {
     const after = cursor === undefined ? null : decodeGrantCursor(cursor);
     if (cursor !== undefined && after === null)
       throw invalidFields({ cursor: ['cursor is not a next_cursor of this list'] });
-    const rows = await this.grants.list(id, limit + 1, after);
+    const rows = await this.grants.listForUser(id, limit + 1, after);
     const page = rows.slice(0, limit);
     return {
       items: page.map((r) => ({
@@ -197,9 +201,9 @@ export class UsersAdminService {
   /** Revokes what the user granted one client: its grants (and tokens) and the remembered consent. */
   async revokeClientGrants(id: string, clientId: string, actor: UsersActor): Promise<void> {
     if (!(await this.usersService.findProfile(id))) throw notFound();
-    const revoked = await this.grants.transaction(async (manager) => {
+    const revoked = await this.revocations.transaction(async (manager) => {
       const grants = await this.revokeGrants(id, clientId, 'admin', actor, manager);
-      await this.grants.forgetConsent(id, clientId, manager);
+      await this.consents.forget(id, clientId, manager);
       return grants;
     });
     await this.audit.record({
@@ -218,16 +222,7 @@ export class UsersAdminService {
     actor: UsersActor,
     manager: EntityManager,
   ): Promise<number> {
-    const revoked = await this.grants.revoke(userId, clientId, cause, manager);
-    for (const grant of revoked)
-      await this.audit.record({
-        type: 'grant.revoked',
-        outcome: 'success',
-        clientId: grant.client_id,
-        subject: userId,
-        details: { grant_id: grant.id, cause, actor: actor.clientId },
-        manager,
-      });
+    const revoked = await this.revocations.revokeUserGrants(userId, clientId, cause, actor.clientId, manager);
     return revoked.length;
   }
 }

@@ -1,8 +1,12 @@
-import { KeysModule } from '../keys/keys.module';
-import { UserGrantsRepository } from './user-grants.repository';
+import { ApiAuthModule } from '../api-auth/api-auth.module';
+import { GrantsModule } from '../grants/grants.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { ConsentsRepository } from './consents.repository';
+import { ConsentsService } from './consents.service';
 import { UsersAdminController } from './users-admin.controller';
 import { UsersAdminService } from './users-admin.service';
 import { Module } from '@nestjs/common';
+import { UsersPurge } from './users.purge';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CsrfService } from './csrf.service';
@@ -10,7 +14,6 @@ import { LocalStrategy } from './local.strategy';
 import { LoginController } from './login.controller';
 import { LocalAuthGuard, LoginCsrfGuard } from './login.guards';
 import { LoginLockoutService } from './login-lockout.service';
-import { LoginLockoutsRepository } from './login-lockouts.repository';
 import { PasswordCheckLimiter } from './password-check-limiter';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -24,14 +27,20 @@ import { UsersService } from './users.service';
  * sessions, per-username lockout and the CSRF tokens of every HTML form.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), PassportModule, KeysModule],
+  imports: [
+    TypeOrmModule.forFeature([UserEntity]),
+    PassportModule,
+    ApiAuthModule,
+    GrantsModule,
+    RateLimitModule,
+  ],
   controllers: [LoginController, UsersAdminController],
   providers: [
+    UsersPurge,
     UsersRepository,
     UsersService,
     SessionsRepository,
     SessionsService,
-    LoginLockoutsRepository,
     LoginLockoutService,
     PasswordCheckLimiter,
     CsrfService,
@@ -39,9 +48,10 @@ import { UsersService } from './users.service';
     LocalAuthGuard,
     LoginCsrfGuard,
     UserCreateOperation,
-    UserGrantsRepository,
+    ConsentsRepository,
+    ConsentsService,
     UsersAdminService,
   ],
-  exports: [UsersService, SessionsService, CsrfService],
+  exports: [UsersPurge, UsersService, SessionsService, CsrfService, ConsentsService],
 })
 export class UsersModule {}

@@ -3,10 +3,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createPublicClient, createUser, type TestClient, type TestUser } from '../factories/authorize';
+import { createUser, type TestUser } from '../factories/authorize';
 import { sql } from '../../src/database/sql';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, freePort, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 const SCREENSHOTS = resolve(process.cwd(), 'test/browser/screenshots');
 const DOCS_SCREENSHOTS = resolve(process.cwd(), 'docs/screenshots');
@@ -38,7 +39,8 @@ describe('authorization in Chromium', () => {
       res.end('<!doctype html><title>Example App</title><h1>Example App received the response</h1>');
     });
     await new Promise<void>((r) => callbackServer.listen(callbackPort, '127.0.0.1', r));
-    client = await createPublicClient(t, {
+    client = await createClient(t, {
+      ...PUBLIC_CLIENT,
       clientName: 'Example App',
       redirectUris: [`http://127.0.0.1:${callbackPort}/callback`],
       scope: 'api:read api:write',
@@ -145,7 +147,8 @@ describe('authorization in Chromium', () => {
   });
 
   it('sends a denial back as access_denied', async () => {
-    const other = await createPublicClient(t, {
+    const other = await createClient(t, {
+      ...PUBLIC_CLIENT,
       clientName: 'Another App',
       redirectUris: [client.redirectUri],
       scope: 'api:read',
@@ -169,7 +172,8 @@ describe('authorization in Chromium', () => {
   });
 
   it('OpenID Connect: consents to openid/profile/email in plain words, then logs out with a redirect', async () => {
-    const rp = await createPublicClient(t, {
+    const rp = await createClient(t, {
+      ...PUBLIC_CLIENT,
       clientName: 'Sign-in Demo',
       redirectUris: [`http://127.0.0.1:${callbackPort}/oidc-callback`],
       scope: 'openid profile email',

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { ADMIN_SCOPES } from '../factories/clients';
 import { createTestApp, TestApp } from '../helpers/test-app';
 

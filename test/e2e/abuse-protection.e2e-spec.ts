@@ -1,17 +1,18 @@
 import { randomToken } from '../../src/common/crypto';
-import { RefusalAuditor } from '../../src/common/refusal-auditor';
-import { SharedCounterStorage } from '../../src/abuse/shared-counter.storage';
+import { RefusalAuditor } from '../../src/events/refusal-auditor';
+import { SharedCounterStorage } from '../../src/rate-limit/shared-counter.storage';
 import { sql } from '../../src/database/sql';
-import { createClient, insertUserRow, issueCode, TestClient } from '../factories/tokens';
+import { insertUserRow, issueCode } from '../factories/tokens';
 import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 const LIMIT = 8;
 const ATTACKER = '127.0.0.2';
 const VICTIM = '127.0.0.3';
 
 /**
- * CONTRACT.md, Abuse protection: nobody can use up another client's allowance, a refused IP creates no limiter
+ * docs/abuse-protection.md: nobody can use up another client's allowance, a refused IP creates no limiter
  * state, and a flood of refusals writes one audit row per key and window (issue 13, findings 1 and 3).
  * Distinct client IPs are distinct loopback source addresses.
  */

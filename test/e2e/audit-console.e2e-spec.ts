@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import {
   CookieJar,
   createUser,

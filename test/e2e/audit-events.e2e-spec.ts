@@ -1,9 +1,9 @@
 import request from 'supertest';
-import { AuditEmitter } from '../../src/common/events';
+import { AuditEmitter } from '../../src/events/events';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { apiToken, auditorToken, recordAs, rowsLeaking, writeRows } from '../factories/audit';
 
-/** GET /audit/events (CONTRACT.md, Audit API) and what the listener stores. */
+/** GET /audit/events (docs/audit.md) and what the listener stores. */
 describe('audit events API', () => {
   let t: TestApp;
   let token: string;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { AuditEventInput } from '../../src/common/events';
+import type { AuditEventInput } from '../../src/events/events';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { apiToken, auditorToken, recordAs } from '../factories/audit';
 

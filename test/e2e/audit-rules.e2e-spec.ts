@@ -1,18 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { createTestApp, TestApp } from '../helpers/test-app';
-import {
-  authorizePath,
-  CookieJar,
-  createPublicClient,
-  createUser,
-  csrfTokenOf,
-  loginAndConsent,
-} from '../factories/authorize';
+import { authorizePath, CookieJar, createUser, csrfTokenOf, loginAndConsent } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
-import { basicAuth, createClient, TOKEN_TEST_ENV } from '../factories/tokens';
+import { basicAuth, TOKEN_TEST_ENV } from '../factories/tokens';
 import { rowsLeaking } from '../factories/audit';
+import { PUBLIC_CLIENT, createClient } from '../factories/clients';
 
 interface Finding {
   rule: string;
@@ -74,7 +68,7 @@ describe('security report rules over real HTTP', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ ...TOKEN_TEST_ENV, TRUST_PROXY: '1' });
-    const spa = await createPublicClient(t, { clientId: `spa-${randomUUID().slice(0, 6)}` });
+    const spa = await createClient(t, { ...PUBLIC_CLIENT, clientId: `spa-${randomUUID().slice(0, 6)}` });
 
     // client_enumeration: one IP tries 5 client ids that do not exist (400 page, never a redirect)
     for (let i = 0; i < 5; i++) {
@@ -246,7 +240,7 @@ describe('security report rules over real HTTP', () => {
         `spray-${randomBytes(9).toString('base64url')}`,
         ip.spraying,
       );
-    // a password typed into the username field is never stored (EVENTS.md: a keyed hash instead)
+    // a password typed into the username field is never stored (docs/audit.md: a keyed hash instead)
     const typedInWrongField = `Secret-${randomBytes(12).toString('base64url')}`;
     secrets.push(typedInWrongField);
     await failedLogin(typedInWrongField, `x-${randomBytes(9).toString('base64url')}`, ip.spraying);

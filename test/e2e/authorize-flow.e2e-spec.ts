@@ -5,7 +5,6 @@ import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-e
 import {
   authorizePath,
   CookieJar,
-  createPublicClient,
   createUser,
   csrfTokenOf,
   getWithJar,
@@ -13,12 +12,12 @@ import {
   loginAndConsent,
   postFormWithJar,
   requestIdOf,
-  type TestClient,
 } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
-/** CONTRACT.md rules 5 and 6: login, consent (remembered or asked), denial, and the code itself. */
+/** docs/authorization.md, rules 5 and 6: login, consent (remembered or asked), denial, and the code itself. */
 describe('authorization code flow: login, consent, code', () => {
   let t: TestApp;
   let client: TestClient;
@@ -27,7 +26,7 @@ describe('authorization code flow: login, consent, code', () => {
   beforeAll(async () => {
     // CLIENT_CACHE_TTL_MS=0: a test below disables a client in the database behind this instance's back
     t = await createTestApp({ AUTH_CODE_TTL: '45s', CLIENT_CACHE_TTL_MS: '0' });
-    client = await createPublicClient(t, { clientName: 'Photo Printer <Beta>' });
+    client = await createClient(t, { ...PUBLIC_CLIENT, clientName: 'Photo Printer <Beta>' });
     audit = recordAuditEvents(t);
   });
   afterAll(() => t.close());
@@ -239,7 +238,11 @@ describe('authorization code flow: login, consent, code', () => {
   });
 
   it('asks every time for a client registered with require_consent', async () => {
-    const strict = await createPublicClient(t, { requireConsent: true, clientName: 'Strict App' });
+    const strict = await createClient(t, {
+      ...PUBLIC_CLIENT,
+      requireConsent: true,
+      clientName: 'Strict App',
+    });
     const jar = new CookieJar();
     const user = await createUser(t);
     const params = { client_id: strict.clientId, redirect_uri: strict.redirectUri };
@@ -408,7 +411,7 @@ describe('authorization code flow: login, consent, code', () => {
   });
 
   it('shows an error page when the client was disabled while the user was deciding', async () => {
-    const fickle = await createPublicClient(t);
+    const fickle = await createClient(t, PUBLIC_CLIENT);
     const jar = new CookieJar();
     const start = await getWithJar(
       t,

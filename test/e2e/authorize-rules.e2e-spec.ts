@@ -1,12 +1,13 @@
 import request from 'supertest';
 import { PendingRequestsService } from '../../src/authorization/pending-requests.service';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
-import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
+import { authorizePath } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
- * CONTRACT.md "Authorization request rules": every rule, in order, over HTTP. Failures before the redirect
+ * docs/authorization.md, "Authorization request rules": every rule, in order, over HTTP. Failures before the redirect
  * URI is trusted are a 400 HTML page (never a redirect); later failures redirect with error,
  * error_description, state and iss. Each failure is audited as authorization.rejected with its reason.
  */
@@ -18,7 +19,8 @@ describe('GET /oauth/authorize — request rules', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    client = await createPublicClient(t, {
+    client = await createClient(t, {
+      ...PUBLIC_CLIENT,
       redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1:8400/cb'],
       scope: 'api:read api:write',
     });
@@ -154,7 +156,7 @@ describe('GET /oauth/authorize — request rules', () => {
     });
 
     it('refuses a disabled client', async () => {
-      const disabled = await createPublicClient(t, { enabled: false });
+      const disabled = await createClient(t, { ...PUBLIC_CLIENT, enabled: false });
       await expectPage(
         authorizePath({ ...valid(), client_id: disabled.clientId, redirect_uri: disabled.redirectUri }),
         'client_disabled',
@@ -208,7 +210,8 @@ describe('GET /oauth/authorize — request rules', () => {
     );
 
     it('refuses a client without the authorization_code grant as unauthorized_client', async () => {
-      const machine = await createPublicClient(t, {
+      const machine = await createClient(t, {
+        ...PUBLIC_CLIENT,
         grantTypes: ['client_credentials'],
         authMethod: 'client_secret_basic',
         redirectUris: ['https://machine.example.com/cb'],
@@ -232,7 +235,8 @@ describe('GET /oauth/authorize — request rules', () => {
       });
 
       it('refuses it for a confidential client too', async () => {
-        const confidential = await createPublicClient(t, {
+        const confidential = await createClient(t, {
+          ...PUBLIC_CLIENT,
           authMethod: 'client_secret_basic',
           secretHash: 'a'.repeat(64),
           redirectUris: [client.redirectUri],
@@ -283,7 +287,11 @@ describe('GET /oauth/authorize — request rules', () => {
 
     describe('scope', () => {
       it('refuses a scope the client is not registered for (invalid_scope)', async () => {
-        const narrow = await createPublicClient(t, { scope: 'api:read', redirectUris: [client.redirectUri] });
+        const narrow = await createClient(t, {
+          ...PUBLIC_CLIENT,
+          scope: 'api:read',
+          redirectUris: [client.redirectUri],
+        });
         const res = await get(
           authorizePath({ ...valid(), client_id: narrow.clientId, scope: 'api:read api:write' }),
         );
@@ -297,7 +305,8 @@ describe('GET /oauth/authorize — request rules', () => {
       it.each(['clients:read', 'clients:write', 'audit:read'])(
         'never grants the built-in scope %s here',
         async (scope) => {
-          const admin = await createPublicClient(t, {
+          const admin = await createClient(t, {
+            ...PUBLIC_CLIENT,
             scope: `api:read ${scope}`,
             redirectUris: [client.redirectUri],
           });
@@ -307,7 +316,8 @@ describe('GET /oauth/authorize — request rules', () => {
       );
 
       it('grants the registered non-built-in scopes when scope is absent', async () => {
-        const mixed = await createPublicClient(t, {
+        const mixed = await createClient(t, {
+          ...PUBLIC_CLIENT,
           scope: 'api:read audit:read',
           redirectUris: [client.redirectUri],
         });

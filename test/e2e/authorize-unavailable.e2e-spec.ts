@@ -2,20 +2,19 @@ import request from 'supertest';
 import {
   authorizePath,
   CookieJar,
-  createPublicClient,
   createUser,
   csrfTokenOf,
   getWithJar,
   login,
   postFormWithJar,
-  type TestClient,
   type TestUser,
 } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
- * CONTRACT.md: with the database unavailable /oauth/authorize renders a 503 page, never a redirect (and
+ * docs/authorization.md: with the database unavailable /oauth/authorize renders a 503 page, never a redirect (and
  * so do the login and consent pages). The outage is injected where a real one shows: the driver's
  * connection pool refuses connections (ECONNREFUSED), as it does when PostgreSQL is down.
  */
@@ -28,7 +27,7 @@ describe('end-user pages while the database is unavailable', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    client = await createPublicClient(t);
+    client = await createClient(t, PUBLIC_CLIENT);
     user = await createUser(t);
     pool = (t.dataSource.driver as unknown as { master: typeof pool }).master;
     realConnect = pool.connect;

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
-import { adminCaller } from '../factories/clients';
-import { basicAuth, createClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { adminCaller, createClient, type TestClient } from '../factories/clients';
+import { basicAuth, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -68,9 +68,11 @@ describe('client cache (CLIENT_CACHE_TTL_MS)', () => {
     const clientId = `c-${randomToken(9)}`;
     const ghost: TestClient = {
       clientId,
+      clientName: `Test ${clientId}`,
       clientSecret: randomToken(),
       authMethod: 'client_secret_basic',
       redirectUri: '',
+      redirectUris: [],
       scope: 'api:read',
     };
     expect((await credentials(ghost)).status).toBe(401);

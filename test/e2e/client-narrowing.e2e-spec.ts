@@ -1,10 +1,14 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
-import { adminCaller } from '../factories/clients';
+import {
+  adminCaller,
+  createClient,
+  PUBLIC_CLIENT,
+  type TestClient as TokenClient,
+} from '../factories/clients';
 import {
   CookieJar,
   authorizePath,
-  createPublicClient,
   createUser,
   csrfTokenOf,
   getWithJar,
@@ -13,12 +17,7 @@ import {
   requestIdOf,
 } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
-import {
-  insertUserRow,
-  issueCode,
-  TOKEN_TEST_ENV,
-  type TestClient as TokenClient,
-} from '../factories/tokens';
+import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
@@ -41,14 +40,6 @@ describe('narrowing or disabling a client reaches codes and pending requests in 
       .send(body)
       .expect(200);
 
-  const asTokenClient = (c: { clientId: string; redirectUri: string; scope: string }): TokenClient => ({
-    clientId: c.clientId,
-    clientSecret: null,
-    authMethod: 'none',
-    redirectUri: c.redirectUri,
-    scope: c.scope,
-  });
-
   const exchange = (client: TokenClient, code: { code: string; verifier: string }) =>
     request(t.url).post('/oauth/token').type('form').send({
       grant_type: 'authorization_code',
@@ -59,7 +50,7 @@ describe('narrowing or disabling a client reaches codes and pending requests in 
     });
 
   it('a code issued before a scope is taken away no longer exchanges (not for the old scope either)', async () => {
-    const client = asTokenClient(await createPublicClient(t, { scope: 'api:read api:write' }));
+    const client = await createClient(t, { ...PUBLIC_CLIENT, scope: 'api:read api:write' });
     const code = await issueCode(t, { client, userId: await insertUserRow(t), scope: 'api:read api:write' });
     await patch(client.clientId, { scope: 'api:read' });
     const res = await exchange(client, code);
@@ -75,7 +66,7 @@ describe('narrowing or disabling a client reaches codes and pending requests in 
   });
 
   it('a code issued before the client was disabled no longer exchanges, after re-enabling either', async () => {
-    const client = asTokenClient(await createPublicClient(t));
+    const client = await createClient(t, PUBLIC_CLIENT);
     const code = await issueCode(t, { client, userId: await insertUserRow(t) });
     await patch(client.clientId, { enabled: false });
     await patch(client.clientId, { enabled: true });
@@ -84,7 +75,8 @@ describe('narrowing or disabling a client reaches codes and pending requests in 
 
   it('approving a request pending before its redirect URI was removed does not redirect there', async () => {
     const removed = 'http://127.0.0.1:4999/old-callback';
-    const client = await createPublicClient(t, {
+    const client = await createClient(t, {
+      ...PUBLIC_CLIENT,
       redirectUris: [removed, 'http://127.0.0.1:4999/callback'],
       requireConsent: true,
     });
@@ -126,7 +118,7 @@ describe('narrowing or disabling a client reaches codes and pending requests in 
   });
 
   it('keeps codes and pending requests when nothing is narrowed', async () => {
-    const client = asTokenClient(await createPublicClient(t));
+    const client = await createClient(t, PUBLIC_CLIENT);
     const code = await issueCode(t, { client, userId: await insertUserRow(t) });
     await patch(client.clientId, { client_name: 'Renamed' });
     expect((await exchange(client, code)).status).toBe(200);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { socketAnswers } from '../../src/cli/cli-socket.server';
+import { socketAnswers } from '../../src/operations/cli-socket.server';
 import { dataDirLockPath } from '../../src/database/data-dir-lock';
 import { CookieJar, login } from '../factories/authorize';
 import { AppProcess, startAppProcess } from '../helpers/app-process';

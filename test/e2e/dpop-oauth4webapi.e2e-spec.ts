@@ -10,15 +10,9 @@ import {
   requestIdOf,
   type TestUser,
 } from '../factories/authorize';
-import {
-  createClient,
-  introspect,
-  introspectionClient,
-  jwtClaims,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { introspect, introspectionClient, jwtClaims, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * panva's oauth4webapi as the real client of the FAPI 2.0 building blocks: PAR (pushedAuthorizationRequest) +

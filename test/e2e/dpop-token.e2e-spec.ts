@@ -3,7 +3,6 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { athOf, dpopKey, dpopProof, forgedProof, type DpopKey } from '../factories/dpop';
 import {
-  createClient,
   exchangeCode,
   insertUserRow,
   introspect,
@@ -13,13 +12,13 @@ import {
   postForm,
   refresh,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * RFC 9449 at the token endpoint and at the admin API, with proofs built by hand (jose): every rule of a valid
- * proof (CONTRACT.md "DPoP"), each refusal with its audit reason.
+ * proof (docs/sender-constrained-tokens.md), each refusal with its audit reason.
  */
 describe('DPoP (RFC 9449): token endpoint and protected APIs', () => {
   let t: TestApp;

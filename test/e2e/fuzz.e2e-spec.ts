@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
-import { adminCaller } from '../factories/clients';
+import { adminCaller, createClient, type TestClient } from '../factories/clients';
 import { dpopKey, dpopProof } from '../factories/dpop';
-import { basicAuth, createClient, TestClient } from '../factories/tokens';
+import { basicAuth } from '../factories/tokens';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 jest.setTimeout(180_000);

@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import {
-  CookieJar,
-  createPublicClient,
-  createUser,
-  getWithJar,
-  login,
-  requestIdOf,
-} from '../factories/authorize';
+import { CookieJar, createUser, getWithJar, login, requestIdOf } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, createClient } from '../factories/clients';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
@@ -75,7 +69,7 @@ describe('branding (BRAND_NAME, BRAND_LOGO_URL, BRAND_PRIMARY_COLOR)', () => {
     const error = await request(t.url).get('/oauth/authorize?client_id=nope&redirect_uri=x').expect(400);
     branded(error.text);
 
-    const client = await createPublicClient(t, { clientName: 'Branded app' });
+    const client = await createClient(t, { ...PUBLIC_CLIENT, clientName: 'Branded app' });
     const jar = new CookieJar();
     const authorize = await getWithJar(
       t,

@@ -1,13 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
-import { adminCaller, ADMIN_SCOPES } from '../factories/clients';
-import { basicAuth, createClient, TestClient } from '../factories/tokens';
+import { adminCaller, ADMIN_SCOPES, createClient, type TestClient } from '../factories/clients';
+import { basicAuth } from '../factories/tokens';
 import { REQUEST_TIMEOUT_MS } from '../../src/bootstrap';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
- * What the HTTP platform (Fastify, src/bootstrap.ts and src/common/body-parsers.ts) guarantees beyond the
+ * What the HTTP platform (Fastify, src/bootstrap.ts and src/http/body-parsers.ts) guarantees beyond the
  * endpoints: every refusal before a handler — an undecodable URL, an unreadable body — has the error shape of
  * every other error, names the request id and carries the security headers.
  */

@@ -2,7 +2,6 @@ import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  createClient,
   introspect,
   introspectionClient,
   jwtClaims,
@@ -10,9 +9,9 @@ import {
   postForm,
   refresh,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/introspect (RFC 7662)', () => {
   let t: TestApp;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
-import { CliOperations } from '../../src/cli/cli-operations.service';
-import { AuditEmitter } from '../../src/common/events';
+import { CliOperations } from '../../src/operations/cli-operations.service';
+import { AuditEmitter } from '../../src/events/events';
 import {
   keysConfig,
   oauthConfig,
@@ -11,6 +11,7 @@ import {
 } from '../../src/config/config.namespaces';
 import { sql } from '../../src/database/sql';
 import { AccessTokenVerifier } from '../../src/keys/access-token.verifier';
+import { GrantsService } from '../../src/grants/grants.service';
 import { KeyStore } from '../../src/keys/key-store.service';
 import { SigningKeysRepository } from '../../src/keys/signing-keys.repository';
 import { adminCaller, insertGrant, mintAccessToken } from '../factories/clients';
@@ -128,7 +129,11 @@ describe('signing keys: rotation, JWKS and verification', () => {
     );
     const restarted = await otherInstance({});
     expect(restarted.jwks().keys.map((k) => k.kid)).not.toContain(oldKid);
-    const verifier = new AccessTokenVerifier(restarted, t.dataSource, t.get<OAuthConfig>(oauthConfig.KEY));
+    const verifier = new AccessTokenVerifier(
+      restarted,
+      t.get(GrantsService),
+      t.get<OAuthConfig>(oauthConfig.KEY),
+    );
     expect(await verifier.verify(tokenByOldKey)).toBeNull();
     // the running instance verified this token before (its verdict is cached): once its key store has
     // reloaded without the key, the remembered signature counts for nothing
@@ -162,7 +167,11 @@ describe('signing keys: rotation, JWKS and verification', () => {
     expect(kidOf(signed)).not.toBe(beforeKid);
     expect(kids).toContain(kidOf(signed));
     // the token signed by the key it cannot decrypt still verifies there
-    const verifier = new AccessTokenVerifier(instance, t.dataSource, t.get<OAuthConfig>(oauthConfig.KEY));
+    const verifier = new AccessTokenVerifier(
+      instance,
+      t.get(GrantsService),
+      t.get<OAuthConfig>(oauthConfig.KEY),
+    );
     expect(await verifier.verify(before)).not.toBeNull();
     expect(await verifier.verify(signed)).not.toBeNull();
     const [stored] = await sql<{ count: number }>(

@@ -28,18 +28,11 @@ import {
   postFormWithJar,
   requestIdOf,
 } from '../factories/authorize';
-import {
-  createClient,
-  introspectionClient,
-  refresh,
-  revoke,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { introspectionClient, refresh, revoke, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createUser, type TestUser } from '../factories/users';
 import { createTestApp, freePort, type TestApp } from '../helpers/test-app';
 import { KeyStore } from '../../src/keys/key-store.service';
-import { insertGrant, mintAccessToken } from '../factories/clients';
+import { insertGrant, mintAccessToken, createClient, type TestClient } from '../factories/clients';
 
 const AUDIENCE = 'https://invoices.example';
 

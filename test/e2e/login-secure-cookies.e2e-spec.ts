@@ -1,13 +1,8 @@
 import request from 'supertest';
-import {
-  CookieJar,
-  createPublicClient,
-  csrfTokenOf,
-  getWithJar,
-  loginAndConsent,
-} from '../factories/authorize';
+import { CookieJar, csrfTokenOf, getWithJar, loginAndConsent } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, createClient } from '../factories/clients';
 
 const ISSUER = 'https://auth.example.test';
 
@@ -33,7 +28,7 @@ describe('cookies and iss behind an https issuer', () => {
   });
 
   it('sets every cookie of the flow Secure, HttpOnly and SameSite=Lax, and sends iss = ISSUER', async () => {
-    const client = await createPublicClient(t);
+    const client = await createClient(t, PUBLIC_CLIENT);
     const seen: string[] = [];
     const jar = new CookieJar();
     const store = jar.store.bind(jar);

@@ -6,9 +6,10 @@ import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-e
 import { CookieJar, csrfTokenOf, getWithJar, postFormWithJar } from '../factories/authorize';
 import { browse } from '../factories/oidc';
 import { pkcePair } from '../factories/pkce';
-import { createClient, exchangeCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { exchangeCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createUser, type TestUser } from '../factories/users';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * RP-Initiated Logout 1.0 at /oauth/logout: the session ends on the server and its cookies are cleared;

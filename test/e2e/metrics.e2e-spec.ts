@@ -3,13 +3,13 @@ import request from 'supertest';
 import { apiToken } from '../factories/audit';
 import {
   basicAuth,
-  createClient,
   exchangeCode,
   insertUserRow,
   issueCode,
   postForm,
   TOKEN_TEST_ENV,
 } from '../factories/tokens';
+import { createClient } from '../factories/clients';
 import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, freePort, TestApp } from '../helpers/test-app';
 

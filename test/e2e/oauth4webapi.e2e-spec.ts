@@ -9,8 +9,9 @@ import {
   requestIdOf,
 } from '../factories/authorize';
 import { createUser, type TestUser } from '../factories/users';
-import { createClient, introspectionClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { introspectionClient, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * A real, independent client library — panva's oauth4webapi — runs the whole flow against the running server:

@@ -8,9 +8,10 @@ import { auditorToken } from '../factories/audit';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { browse, OIDC_SCOPE, setProfile } from '../factories/oidc';
 import { pkcePair } from '../factories/pkce';
-import { createClient, jwtClaims, postForm, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { jwtClaims, postForm, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createUser, type TestUser } from '../factories/users';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /**
  * OpenID Connect Core for the code flow, driven by panva's oauth4webapi as the relying party: discovery,

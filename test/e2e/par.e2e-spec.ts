@@ -14,8 +14,9 @@ import {
 } from '../factories/authorize';
 import { dpopKey, dpopProof, type DpopKey } from '../factories/dpop';
 import { pkcePair } from '../factories/pkce';
-import { createClient, postForm, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { postForm, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 /** RFC 9126 pushed authorization requests, and RFC 9449 §10 codes bound to a DPoP key at PAR. */
 describe('POST /oauth/par (RFC 9126)', () => {

@@ -4,12 +4,13 @@ import { STATE_MAX_LENGTH } from '../../src/authorization/authorize-request.vali
 import { sql } from '../../src/database/sql';
 import { HousekeepingService } from '../../src/housekeeping/housekeeping.service';
 import { recordAuditEvents } from '../factories/audit-events';
-import { authorizePath, createPublicClient, type TestClient } from '../factories/authorize';
+import { authorizePath } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { AUTHORIZE_AUDIT_INDIVIDUAL } from '../../src/authorization/authorize.controller';
-import { RefusalAuditor } from '../../src/common/refusal-auditor';
+import { RefusalAuditor } from '../../src/events/refusal-auditor';
 import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { PUBLIC_CLIENT, type TestClient, createClient } from '../factories/clients';
 
 /**
  * What an authorization request may make the server store before anyone signs in (issue 20, finding 3): nothing
@@ -22,7 +23,7 @@ describe('pending authorization requests: bounded storage', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    client = await createPublicClient(t);
+    client = await createClient(t, PUBLIC_CLIENT);
   });
   afterAll(async () => {
     closeAddressAgents();

@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
-import { createClient, TestClient, basicAuth } from '../factories/tokens';
+import { basicAuth } from '../factories/tokens';
 import { createTestApp, TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
-/** CONTRACT.md, Abuse protection: 429 with Retry-After; RFC JSON on protocol routes, an HTML page for people. */
+/** docs/abuse-protection.md: 429 with Retry-After; RFC JSON on protocol routes, an HTML page for people. */
 describe('rate limits', () => {
   let t: TestApp;
   let client: TestClient;

@@ -2,7 +2,6 @@ import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  createClient,
   grantRow,
   introspect,
   introspectionClient,
@@ -12,9 +11,9 @@ import {
   refresh,
   revoke,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/revoke (RFC 7009)', () => {
   let t: TestApp;

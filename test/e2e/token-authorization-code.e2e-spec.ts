@@ -2,7 +2,6 @@ import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  createClient,
   exchangeCode,
   grantRow,
   insertUserRow,
@@ -13,9 +12,9 @@ import {
   jwtHeader,
   refresh,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/token grant_type=authorization_code', () => {
   let t: TestApp;

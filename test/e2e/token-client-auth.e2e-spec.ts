@@ -3,15 +3,14 @@ import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
   basicAuth,
-  createClient,
   exchangeCode,
   insertUserRow,
   issueCode,
   postForm,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('client authentication and request rules at POST /oauth/token', () => {
   let t: TestApp;

@@ -1,8 +1,9 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
-import { createClient, jwtClaims, postForm, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { jwtClaims, postForm, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/token grant_type=client_credentials', () => {
   const audience = 'https://api.example';

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
-import { basicAuth, createClient, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { basicAuth, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('throttling of failed client authentication per (client_id, IP)', () => {
   let t: TestApp;

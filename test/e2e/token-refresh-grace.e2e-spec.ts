@@ -1,16 +1,9 @@
 import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
-import {
-  createClient,
-  grantRow,
-  jwtClaims,
-  obtainTokens,
-  refresh,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { grantRow, jwtClaims, obtainTokens, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/token grant_type=refresh_token with REFRESH_REUSE_GRACE=30s', () => {
   let t: TestApp;

@@ -2,7 +2,6 @@ import { sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import {
-  createClient,
   grantRow,
   introspect,
   introspectionClient,
@@ -10,9 +9,9 @@ import {
   obtainTokens,
   refresh,
   TOKEN_TEST_ENV,
-  type TestClient,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
 describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', () => {
   let t: TestApp;

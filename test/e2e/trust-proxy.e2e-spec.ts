@@ -4,7 +4,7 @@ import { closeAddressAgents, requestFrom } from '../helpers/from-address';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
- * CONTRACT.md, TRUST_PROXY: the client IP is the right-most address of the chain (X-Forwarded-For entries, then
+ * docs/configuration.md, TRUST_PROXY: the client IP is the right-most address of the chain (X-Forwarded-For entries, then
  * the socket peer) that is not a trusted proxy — never the left-most entry, which the client writes (issue 13,
  * finding 2). The IP each request was given is read back from its audit row; real X-Forwarded-For chains over
  * real sockets, from 127.0.0.1 and 127.0.0.2.

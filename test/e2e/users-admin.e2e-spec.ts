@@ -2,22 +2,14 @@ import request from 'supertest';
 import { sql } from '../../src/database/sql';
 import { recordAuditEvents, type AuditEventRecorder } from '../factories/audit-events';
 import { CookieJar, getWithJar, login } from '../factories/authorize';
-import { adminCaller } from '../factories/clients';
+import { adminCaller, createClient, type TestClient } from '../factories/clients';
 import { browse } from '../factories/oidc';
 import { pkcePair } from '../factories/pkce';
-import {
-  createClient,
-  exchangeCode,
-  introspect,
-  introspectionClient,
-  refresh,
-  TOKEN_TEST_ENV,
-  type TestClient,
-} from '../factories/tokens';
+import { exchangeCode, introspect, introspectionClient, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
- * CONTRACT.md v3 "End users — admin REST API": /admin/users with users:read / users:write, cursor
+ * docs/users.md: /admin/users with users:read / users:write, cursor
  * pagination, 400 naming the field, 409 on a duplicate username; disabling or a new password ends the
  * user's sessions and revokes the user's grants; a user's grants listed and revoked per client.
  */

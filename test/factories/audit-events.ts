@@ -1,5 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { AUDIT_EVENT, type AuditEventPayload } from '../../src/common/events';
+import { AUDIT_EVENT, type AuditEventPayload } from '../../src/events/events';
 import type { TestApp } from '../helpers/test-app';
 
 export interface AuditEventRecorder {

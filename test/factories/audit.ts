@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AuditWriter } from '../../src/audit/audit-writer';
 import type { AuditRow } from '../../src/audit/audit-row';
-import { AuditEmitter, type AuditEventInput } from '../../src/common/events';
-import { runWithRequestContext, type RequestContext } from '../../src/common/request-context';
+import { AuditEmitter, type AuditEventInput } from '../../src/events/events';
+import { runWithRequestContext, type RequestContext } from '../../src/http/request-context';
 import { KeyStore } from '../../src/keys/key-store.service';
 import type { TestApp } from '../helpers/test-app';
+import { createClient } from './clients';
 
 export interface ApiToken {
   token: string;
@@ -14,7 +15,7 @@ export interface ApiToken {
 
 /**
  * A client_credentials access token for the audit API, minted without the token endpoint: a confidential
- * client row and a grant row inserted with SQL, then a JWT signed by the server's KeyStore — exactly the
+ * client row (createClient) and a grant row inserted with SQL, then a JWT signed by the server's KeyStore — exactly the
  * claims the token endpoint issues (iss, sub = client_id, aud, client_id, scope, iat, exp, jti, gid).
  */
 export async function apiToken(
@@ -24,12 +25,15 @@ export async function apiToken(
   const scope = options.scope ?? 'audit:read';
   const clientId = options.clientId ?? `auditor-${randomUUID().slice(0, 8)}`;
   const ttl = options.ttlSeconds ?? 900;
-  await t.dataSource.query(
-    `INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, grant_types, scope)
-     VALUES ($1, $2, 'client_secret_basic', '{client_credentials}', $3)
-     ON CONFLICT (client_id) DO NOTHING`,
-    [clientId, `Auditor ${clientId}`, scope],
-  );
+  await createClient(t, {
+    clientId,
+    clientName: `Auditor ${clientId}`,
+    grantTypes: ['client_credentials'],
+    scope,
+    redirectUris: [],
+    secret: null,
+    ifAbsent: true,
+  });
   const [grant]: Array<{ id: string }> = await t.dataSource.query(
     `INSERT INTO grants (client_id, grant_type, scope, expires_at)
      VALUES ($1, 'client_credentials', $2, now() + make_interval(secs => $3)) RETURNING id`,

@@ -1,7 +1,7 @@
 /**
  * Helpers for the browser-facing authorization flow, for any test file (tokens, audit, abuse …):
  *
- *   const client = await createPublicClient(t);                 // public client, loopback redirect URI
+ *   const client = await createClient(t, PUBLIC_CLIENT);        // from ./clients: public, loopback redirect URI
  *   const { verifier, challenge } = pkcePair();                 // from ./pkce
  *   const { code } = await loginAndConsent(t, { clientId: client.clientId, redirectUri: client.redirectUri,
  *                                              challenge, state: 'xyz' });
@@ -9,68 +9,12 @@
  *
  * Cookies are handled by hand (CookieJar): supertest does not keep them between requests.
  */
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
 import { createUser, type TestUser } from './users';
 
 export { createUser, type TestUser } from './users';
 
-export interface TestClient {
-  clientId: string;
-  clientName: string;
-  /** the first registered redirect URI */
-  redirectUri: string;
-  redirectUris: string[];
-  scope: string;
-}
-
-/**
- * Registers a public client (token_endpoint_auth_method none) with a plain SQL insert, so that tests can
- * also create shapes the admin API refuses (e.g. no authorization_code grant, built-in scopes).
- * Defaults: redirect URI http://127.0.0.1:4999/callback, scope "api:read api:write", grant
- * authorization_code + refresh_token, consent remembered.
- */
-export async function createPublicClient(
-  t: TestApp,
-  options: {
-    clientId?: string;
-    clientName?: string;
-    redirectUris?: string[];
-    scope?: string;
-    grantTypes?: string[];
-    requireConsent?: boolean;
-    enabled?: boolean;
-    authMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
-    secretHash?: string | null;
-  } = {},
-): Promise<TestClient> {
-  const clientId = options.clientId ?? `test-client-${randomUUID().slice(0, 8)}`;
-  const clientName = options.clientName ?? 'Example App';
-  const redirectUris = options.redirectUris ?? ['http://127.0.0.1:4999/callback'];
-  const scope = options.scope ?? 'api:read api:write';
-  await sql(
-    t.dataSource,
-    `INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, secret_hash, redirect_uris,
-                          grant_types, scope, require_consent, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      clientId,
-      clientName,
-      options.authMethod ?? 'none',
-      options.secretHash ?? null,
-      redirectUris,
-      options.grantTypes ?? ['authorization_code', 'refresh_token'],
-      scope,
-      options.requireConsent ?? false,
-      options.enabled ?? true,
-    ],
-  );
-  return { clientId, clientName, redirectUri: redirectUris[0], redirectUris, scope };
-}
-
-/** A minimal cookie jar for supertest: remembers Set-Cookie values (and deletions) between requests. */
 export class CookieJar {
   private readonly cookies = new Map<string, string>();
 

@@ -1,23 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
-import { randomToken, sha256Hex } from '../../src/common/crypto';
+import { randomToken } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
+import { createClient, type TestClient } from './clients';
 import { pkcePair } from './pkce';
 
 /** Settings every token test app uses: no rate limit interference from a test's own burst of requests. */
 export const TOKEN_TEST_ENV = { RATE_LIMIT_TOKEN: '1000000', RATE_LIMIT_AUTHORIZE: '1000000' };
-
-export type AuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
-
-export interface TestClient {
-  clientId: string;
-  clientSecret: string | null;
-  authMethod: AuthMethod;
-  redirectUri: string;
-  scope: string;
-}
 
 /**
  * A bare end user row (raw INSERT, dummy password hash: this user can never log in), for token tests that
@@ -30,44 +21,6 @@ export async function insertUserRow(t: TestApp, username = `user-${randomToken(6
     [username, username.toLowerCase()],
   );
   return rows[0].id;
-}
-
-/** A registered client, inserted directly (secret stored as SHA-256, as the clients module does). */
-export async function createClient(
-  t: TestApp,
-  options: {
-    authMethod?: AuthMethod;
-    grantTypes?: string[];
-    scope?: string;
-    redirectUris?: string[];
-    enabled?: boolean;
-    clientId?: string;
-    secret?: string;
-  } = {},
-): Promise<TestClient> {
-  const authMethod = options.authMethod ?? 'client_secret_basic';
-  const clientId = options.clientId ?? `c-${randomToken(9)}`;
-  const clientSecret = authMethod === 'none' ? null : (options.secret ?? randomToken());
-  const redirectUris = options.redirectUris ?? ['https://app.example/callback'];
-  const grantTypes = options.grantTypes ?? ['authorization_code', 'refresh_token'];
-  const scope = options.scope ?? 'api:read api:write';
-  await sql(
-    t.dataSource,
-    `INSERT INTO clients (client_id, client_name, token_endpoint_auth_method, secret_hash, redirect_uris,
-                          grant_types, scope, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      clientId,
-      `Test ${clientId}`,
-      authMethod,
-      clientSecret === null ? null : sha256Hex(clientSecret),
-      redirectUris,
-      grantTypes,
-      scope,
-      options.enabled ?? true,
-    ],
-  );
-  return { clientId, clientSecret, authMethod, redirectUri: redirectUris[0] ?? '', scope };
 }
 
 /** An authorization code as the authorize endpoint would issue it. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditEventsRepository } from '../../src/audit/audit-events.repository';
 import { AUDIT_BATCH_MAX, AuditWriter } from '../../src/audit/audit-writer';
 import type { AuditRow } from '../../src/audit/audit-row';
-import { AuditEmitter } from '../../src/common/events';
+import { AuditEmitter } from '../../src/events/events';
 import { recordAs } from '../factories/audit';
 import { createTestApp, TestApp } from '../helpers/test-app';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AuditPartitionsRepository } from '../../src/audit/audit-partitions.repository';
 import { DAY_MS, partitionName, utcDay } from '../../src/audit/audit-partitions';
 import { AuditRetentionService } from '../../src/audit/audit-retention.service';
-import { CliError } from '../../src/cli/cli-command.decorator';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliError } from '../../src/operations/cli-command.decorator';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { writeRows } from '../factories/audit';
 import { createTestApp, TestApp } from '../helpers/test-app';
 

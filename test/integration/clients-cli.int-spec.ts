@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { CliError } from '../../src/cli/cli-command.decorator';
+import { CliError } from '../../src/operations/cli-command.decorator';
 import { dispatch } from '../../src/cli/cli-dispatcher';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { ClientsService } from '../../src/clients/clients.service';
 import { setEnvironment } from '../../src/config/config.namespaces';
 import { loadEnvironment } from '../../src/config/environment';

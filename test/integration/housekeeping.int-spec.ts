@@ -2,7 +2,8 @@ import { sha256Hex } from '../../src/common/crypto';
 import { HousekeepingService } from '../../src/housekeeping/housekeeping.service';
 import { sql } from '../../src/database/sql';
 import { createTestApp, TestApp } from '../helpers/test-app';
-import { createClient, insertUserRow, issueCode, obtainTokens, TOKEN_TEST_ENV } from '../factories/tokens';
+import { insertUserRow, issueCode, obtainTokens, TOKEN_TEST_ENV } from '../factories/tokens';
+import { createClient } from '../factories/clients';
 
 /** Issue 8 §7: what has expired is purged (in batches), what is live is kept. */
 describe('housekeeping', () => {

@@ -1,20 +1,20 @@
-import { LoginLockoutsRepository, type LockoutPolicy } from '../../src/users/login-lockouts.repository';
+import { LockoutsRepository, type LockoutPolicy } from '../../src/rate-limit/lockouts.repository';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 /**
- * The admission count of LoginLockoutsRepository.beginAttempt, straight against the database: of many attempts on
+ * The admission count of LockoutsRepository.beginAttempt, straight against the database: of many attempts on
  * one key at once, exactly `threshold` are admitted (their verdicts are pending), however fast the database is.
  * PGlite's clock has millisecond resolution: statements in one millisecond share `now()`, which once made a
  * refused attempt look admitted.
  */
 describe('login lockout admission (database)', () => {
   let t: TestApp;
-  let lockouts: LoginLockoutsRepository;
+  let lockouts: LockoutsRepository;
   const policy: LockoutPolicy = { threshold: 5, baseSeconds: 60, maxSeconds: 900, resetSeconds: 43_200 };
 
   beforeAll(async () => {
     t = await createTestApp();
-    lockouts = t.get(LoginLockoutsRepository);
+    lockouts = t.get(LockoutsRepository);
   });
   afterAll(() => t.close());
 

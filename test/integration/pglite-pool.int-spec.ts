@@ -7,7 +7,7 @@ import { loadEnvironment } from '../../src/config/environment';
 
 /**
  * The embedded database must isolate concurrent transactions like PostgreSQL does (typeorm-pglite does not:
- * STACK-NOTES.md). Runs on whichever database the suite targets.
+ * docs/architecture.md, PGlite transactions). Runs on whichever database the suite targets.
  */
 describe('database transactions', () => {
   let db: TestDatabase;

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { SharedCounterStorage } from '../../src/abuse/shared-counter.storage';
+import { SharedCounterStorage } from '../../src/rate-limit/shared-counter.storage';
 import { HousekeepingService } from '../../src/housekeeping/housekeeping.service';
 import { sql } from '../../src/database/sql';
 import { createTestApp, TestApp } from '../helpers/test-app';

@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
-import { ClientLockoutsRepository } from '../../src/tokens/client-auth/client-lockouts.repository';
+import { LockoutsRepository } from '../../src/rate-limit/lockouts.repository';
+import { GrantsRepository } from '../../src/grants/grants.repository';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
-import { createClient, insertUserRow, issueCode, TOKEN_TEST_ENV, type TestClient } from '../factories/tokens';
+import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { type TestClient, createClient } from '../factories/clients';
 
-describe('TokensRepository and ClientLockoutsRepository on the real database', () => {
+describe('TokensRepository and LockoutsRepository (client lockouts) on the real database', () => {
   let t: TestApp;
   let repo: TokensRepository;
+  let grants: GrantsRepository;
   let client: TestClient;
   let userId: string;
 
   beforeAll(async () => {
     t = await createTestApp(TOKEN_TEST_ENV);
     repo = t.get(TokensRepository);
+    grants = t.get(GrantsRepository);
     client = await createClient(t);
     userId = await insertUserRow(t);
   });
@@ -168,7 +172,7 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     );
     expect(rotations.filter(Boolean)).toHaveLength(1);
     const revocations = await Promise.all(
-      Array.from({ length: 5 }, () => repo.transaction((m) => repo.revokeGrant(grant_id, 'admin', m))),
+      Array.from({ length: 5 }, () => grants.transaction((m) => grants.revokeGrant(grant_id, 'admin', m))),
     );
     expect(revocations.flat()).toEqual([{ id: grant_id, user_id: userId, client_id: client.clientId }]);
     const live = await sql(
@@ -183,8 +187,8 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
     const { code } = await issueCode(t, { client, userId });
     const { grant_id } = (await exchange(sha256Hex(code)))!;
     await expect(
-      repo.transaction(async (m) => {
-        await repo.revokeGrant(grant_id, 'admin', m);
+      grants.transaction(async (m) => {
+        await grants.revokeGrant(grant_id, 'admin', m);
         throw new Error('audit write failed');
       }),
     ).rejects.toThrow('audit write failed');
@@ -211,33 +215,33 @@ describe('TokensRepository and ClientLockoutsRepository on the real database', (
 
   describe('client lockouts', () => {
     it('counts failures per key and locks at the limit', async () => {
-      const lockouts = t.get(ClientLockoutsRepository);
+      const lockouts = t.get(LockoutsRepository);
       const key = `c|${randomUUID()}`;
-      expect(await lockouts.isLocked(key)).toBe(false);
-      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
-      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 2, locked: false });
-      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 3, locked: true });
-      expect(await lockouts.isLocked(key)).toBe(true);
-      expect(await lockouts.isLocked(`${key}-other`)).toBe(false);
+      expect(await lockouts.isClientLocked(key)).toBe(false);
+      expect(await lockouts.recordClientFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
+      expect(await lockouts.recordClientFailure(key, 3, 60)).toEqual({ failures: 2, locked: false });
+      expect(await lockouts.recordClientFailure(key, 3, 60)).toEqual({ failures: 3, locked: true });
+      expect(await lockouts.isClientLocked(key)).toBe(true);
+      expect(await lockouts.isClientLocked(`${key}-other`)).toBe(false);
     });
 
     it('forgets failures older than the window', async () => {
-      const lockouts = t.get(ClientLockoutsRepository);
+      const lockouts = t.get(LockoutsRepository);
       const key = `c|${randomUUID()}`;
-      await lockouts.recordFailure(key, 3, 60);
-      await lockouts.recordFailure(key, 3, 60);
+      await lockouts.recordClientFailure(key, 3, 60);
+      await lockouts.recordClientFailure(key, 3, 60);
       await sql(
         t.dataSource,
         `UPDATE lockouts SET updated_at = now() - interval '61 seconds' WHERE key = $1`,
         [key],
       );
-      expect(await lockouts.recordFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
+      expect(await lockouts.recordClientFailure(key, 3, 60)).toEqual({ failures: 1, locked: false });
     });
 
     it('counts concurrent failures exactly', async () => {
-      const lockouts = t.get(ClientLockoutsRepository);
+      const lockouts = t.get(LockoutsRepository);
       const key = `c|${randomUUID()}`;
-      await Promise.all(Array.from({ length: 8 }, () => lockouts.recordFailure(key, 100, 60)));
+      await Promise.all(Array.from({ length: 8 }, () => lockouts.recordClientFailure(key, 100, 60)));
       const [row] = await sql<{ failures: number }>(
         t.dataSource,
         `SELECT failures FROM lockouts WHERE key = $1`,

@@ -1,5 +1,5 @@
-import { CliError } from '../../src/cli/cli-command.decorator';
-import { CliOperations } from '../../src/cli/cli-operations.service';
+import { CliError } from '../../src/operations/cli-command.decorator';
+import { CliOperations } from '../../src/operations/cli-operations.service';
 import { sha256Hex } from '../../src/common/crypto';
 import { SessionsRepository } from '../../src/users/sessions.repository';
 import { UsersService } from '../../src/users/users.service';

@@ -8,7 +8,8 @@ import { sql } from '../../src/database/sql';
 import { AccessTokenVerifier } from '../../src/keys/access-token.verifier';
 import { OwnPostgresCluster } from '../helpers/pg-cluster';
 import { createTestApp, TestApp } from '../helpers/test-app';
-import { basicAuth, createClient, TestClient, TOKEN_TEST_ENV } from '../factories/tokens';
+import { basicAuth, TOKEN_TEST_ENV } from '../factories/tokens';
+import { type TestClient, createClient } from '../factories/clients';
 
 jest.setTimeout(120_000);
 

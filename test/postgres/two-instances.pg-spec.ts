@@ -5,10 +5,11 @@ import { KeyStore } from '../../src/keys/key-store.service';
 import { loginAndConsent } from '../factories/authorize';
 import { pkcePair } from '../factories/pkce';
 import { dpopKey, dpopProof } from '../factories/dpop';
-import { basicAuth, createClient, TestClient, TOKEN_TEST_ENV } from '../factories/tokens';
+import { basicAuth, TOKEN_TEST_ENV } from '../factories/tokens';
 import { AppProcess, startAppProcess } from '../helpers/app-process';
 import { createTestApp, TestApp } from '../helpers/test-app';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { type TestClient, createClient } from '../factories/clients';
 
 jest.setTimeout(90_000);
 

@@ -2,13 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { auditorToken } from '../../../test/factories/audit';
-import {
-  createClient,
-  exchangeCode,
-  issueCode,
-  postForm,
-  TOKEN_TEST_ENV,
-} from '../../../test/factories/tokens';
+import { exchangeCode, issueCode, postForm, TOKEN_TEST_ENV } from '../../../test/factories/tokens';
+import { createClient } from '../../../test/factories/clients';
 import { createUser } from '../../../test/factories/users';
 import { createTestApp, type TestApp } from '../../../test/helpers/test-app';
 import { teamExtensions } from '../src/app.module';

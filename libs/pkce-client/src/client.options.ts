@@ -34,7 +34,7 @@ export interface LatchkeyClientOptions {
 }
 
 /**
- * A sign-in decision of the client, named like Latchkey's audit events (EVENTS.md): `sign_in.completed`,
+ * A sign-in decision of the client, named like Latchkey's audit events (Latchkey's docs/audit.md): `sign_in.completed`,
  * `sign_in.rejected` (reason `state_missing`, `state_unknown` — unknown, expired or used —, `session_mismatch`,
  * `authorization_error` — the server's error response —, `invalid_response` — e.g. wrong `iss` —,
  * `exchange_failed`), `session.ended` (sign-out) and `session.refresh_failed`.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -9,10 +8,11 @@ import {
   type LatchkeyClientOptions,
   type SignInEvent,
 } from './client.options';
-import type { LatchkeyClientStore, SessionTokens } from './client-store';
+import type { LatchkeyClientStore } from './client-store';
+import { callbackProblem, codeOf, hash, safeReturnTo } from './session-keys';
+import { SessionTokensKeeper } from './session-tokens';
 
-/** Refresh the access token when it expires within this many milliseconds. */
-const REFRESH_MARGIN_MS = 30_000;
+export { hash, safeReturnTo } from './session-keys';
 
 /** What a signed-in session looks like to the application (never the refresh token). */
 export interface SignedInSession {
@@ -35,7 +35,7 @@ export class LatchkeyClientService {
   private readonly client: oauth.Client;
   private readonly auth: oauth.ClientAuth;
   private readonly insecure: boolean;
-  private readonly refreshing = new Map<string, Promise<SessionTokens | undefined>>();
+  private readonly sessions: SessionTokensKeeper;
   /** the clock (replaceable in tests) */
   now: () => number = Date.now;
 
@@ -50,6 +50,17 @@ export class LatchkeyClientService {
     this.client = { client_id: options.clientId, id_token_signed_response_alg: 'ES256' };
     this.auth = options.clientSecret ? oauth.ClientSecretBasic(options.clientSecret) : oauth.None();
     this.insecure = new URL(options.issuer).protocol === 'http:';
+    this.sessions = new SessionTokensKeeper({
+      options,
+      store,
+      client: this.client,
+      auth: this.auth,
+      insecure: this.insecure,
+      metadata: () => this.metadata(),
+      verifyIdTokenSignature: (as, idToken) => this.verifyIdTokenSignature(as, idToken),
+      emit: (event) => this.emit(event),
+      now: () => this.now(),
+    });
   }
 
   private get openid(): boolean {
@@ -212,18 +223,18 @@ export class LatchkeyClientService {
       );
     }
     const newSessionId = this.newSessionId();
-    const saved = await this.saveTokens(hash(newSessionId), tokens);
+    const saved = await this.sessions.save(hash(newSessionId), tokens);
     return { sessionId: newSessionId, returnTo: pending.returnTo, subject: saved.subject };
   }
 
   /** The session's access token, refreshed (rotation) when it is about to expire; undefined when signed out. */
   async accessToken(sessionId: string | undefined): Promise<string | undefined> {
-    return (await this.tokens(sessionId))?.accessToken;
+    return (await this.sessions.current(sessionId))?.accessToken;
   }
 
   /** Who is signed in in this browser session, or undefined. */
   async session(sessionId: string | undefined): Promise<SignedInSession | undefined> {
-    const tokens = await this.tokens(sessionId);
+    const tokens = await this.sessions.current(sessionId);
     return (
       tokens && {
         subject: tokens.subject,
@@ -268,80 +279,6 @@ export class LatchkeyClientService {
     await this.options.onEvent?.(event);
   }
 
-  private async tokens(sessionId: string | undefined): Promise<SessionTokens | undefined> {
-    if (!sessionId) return undefined;
-    const key = hash(sessionId);
-    const tokens = await this.store.getSession(key);
-    if (!tokens) return undefined;
-    if (tokens.accessTokenExpiresAt - REFRESH_MARGIN_MS > this.now()) return tokens;
-    if (!tokens.refreshToken) {
-      await this.store.deleteSession(key);
-      return undefined;
-    }
-    // one refresh at a time per session in this process: a rotated refresh token presented twice would
-    // make Latchkey revoke the whole grant
-    let running = this.refreshing.get(key);
-    if (!running) {
-      running = this.refresh(key, tokens).finally(() => this.refreshing.delete(key));
-      this.refreshing.set(key, running);
-    }
-    return running;
-  }
-
-  private async refresh(key: string, tokens: SessionTokens): Promise<SessionTokens | undefined> {
-    const as = await this.metadata();
-    try {
-      const response = await oauth.refreshTokenGrantRequest(
-        as,
-        this.client,
-        this.auth,
-        tokens.refreshToken!,
-        {
-          [oauth.allowInsecureRequests]: this.insecure,
-        },
-      );
-      const fresh = await oauth.processRefreshTokenResponse(as, this.client, response);
-      if (fresh.id_token) await this.verifyIdTokenSignature(as, fresh.id_token);
-      return await this.saveTokens(key, fresh, tokens);
-    } catch (e) {
-      if (e instanceof oauth.ResponseBodyError) {
-        // invalid_grant: the grant was revoked or the refresh token expired — the session is over
-        await this.store.deleteSession(key);
-        await this.emit({
-          type: 'session.refresh_failed',
-          outcome: 'failure',
-          error_code: e.error,
-          subject: tokens.subject,
-          details: { reason: 'refresh_refused' },
-        });
-        return undefined;
-      }
-      throw e;
-    }
-  }
-
-  private async saveTokens(
-    key: string,
-    response: oauth.TokenEndpointResponse,
-    previous?: SessionTokens,
-  ): Promise<SessionTokens> {
-    const claims = decodePayload(response.access_token);
-    const tokens: SessionTokens = {
-      accessToken: response.access_token,
-      refreshToken: response.refresh_token ?? previous?.refreshToken,
-      idToken: response.id_token ?? previous?.idToken,
-      accessTokenExpiresAt: this.now() + (response.expires_in ?? 300) * 1000,
-      scope: response.scope ?? previous?.scope ?? this.options.scope,
-      subject: typeof claims.sub === 'string' ? claims.sub : previous?.subject,
-    };
-    await this.store.saveSession(
-      key,
-      tokens,
-      this.now() + (this.options.sessionTtlSeconds ?? 8 * 3600) * 1000,
-    );
-    return tokens;
-  }
-
   /** oauth4webapi checks the ID token's claims; its signature is checked here against the JWKS (ES256). */
   private async verifyIdTokenSignature(as: oauth.AuthorizationServer, idToken: string): Promise<void> {
     this.jwks ??= createRemoteJWKSet(new URL(as.jwks_uri!));
@@ -351,42 +288,4 @@ export class LatchkeyClientService {
       algorithms: ['ES256'],
     });
   }
-}
-
-/** SHA-256, base64url: how state and session ids are keyed in the store (never in clear). */
-export function hash(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
-
-/**
- * Only a local path: never another origin (no open redirect after sign-in). Browsers drop tabs and newlines
- * from URLs and read `\\` as `/`, so `/\t/evil.example` and `/\\evil.example` would be `//evil.example`.
- */
-export function safeReturnTo(value: string | undefined): string {
-  if (!value || value.length > 2048 || !value.startsWith('/')) return '/';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(value) || value.startsWith('//')) return '/';
-  return value;
-}
-
-function decodePayload(jwt: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<
-      string,
-      unknown
-    >;
-  } catch {
-    return {};
-  }
-}
-
-function callbackProblem(e: unknown): string {
-  const code = codeOf(e);
-  const message = e instanceof Error ? e.message : String(e);
-  if (/iss/i.test(message)) return `wrong or missing iss in the callback (RFC 9207): ${message}`;
-  return `invalid callback (${code}): ${message}`;
-}
-
-function codeOf(e: unknown): string {
-  return (e as { code?: string })?.code ?? (e instanceof Error ? e.name : 'error');
 }

@@ -42,7 +42,7 @@ export interface LatchkeyResourceServerOptions {
   realm?: string;
   /**
    * Called (awaited) for every refused request, for the team's audit trail: Latchkey's `api.access_denied`
-   * vocabulary (EVENTS.md). Never carries the token.
+   * vocabulary (Latchkey's docs/audit.md). Never carries the token.
    */
   onAccessDenied?: (event: AccessDeniedEvent) => void | Promise<void>;
 }

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { AUDIT_EVENT_TYPES } from '../../common/events';
+import { AUDIT_EVENT_TYPES } from '../../events/events';
 import { IsAuditCursor, IsIpOrCidr, IsRfc3339 } from './audit-query.validators';
 
-/** GET /audit/events query (CONTRACT.md, Audit API). Unknown parameters are refused (400 naming them). */
+/** GET /audit/events query (docs/audit.md). Unknown parameters are refused (400 naming them). */
 export class AuditEventsQueryDto {
   @ApiPropertyOptional({ description: 'RFC 3339, inclusive', example: '2025-01-01T00:00:00Z' })
   @IsOptional()

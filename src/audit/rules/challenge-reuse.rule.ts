@@ -19,7 +19,7 @@ export function describeChallengeReuse(row: GroupRow, t: Record<string, number>)
 }
 
 /**
- * authorization_code.issued sharing details.challenge_sha256 (EVENTS.md: the SHA-256 of the challenge,
+ * authorization_code.issued sharing details.challenge_sha256 (docs/audit.md: the SHA-256 of the challenge,
  * never the challenge itself) at least `count` times. Subject: the (first) client that used it.
  */
 export const challengeReuseRule: ReportRule = {

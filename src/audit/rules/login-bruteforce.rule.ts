@@ -22,7 +22,7 @@ export function describeLoginBruteforce(row: GroupRow, t: Record<string, number>
 
 /**
  * login.failed (CSRF failures excluded: they are not password guesses): ≥ `per_username` for one subject
- * (the user id, or a keyed hash of an unknown username — EVENTS.md), or ≥ `distinct_usernames` distinct
+ * (the user id, or a keyed hash of an unknown username — docs/audit.md), or ≥ `distinct_usernames` distinct
  * subjects failing from one IP.
  */
 export const loginBruteforceRule: ReportRule = {

@@ -20,7 +20,7 @@ const PROMPT_VALUES = new Set(['none', 'login', 'consent']);
 const MAX_AGE = /^\d{1,10}$/;
 
 /**
- * CONTRACT.md v3 "Authorization request additions": `nonce` at most 255 characters; `prompt` a
+ * docs/openid-connect.md, the authorization request: `nonce` at most 255 characters; `prompt` a
  * space-separated list of none/login/consent, `none` alone; `max_age` a non-negative integer. Repetition
  * is already refused by the duplicate-parameter check. Without `openid` the nonce is ignored, while
  * prompt and max_age still apply.

@@ -4,7 +4,7 @@ import { CheckResult, fail, pass } from './rejection';
 export const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * PKCE is required for every client, public and confidential (OAuth 2.1 §4.1.1, CONTRACT.md rule 3):
+ * PKCE is required for every client, public and confidential (OAuth 2.1 §4.1.1, docs/authorization.md rule 3):
  * a code_challenge, code_challenge_method exactly `S256` (absent is not defaulted to `plain`, `plain` is
  * refused), and a well-formed challenge. Each failure has its own audit reason (downgrade attempts are
  * reported by the security report).

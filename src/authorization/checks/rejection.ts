@@ -1,6 +1,6 @@
 /**
  * A failed authorization-request check: the OAuth error (RFC 6749 §4.1.2.1), the audit reason code
- * (EVENTS.md, authorization.rejected) and a description safe to show and to put in `error_description`
+ * (docs/audit.md, authorization.rejected) and a description safe to show and to put in `error_description`
  * (printable ASCII without `"` or `\`, RFC 6749 §4.1.2.1).
  */
 export interface Rejection {

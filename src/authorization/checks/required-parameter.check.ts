@@ -2,7 +2,7 @@ import { CheckResult, fail, pass } from './rejection';
 import { QueryParameters } from './query-parameters';
 
 /**
- * Rule 1 (CONTRACT.md): `client_id` and `redirect_uri` are required, each exactly once. Checked before
+ * Rule 1 (docs/authorization.md): `client_id` and `redirect_uri` are required, each exactly once. Checked before
  * anything can be redirected: a failure is a 400 page, never a redirect.
  */
 export function checkRequiredOnce(params: QueryParameters, name: string): CheckResult<string> {

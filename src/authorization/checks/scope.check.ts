@@ -1,15 +1,8 @@
-import { BUILTIN_SCOPES, OIDC_SCOPES } from '../../config/environment';
+import { isBuiltinScope, isScopeToken, OIDC_SCOPES } from '../../common/scopes';
 import { CheckResult, fail, pass } from './rejection';
 
-/** RFC 6749 §3.3 scope-token characters. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
-export function isBuiltinScope(scope: string): boolean {
-  return BUILTIN_SCOPES.includes(scope);
-}
-
 /**
- * CONTRACT.md rule 4: the requested scopes must all be registered for the client (and still configured in
+ * docs/authorization.md rule 4: the requested scopes must all be registered for the client (and still configured in
  * SCOPES); absent means every registered scope except the built-in ones; built-in scopes (`clients:*`,
  * `audit:read`) are for client_credentials only and never granted to a user here. Returns the scopes to
  * grant, de-duplicated, in request order.
@@ -26,8 +19,7 @@ export function resolveScope(
   const tokens = [...new Set(requested.split(' ').filter(Boolean))];
   if (tokens.length === 0) return pass(registered.filter(grantable));
   for (const s of tokens) {
-    if (!SCOPE_TOKEN.test(s))
-      return fail('invalid_scope', 'invalid_scope', 'the scope parameter is malformed');
+    if (!isScopeToken(s)) return fail('invalid_scope', 'invalid_scope', 'the scope parameter is malformed');
     if (isBuiltinScope(s))
       return fail('invalid_scope', 'invalid_scope', `the scope ${s} cannot be granted by a user`);
     if (!grantable(s))

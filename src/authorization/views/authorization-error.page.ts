@@ -1,4 +1,4 @@
-import { escapeHtml, layout } from '../../common/html';
+import { escapeHtml, layout } from '../../http/html';
 
 /**
  * The page shown instead of a redirect when the request cannot be sent back to the application safely

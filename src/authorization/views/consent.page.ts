@@ -1,4 +1,4 @@
-import { escapeHtml, layout } from '../../common/html';
+import { escapeHtml, layout } from '../../http/html';
 import { CSRF_FIELD } from '../../users/csrf.service';
 import { describeScope } from '../scope-descriptions';
 

@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ClientRateLimit } from '../../abuse/client-rate-limit.service';
+import { ClientRateLimit } from '../../rate-limit/client-rate-limit.service';
 import type { AuthenticatableClient } from '../../clients/clients.service';
-import { AuditEmitter } from '../../common/events';
-import { routePath } from '../../common/http';
+import { AuditEmitter } from '../../events/events';
+import { routePath } from '../../http/http';
 import { InvalidClient, OAuthError } from '../../common/oauth-errors';
-import { sentClientId } from '../../common/sent-client-id';
+import { sentClientId } from '../../http/sent-client-id';
 import type { OAuthRequest } from '../oauth-request';
 import { CLIENT_AUTH_STRATEGIES, presentedCredentials } from './presented-credentials';
 
@@ -36,7 +36,7 @@ function strategyGuard(name: string): CanActivate {
 }
 
 /**
- * Client authentication for token, revocation and introspection (CONTRACT.md: the same everywhere). Runs after
+ * Client authentication for token, revocation and introspection (docs/tokens.md: the same everywhere). Runs after
  * the endpoint's request guard (which parsed the form). Exactly one method per request; the matching passport
  * strategy authenticates it. Every failure is audited as `client.authentication_failed` (never as the endpoint's
  * own failure event) with the client_id as sent.
@@ -84,7 +84,7 @@ export class ClientAuthGuard implements CanActivate {
       });
       throw err;
     }
-    // the per-client limit counts only authenticated requests (CONTRACT.md, Abuse protection): a confidential
+    // the per-client limit counts only authenticated requests (docs/abuse-protection.md): a confidential
     // client now; a public client once its grant proved a code or refresh token of its own (TokenEndpointService)
     if (state.client.isPublic) await this.rateLimit.check(state.client.clientId, routePath(req));
     else await this.rateLimit.charge(state.client.clientId, routePath(req));

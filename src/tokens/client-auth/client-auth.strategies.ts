@@ -5,7 +5,7 @@ import type { AuthenticatableClient } from '../../clients/clients.service';
 import { InvalidClient } from '../../common/oauth-errors';
 import type { OAuthRequest } from '../oauth-request';
 import { ClientAuthenticator } from './client-authenticator.service';
-import { allowCorsFrom } from '../cors';
+import { allowCorsFrom } from '../../http/cors';
 import { CLIENT_AUTH_STRATEGIES, type PresentedCredentials } from './presented-credentials';
 
 /**

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuthenticatableClient, ClientsService } from '../../clients/clients.service';
-import { ipBucket } from '../../common/ip-bucket';
+import { ipBucket } from '../../http/ip-bucket';
 import { InvalidClient } from '../../common/oauth-errors';
-import { currentRequestContext } from '../../common/request-context';
+import { currentRequestContext } from '../../http/request-context';
 import { abuseConfig, type AbuseConfig } from '../../config/config.namespaces';
-import { ClientLockoutsRepository } from './client-lockouts.repository';
+import { Lockouts } from '../../rate-limit/lockouts.service';
 import type { PresentedCredentials } from './presented-credentials';
 
 /** At most this many (client_id, ip) failure hints are remembered per instance. */
@@ -30,7 +30,7 @@ export class ClientAuthenticator {
 
   constructor(
     private readonly clients: ClientsService,
-    private readonly lockouts: ClientLockoutsRepository,
+    private readonly lockouts: Lockouts,
     @Inject(abuseConfig.KEY) private readonly abuse: AbuseConfig,
   ) {}
 
@@ -48,7 +48,7 @@ export class ClientAuthenticator {
 
     // per /64 for IPv6, like every per-IP limit
     const key = lockoutKey(client.clientId, ipBucket(currentRequestContext()?.ip));
-    if (this.mayBeLocked(key) && (await this.lockouts.isLocked(key))) {
+    if (this.mayBeLocked(key) && (await this.lockouts.isClientLocked(key))) {
       throw new InvalidClient('client authentication failed', 'locked_out');
     }
     if (!client.secretMatches(presented.secret) && !(await this.matchesFreshSecret(presented))) {
@@ -83,7 +83,7 @@ export class ClientAuthenticator {
 
   private async recordFailure(key: string): Promise<void> {
     const window = this.abuse.rateLimitWindow;
-    await this.lockouts.recordFailure(key, this.abuse.clientAuthFailureLimit, window);
+    await this.lockouts.recordClientFailure(key, this.abuse.clientAuthFailureLimit, window);
     if (this.hints.size >= MAX_HINTS) {
       const now = Date.now();
       for (const [k, until] of this.hints) if (until <= now) this.hints.delete(k);

@@ -1,8 +1,8 @@
-import type { TokenEndpointAuthMethod } from '../../clients/client.entity';
+import type { TokenEndpointAuthMethod } from '../../clients/client';
 import { InvalidClient, InvalidRequest } from '../../common/oauth-errors';
-import type { FormParams } from '../oauth-request';
+import type { FormParams } from '../form-params';
 
-/** The client authentication a request carries: exactly one method (CONTRACT.md, Token request rules). */
+/** The client authentication a request carries: exactly one method (docs/tokens.md). */
 export type PresentedCredentials =
   | { method: 'client_secret_basic'; clientId: string; secret: string }
   | { method: 'client_secret_post'; clientId: string; secret: string }

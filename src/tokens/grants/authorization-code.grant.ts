@@ -7,10 +7,10 @@ import { InvalidRequest } from '../../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { IdTokenIssuer } from '../../oidc/id-token.issuer';
 import { AccessTokenIssuer } from '../access-token.issuer';
-import { GrantRevocations } from '../grant-revocations.service';
-import { required, type FormParams } from '../oauth-request';
+import { GrantRevocations } from '../../grants/grant-revocations.service';
+import { required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface AuthorizationCodeParams {
@@ -142,16 +142,16 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
   ): Promise<never> {
     const row = await this.codes.findByCode(params.code);
     if (!row) throw grantError('the authorization code is invalid', 'code_unknown');
-    if (row.client_id !== client.clientId) {
+    if (row.clientId !== client.clientId) {
       throw grantError('the authorization code was issued to another client', 'code_client_mismatch');
     }
     // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri (string equality, port included)
-    if (row.redirect_uri !== params.redirectUri) {
+    if (row.redirectUri !== params.redirectUri) {
       throw grantError('redirect_uri does not match the authorization request', 'code_redirect_uri_mismatch');
     }
     // RFC 9449 §10: a code bound at PAR is exchanged only with a proof of that key (nothing is burned: the
     // caller does not hold the key, so cannot be the client)
-    if (row.dpop_jkt !== null && row.dpop_jkt !== dpop?.jkt) {
+    if (row.dpopJkt !== null && row.dpopJkt !== dpop?.jkt) {
       throw grantError(
         dpop
           ? 'the DPoP proof is signed by another key than the code is bound to'
@@ -160,8 +160,8 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
         { bound: 'code' },
       );
     }
-    const verifierMatches = verifyPkceS256(params.codeVerifier, row.code_challenge);
-    if (row.consumed_at) {
+    const verifierMatches = verifyPkceS256(params.codeVerifier, row.codeChallenge);
+    if (row.consumed) {
       if (!verifierMatches) {
         throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
           code_state: 'consumed',
@@ -169,7 +169,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       }
       return this.replayed(codeHash, client);
     }
-    if (new Date(row.expires_at).getTime() <= Date.now()) {
+    if (row.expiresAt.getTime() <= Date.now()) {
       throw grantError('the authorization code has expired', 'code_expired');
     }
     if (verifierMatches) {
@@ -179,24 +179,30 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       const scopes = current?.scopes ?? [];
       const voided = !current || (row.scope !== '' && !row.scope.split(' ').some((s) => scopes.includes(s)));
       if (!voided) throw grantError('the authorization code has expired', 'code_expired');
-      await this.codes.consume(codeHash, this.repository.manager);
+      await this.codes.consume(codeHash);
       throw grantError('the authorization code is no longer valid for this client', 'code_revoked');
     }
     // burn the code: a guessed verifier gets no second try
-    const burned = await this.codes.consume(codeHash, this.repository.manager);
+    const burned = await this.codes.consume(codeHash);
     throw grantError('the code_verifier does not match', 'pkce_verifier_mismatch', {
       code_state: burned ? 'unused' : 'consumed',
     });
   }
 
   /** RFC 6749 §4.1.2: a used code presented again (valid client, matching verifier) revokes its grant. */
-  private replayed(codeHash: string, client: AuthenticatableClient): Promise<never> {
-    return this.revocations.revokeForAbuse({
-      revoke: (manager) => this.repository.revokeGrantOfCode(codeHash, 'code_replayed', manager),
+  private async replayed(codeHash: string, client: AuthenticatableClient): Promise<never> {
+    const details = await this.revocations.revokeForAbuse({
+      target: { codeHash },
       cause: 'code_replayed',
       clientId: client.clientId,
       grantType: this.grantType,
-      description: 'the authorization code has already been used; its tokens are revoked',
     });
+    throw new TokenRequestError(
+      'invalid_grant',
+      'the authorization code has already been used; its tokens are revoked',
+      'code_replayed',
+      details,
+      true,
+    );
   }
 }

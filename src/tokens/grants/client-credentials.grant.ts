@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
-import { OIDC_SCOPES } from '../../config/environment';
+import { OIDC_SCOPES } from '../../common/scopes';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
-import { TokensRepository } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import { GrantsService } from '../../grants/grants.service';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface ClientCredentialsParams {
@@ -23,7 +23,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
   readonly grantType = 'client_credentials' as const;
 
   constructor(
-    private readonly repository: TokensRepository,
+    private readonly grants: GrantsService,
     private readonly issuer: AccessTokenIssuer,
     @Inject(oauthConfig.KEY) private readonly oauth: OAuthConfig,
   ) {}
@@ -37,7 +37,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     params: ClientCredentialsParams,
     dpop?: VerifiedDpopProof,
   ): Promise<IssuedTokens> {
-    // the OIDC scopes are user scopes: never granted to client_credentials (CONTRACT.md v3)
+    // the OIDC scopes are user scopes: never granted to client_credentials (docs/openid-connect.md)
     const grantable = client.scopes.filter((s) => !OIDC_SCOPES.includes(s));
     if (params.scopes && !isSubset(params.scopes, grantable)) {
       throw grantError(
@@ -49,7 +49,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
     }
     const scope = (params.scopes ?? grantable).join(' ');
     const grantId = randomUUID();
-    await this.repository.insertClientGrant({
+    await this.grants.insertClientGrant({
       grantId,
       clientId: client.clientId,
       scope,

@@ -4,10 +4,10 @@ import { randomToken, sha256Hex } from '../../common/crypto';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { IdTokenIssuer } from '../../oidc/id-token.issuer';
 import { AccessTokenIssuer } from '../access-token.issuer';
-import { GrantRevocations } from '../grant-revocations.service';
-import { parseScope, required, type FormParams } from '../oauth-request';
+import { GrantRevocations } from '../../grants/grant-revocations.service';
+import { parseScope, required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository, type GrantTokensRow } from '../tokens.repository';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface RefreshTokenParams {
@@ -143,13 +143,19 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     }
     if (state.rotated_at && !(grace > 0 && state.in_grace)) {
       // RFC 9700 §4.14.2: reuse of a rotated token means it leaked; revoke the whole grant.
-      await this.revocations.revokeForAbuse({
-        revoke: (manager) => this.repository.revokeGrant(state.grant_id, 'refresh_reused', manager),
+      const details = await this.revocations.revokeForAbuse({
+        target: { grantId: state.grant_id },
         cause: 'refresh_reused',
         clientId: client.clientId,
         grantType: this.grantType,
-        description: 'the refresh token has already been used; the grant is revoked',
       });
+      throw new TokenRequestError(
+        'invalid_grant',
+        'the refresh token has already been used; the grant is revoked',
+        'refresh_reused',
+        details,
+        true,
+      );
     }
     if (state.grant_revoked || state.revoked_at) {
       throw grantError('the refresh token has been revoked', 'refresh_revoked');

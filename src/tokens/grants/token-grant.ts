@@ -1,10 +1,10 @@
-import type { GrantType } from '../../clients/client.entity';
+import type { GrantType } from '../../clients/client';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import type { OAuthErrorCode } from '../../common/oauth-errors';
-import type { VerifiedDpopProof } from '../dpop/dpop-proof.verifier';
+import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
 import { TokenRequestError, type FormParams } from '../oauth-request';
 
-/** RFC 6749 §5.1 successful response (every response carries `scope`, CONTRACT.md). */
+/** RFC 6749 §5.1 successful response (every response carries `scope`, docs/tokens.md). */
 export interface TokenResponseBody {
   access_token: string;
   /** RFC 9449 §5: DPoP when the access token is bound to the request's DPoP key */

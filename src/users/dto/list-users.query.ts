@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../clients/dto/list-clients.query';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../http/keyset-cursor';
 import { Optional } from '../../clients/dto/validators';
 
 /** GET /admin/users?limit=&cursor=&username= and GET /admin/users/:id/grants?limit=&cursor= */

@@ -1,4 +1,4 @@
-import { escapeHtml, layout } from '../../common/html';
+import { escapeHtml, layout } from '../../http/html';
 import { CSRF_FIELD } from '../csrf.service';
 
 /** The one message for every failed login: unknown user, wrong password and lockout look the same. */

@@ -1,5 +1,5 @@
 import { AuditRequestTracker } from '../../../src/audit/audit-request-tracker';
-import type { RequestContext } from '../../../src/common/request-context';
+import type { RequestContext } from '../../../src/http/request-context';
 
 const ctx = (requestId: string): RequestContext => ({
   requestId,

@@ -7,7 +7,7 @@ import {
   validInet,
 } from '../../../src/audit/audit-sanitizer';
 import { toAuditRow } from '../../../src/audit/audit-row';
-import type { AuditEventPayload } from '../../../src/common/events';
+import type { AuditEventPayload } from '../../../src/events/events';
 
 describe('audit sanitizer', () => {
   describe('sanitizeDetails', () => {

@@ -1,5 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { AUDIT_EVENT } from '../../../src/common/events';
+import { AUDIT_EVENT } from '../../../src/events/events';
 import {
   AuditSinkExtension,
   ReportRuleExtension,

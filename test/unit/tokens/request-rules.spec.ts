@@ -1,11 +1,11 @@
-import type { HttpRequest } from '../../../src/common/http';
+import type { HttpRequest } from '../../../src/http/http';
 import { sha256Base64url, verifyPkceS256 } from '../../../src/common/crypto';
 import { OAuthError } from '../../../src/common/oauth-errors';
-import { originOf } from '../../../src/tokens/cors';
+import { originOf } from '../../../src/http/cors';
 import { isWellFormedVerifier } from '../../../src/tokens/grants/authorization-code.grant';
 import { isSubset } from '../../../src/tokens/grants/token-grant';
 import { authorizationServerMetadata } from '../../../src/tokens/metadata.controller';
-import { sentClientId } from '../../../src/common/sent-client-id';
+import { sentClientId } from '../../../src/http/sent-client-id';
 import { parseScope, readForm } from '../../../src/tokens/oauth-request';
 import { looksLikeJwt, looksLikeRefreshToken, lookupOrder } from '../../../src/tokens/token-shapes';
 

@@ -1,4 +1,4 @@
-import type { HttpReply, HttpRequest } from '../../../src/common/http';
+import type { HttpReply, HttpRequest } from '../../../src/http/http';
 import { CsrfService } from '../../../src/users/csrf.service';
 
 function fakeRequest(cookies: Record<string, string> = {}, body: Record<string, unknown> = {}): HttpRequest {

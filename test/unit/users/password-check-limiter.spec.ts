@@ -1,4 +1,4 @@
-import type { AuditEmitter } from '../../../src/common/events';
+import type { AuditEmitter } from '../../../src/events/events';
 import type { AbuseConfig } from '../../../src/config/config.namespaces';
 import { PasswordCheckLimiter, SUSPECT_IP_FAILURES } from '../../../src/users/password-check-limiter';
 

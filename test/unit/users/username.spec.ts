@@ -7,7 +7,7 @@ describe('usernames: unique case-insensitively after NFKC', () => {
     expect(normalizeUsername('ﬁona')).toBe('fiona'); // ligature
   });
 
-  it('accepts 1 to 64 characters (CONTRACT.md v3)', () => {
+  it('accepts 1 to 64 characters (docs/users.md)', () => {
     expect(usernameProblem('a')).toBeNull();
     expect(usernameProblem('x'.repeat(64))).toBeNull();
     expect(usernameProblem('é'.repeat(64))).toBeNull();

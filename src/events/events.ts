@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EntityManager } from 'typeorm';
+import { currentRequestContext, elapsedMs } from '../http/request-context';
+
+/**
+ * The one audit vocabulary (docs/audit.md). Type names are `<thing>.<past-tense verb>`;
+ * the TypeScript union is derived from this list.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'authorization.requested',
+  'authorization.rejected',
+  'authorization_code.issued',
+  'consent.granted',
+  'consent.denied',
+  'login.succeeded',
+  'login.failed',
+  'session.ended',
+  'client.authentication_failed',
+  'token.issued',
+  'token.request_failed',
+  'grant.revoked',
+  'token.revoked',
+  'token.revocation_failed',
+  'token.introspected',
+  'client.created',
+  'client.updated',
+  'client.deleted',
+  'client.secret_rotated',
+  'api.access_denied',
+  'signing_key.rotated',
+  'request.rate_limited',
+  'audit.queried',
+  'audit.report_generated',
+  'id_token.issued',
+  'userinfo.served',
+  'userinfo.refused',
+  'logout.completed',
+  'logout.refused',
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.grants_revoked',
+  'audit_console.signed_in',
+  'audit_console.access_denied',
+  'user.permission_granted',
+  'user.permission_revoked',
+  'par.pushed',
+  'par.request_failed',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** What a module says happened. Never put a code, verifier, token, secret or password in here. */
+export interface AuditEventInput {
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  /** The OAuth error code sent, if any. */
+  errorCode?: string | null;
+  /** The reason code (docs/audit.md), stored in details.reason too. */
+  reason?: string | null;
+  clientId?: string | null;
+  subject?: string | null;
+  details?: Record<string, unknown>;
+  /** Write the event in this transaction (revocations: the row commits with the state change). */
+  manager?: EntityManager;
+}
+
+/** The event as the audit module receives it: input plus the request facts. */
+export interface AuditEventPayload extends AuditEventInput {
+  occurredAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  durationMs: number | null;
+  requestId: string | null;
+}
+
+/** The one event name the audit listener subscribes to; `type` says what happened. */
+export const AUDIT_EVENT = 'audit.event';
+
+/**
+ * Modules record audit events through this emitter (EventEmitter2 underneath, as docs/architecture.md says:
+ * cross-module side effects go through events). `record` awaits the listener, so the event is committed
+ * before the response it belongs to is sent.
+ */
+@Injectable()
+export class AuditEmitter {
+  constructor(private readonly events: EventEmitter2) {}
+
+  async record(event: AuditEventInput): Promise<void> {
+    const ctx = currentRequestContext();
+    const payload: AuditEventPayload = {
+      ...event,
+      clientId: event.clientId ? truncate(event.clientId, 128) : null,
+      subject: event.subject ? truncate(event.subject, 128) : null,
+      occurredAt: new Date(),
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ? truncate(ctx.userAgent, 512) : null,
+      durationMs: elapsedMs(ctx),
+      requestId: ctx?.requestId ?? null,
+    };
+    await this.events.emitAsync(AUDIT_EVENT, payload);
+  }
+}
+
+export function truncate(value: string, max: number): string {
+  return value.length > max ? value.slice(0, max) : value;
+}

@@ -60,6 +60,7 @@ describe('CLUSTER_WORKERS (node:cluster)', () => {
       DATA_DIR: db.dataDir,
       CLUSTER_WORKERS: '2',
       LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json', // the request log is read back line by line (text is the development default)
     });
   });
   afterAll(async () => {

@@ -7,12 +7,17 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { ReadinessCheck } from '../common/readiness';
+import { SharedPing } from './shared-ping';
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
+  private readonly databasePing = new SharedPing(async () =>
+    this.db.pingCheck('database', { timeout: 2000 }),
+  );
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -27,12 +32,15 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** 200 when the database answers and every readiness check (signing key, …) passes; 503 otherwise. */
+  /**
+   * 200 when the database answers (a ping shared by every caller, at most READINESS_PING_MAX_AGE_MS old: see
+   * SharedPing) and every readiness check (signing key, …) passes; 503 otherwise.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
     return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 2000 }),
+      () => this.databasePing.check(),
       ...this.checks.map((check) => async () => {
         const indicator = this.indicators.check(check.name);
         const ok = await Promise.resolve()

@@ -44,7 +44,7 @@ export class PasswordCheckLimiter {
 
   /**
    * Runs `work` (a password check) within the bound. `failures` counts the failed logins in its result (0 or
-   * 1). An IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs'
+   * 1; a client gone before its turn counts 1). An IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs'
    * (the gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
    * Every failure counts the same (an unknown username is not told apart: that would make the queueing an
    * oracle for which usernames exist); a user who mistyped is served after the clean IPs, still fairly among
@@ -56,7 +56,9 @@ export class PasswordCheckLimiter {
     failures: (value: T) => number = () => 0,
   ): Promise<GateOutcome<T>> {
     const outcome = await this.gate.run(caller.ip, caller.isGone, work, this.suspect(caller.ip));
-    const weight = outcome.ran ? failures(outcome.value) : 0;
+    // a client that left before its check ran counts as a failure: browsers do not abandon a sign-in within
+    // moments, a flood of abandoned POSTs (the cheapest way to queue password checks) does
+    const weight = outcome.ran ? failures(outcome.value) : 'gone' in outcome ? 1 : 0;
     if (weight > 0) this.noteFailure(caller.ip, weight);
     if (!outcome.ran && 'refused' in outcome) await this.audited(outcome);
     return outcome;

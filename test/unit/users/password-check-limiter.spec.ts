@@ -46,4 +46,24 @@ describe('PasswordCheckLimiter', () => {
     await Promise.all([running, office, other]);
     expect(order).toEqual(['office', 'other']);
   });
+
+  it('counts a client that left before its check ran as a failure of its IP', async () => {
+    const limiter = new PasswordCheckLimiter(config, audit);
+    let finish!: () => void;
+    const running = limiter.run(caller('x'), () => new Promise<boolean>((r) => (finish = () => r(true))));
+    let gone = false;
+    const abandoned = limiter.run({ ip: 'burst', isGone: () => gone }, async () => true);
+    gone = true;
+    finish();
+    expect(await abandoned).toEqual({ ran: false, gone: true });
+    await running;
+
+    const hold = limiter.run(caller('x'), () => new Promise<boolean>((r) => (finish = () => r(true))));
+    const order: string[] = [];
+    const burst = limiter.run(caller('burst'), async () => (order.push('burst'), true));
+    const user = limiter.run(caller('user'), async () => (order.push('user'), true));
+    finish();
+    await Promise.all([hold, burst, user]);
+    expect(order).toEqual(['user', 'burst']);
+  });
 });

@@ -1,5 +1,23 @@
 import type { AuditEventType } from './events';
 
+/** Why a DPoP proof (RFC 9449) was refused, wherever one is checked: the token endpoint and the bearer APIs. */
+const DPOP_PROOF_REASONS = [
+  'dpop_proof_multiple',
+  'dpop_proof_malformed',
+  'dpop_proof_typ',
+  'dpop_proof_alg',
+  'dpop_proof_jwk',
+  'dpop_proof_bad_signature',
+  'dpop_proof_htm_mismatch',
+  'dpop_proof_htu_mismatch',
+  'dpop_proof_iat',
+  'dpop_proof_replayed',
+  'dpop_nonce_missing',
+  'dpop_nonce_invalid',
+  'dpop_key_mismatch',
+  'dpop_proof_missing',
+] as const;
+
 /**
  * The one list of `details.reason` codes per failure event type (docs/audit.md, extended where the code needed
  * it): the code emits only these, and the docs' event table lists exactly these (test/unit/events/
@@ -59,20 +77,7 @@ export const AUDIT_REASONS: Partial<Record<AuditEventType, readonly string[]>> =
     'refresh_client_mismatch',
     'invalid_scope',
     // DPoP (RFC 9449): proof refusals and bound codes/refresh tokens presented with another key
-    'dpop_proof_multiple',
-    'dpop_proof_malformed',
-    'dpop_proof_typ',
-    'dpop_proof_alg',
-    'dpop_proof_jwk',
-    'dpop_proof_bad_signature',
-    'dpop_proof_htm_mismatch',
-    'dpop_proof_htu_mismatch',
-    'dpop_proof_iat',
-    'dpop_proof_replayed',
-    'dpop_nonce_missing',
-    'dpop_nonce_invalid',
-    'dpop_key_mismatch',
-    'dpop_proof_missing',
+    ...DPOP_PROOF_REASONS,
   ],
   'token.revocation_failed': ['invalid_request', 'unknown_token', 'token_client_mismatch'],
   'token.introspected': ['invalid_request'],
@@ -80,20 +85,7 @@ export const AUDIT_REASONS: Partial<Record<AuditEventType, readonly string[]>> =
     'missing_token',
     'invalid_token',
     'insufficient_scope',
-    'dpop_proof_multiple',
-    'dpop_proof_malformed',
-    'dpop_proof_typ',
-    'dpop_proof_alg',
-    'dpop_proof_jwk',
-    'dpop_proof_bad_signature',
-    'dpop_proof_htm_mismatch',
-    'dpop_proof_htu_mismatch',
-    'dpop_proof_iat',
-    'dpop_proof_replayed',
-    'dpop_nonce_missing',
-    'dpop_nonce_invalid',
-    'dpop_key_mismatch',
-    'dpop_proof_missing',
+    ...DPOP_PROOF_REASONS,
     'dpop_proof_ath_mismatch',
     'dpop_not_bound',
   ],

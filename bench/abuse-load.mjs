@@ -6,7 +6,8 @@
 //     client's id with wrong secrets;
 //   - meanwhile the victim (a legitimate confidential client), from 127.0.0.3, keeps exchanging its
 //     credentials for tokens at ~10 requests/s.
-// Asserts: the legitimate client never gets a 429 (every request 200); the server's RSS grows < 50 MB between
+// Asserts: the legitimate client never gets a 429 (every request 200); the server's RSS (read after full garbage
+// collections: the server runs with --expose-gc and bench/gc-on-signal.cjs) grows < 50 MB between
 // the end of the warm-up (as many requests of the same mix from 127.0.0.4, in the flood's window) and the end of the flood; request.rate_limited rows: at most one per key and window.
 // Prints one JSON object with the figures (requests, refusals, RSS before/after, audit rows) on stdout.
 // Database: embedded PGlite in a temporary directory; with DATABASE_URL=postgres://… a fresh database is
@@ -81,10 +82,14 @@ const env = {
   SESSION_SECRET: Buffer.alloc(32, 9).toString('base64url'),
   LOG_LEVEL: 'warn',
 };
-const server = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
-  env,
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const server = spawn(
+  process.execPath,
+  ['--expose-gc', '-r', join(ROOT, 'bench/gc-on-signal.cjs'), join(ROOT, 'dist/src/main.js')],
+  {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 let serverErr = '';
 server.stderr.on('data', (d) => (serverErr += d));
 const stopServer = () =>
@@ -129,6 +134,19 @@ const rssMb = () => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
   return Math.round(Number(m[1]) / 1024);
 };
+/**
+ * The server's RSS after full garbage collections (SIGWINCH, bench/gc-on-signal.cjs) and a short settle: what it
+ * retains, not garbage V8 has not collected yet. Also returns the V8 heap in use at that moment.
+ */
+async function retainedMb() {
+  const seen = serverErr.length;
+  server.kill('SIGWINCH');
+  for (let i = 0; i < 50 && !serverErr.slice(seen).includes('gc-done'); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const line = /gc-done (\{[^\n]*\})/.exec(serverErr.slice(seen));
+  await new Promise((r) => setTimeout(r, 500));
+  return { rss: rssMb(), heapUsed: line ? JSON.parse(line[1]).heapUsed : null };
+}
 const cli = (...args) =>
   JSON.parse(
     execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), ...args, '--json'], {
@@ -194,7 +212,8 @@ try {
       }
     }),
   );
-  const rssBefore = rssMb();
+  const before = await retainedMb();
+  const rssBefore = before.rss;
 
   // the legitimate client, from its own address, at ~10 requests/s during the whole flood
   const legit = { sent: 0, statuses: {} };
@@ -240,7 +259,8 @@ try {
   await readyLoop;
   ready.sort((a, b) => a - b);
   const pct = (p) => Math.round(ready[Math.min(ready.length - 1, Math.floor(p * ready.length))] ?? 0);
-  const rssAfter = rssMb();
+  const after = await retainedMb();
+  const rssAfter = after.rss;
 
   // audit rows, through the audit API (the aggregated counts are written when a window ends: wait for it)
   const auditorToken = (await token('127.0.0.5', auditor.client_id, auditor.client_secret)).json.access_token;
@@ -278,6 +298,7 @@ try {
     },
     legitimate: { requests: legit.sent, statuses: legit.statuses },
     rss_mb: { before: rssBefore, after: rssAfter, growth: rssAfter - rssBefore },
+    heap_used_mb: { before: before.heapUsed, after: after.heapUsed },
     health_ready_ms: {
       samples: ready.length,
       p50: pct(0.5),

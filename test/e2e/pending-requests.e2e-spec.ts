@@ -111,12 +111,16 @@ describe('pending authorization requests: bounded storage', () => {
     await flood();
     const afterFirst = await size();
     const sizes = [afterFirst];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 9; i++) {
       await flood();
       sizes.push(await size());
     }
-    // (the first rounds may grow the indexes: emptied index pages are recycled one VACUUM later)
-    expect(sizes[4]).toBeLessThanOrEqual(sizes[2] * 1.1);
+    // Without reuse the table grows by the first round's size each round (~0.4 MB here, ~4 MB after ten). With
+    // it, it settles after the second round (emptied index pages are recycled one VACUUM later): ~0.9 MB on an
+    // idle server; more when other sessions hold back what VACUUM may recycle (the test suite's other workers on
+    // PostgreSQL), hence the margin.
+    expect(sizes[9]).toBeLessThanOrEqual(sizes[1] * 1.6);
+    expect(sizes[9] - sizes[1]).toBeLessThan((sizes[0] * 8) / 2);
   });
 
   it('audits requests before sign-in one row each up to a bound per client, IP and window, then with a count', async () => {

@@ -11,8 +11,8 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { routePath, type HttpRequest } from '../http/http';
+import { requestIpBucket } from '../http/request-context.hooks';
 import type { AuditEventInput } from '../events/events';
-import { ipBucket } from '../http/ip-bucket';
 import { OAuthError } from '../common/oauth-errors';
 import { RefusalAuditor } from '../events/refusal-auditor';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
@@ -107,7 +107,7 @@ function recordDenial(
   req: HttpRequest,
   event: AuditEventInput,
 ): Promise<boolean> {
-  const ip = ipBucket(req.requestContext?.ip);
+  const ip = requestIpBucket(req);
   const key = `${ip}|${event.clientId ?? ''}|${event.reason}|${routePath(req)}`;
   return refusals.record(key, abuse.rateLimitWindow * 1000, event);
 }

@@ -2,8 +2,7 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { redirect, sendHtml, type HttpReply, type HttpRequest } from '../http/http';
 import { AuditEmitter, type AuditEventInput } from '../events/events';
-import { ipBucket } from '../http/ip-bucket';
-import { normaliseIp } from '../http/request-context.hooks';
+import { requestIpBucket } from '../http/request-context.hooks';
 import { RefusalAuditor } from '../events/refusal-auditor';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SessionsService } from '../users/sessions.service';
@@ -162,7 +161,7 @@ export class AuthorizeController {
    */
   private recordRequested(req: HttpRequest, beforeSignIn: boolean, event: AuditEventInput): Promise<unknown> {
     if (!beforeSignIn) return this.audit.record(event);
-    const key = `${event.clientId}|${ipBucket(req.requestContext?.ip ?? normaliseIp(req.ip))}`;
+    const key = `${event.clientId}|${requestIpBucket(req)}`;
     return this.repeatable.record(key, this.abuse.rateLimitWindow * 1000, event, AUTHORIZE_AUDIT_INDIVIDUAL);
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { requestPath, type HttpRequest } from './http';
+import { ipBucket } from './ip-bucket';
 import { runWithRequestContext, type RequestContext } from './request-context';
 
 declare module 'fastify' {
@@ -51,4 +52,9 @@ export function registerRequestContext(fastify: FastifyInstance): void {
     if (req.requestContext) runWithRequestContext(req.requestContext, done);
     else done();
   });
+}
+
+/** The per-IP limit key of a request's client (its request context's IP, IPv6 by /64: see ipBucket). */
+export function requestIpBucket(req: HttpRequest): string {
+  return ipBucket(req.requestContext?.ip ?? normaliseIp(req.ip));
 }

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { PROTOCOL_ROUTE, routePath, type HttpRequest } from '../http/http';
-import { ipBucket } from '../http/ip-bucket';
 import { SlowDown } from '../common/oauth-errors';
 import { RefusalAuditor } from '../events/refusal-auditor';
-import { normaliseIp } from '../http/request-context.hooks';
+import { requestIpBucket } from '../http/request-context.hooks';
 import { sentClientId } from '../http/sent-client-id';
 import { abuseConfig, type AbuseConfig } from '../config/config.namespaces';
 import { SharedCounterStorage } from './shared-counter.storage';
@@ -44,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
     const limit = this.limitOf(route);
     if (!limit) return true;
     const windowMs = this.config.rateLimitWindow * 1000;
-    const key = `${limit.prefix}:ip:${ipBucket(req.requestContext?.ip ?? normaliseIp(req.ip))}`;
+    const key = `${limit.prefix}:ip:${requestIpBucket(req)}`;
     const { totalHits, timeToExpire } = this.counters.increment(key, windowMs);
     if (totalHits <= limit.max) return true;
 

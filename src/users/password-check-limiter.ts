@@ -43,9 +43,9 @@ export class PasswordCheckLimiter {
   }
 
   /**
-   * Runs `work` (a password check) within the bound. `failures` counts the failed logins in its result (0 or
-   * 1; a client gone before its turn counts 1). An IP with SUSPECT_IP_FAILURES failures in the window has its further checks wait behind other IPs'
-   * (the gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
+   * Runs `work` (a password check) within the bound. `failed` tells whether its result is a failed login (a
+   * client gone before its turn counts as one too). An IP with SUSPECT_IP_FAILURES failures in the window has
+   * its further checks wait behind other IPs' (the gate's `suspect` entries), so that a flood of failing logins barely delays a login from anywhere else.
    * Every failure counts the same (an unknown username is not told apart: that would make the queueing an
    * oracle for which usernames exist); a user who mistyped is served after the clean IPs, still fairly among
    * the others, and only while checks are queueing at all.
@@ -53,13 +53,12 @@ export class PasswordCheckLimiter {
   async run<T>(
     caller: PasswordCheckCaller,
     work: () => Promise<T>,
-    failures: (value: T) => number = () => 0,
+    failed: (value: T) => boolean = () => false,
   ): Promise<GateOutcome<T>> {
     const outcome = await this.gate.run(caller.ip, caller.isGone, work, this.suspect(caller.ip));
     // a client that left before its check ran counts as a failure: browsers do not abandon a sign-in within
     // moments, a flood of abandoned POSTs (the cheapest way to queue password checks) does
-    const weight = outcome.ran ? failures(outcome.value) : 'gone' in outcome ? 1 : 0;
-    if (weight > 0) this.noteFailure(caller.ip, weight);
+    if (outcome.ran ? failed(outcome.value) : 'gone' in outcome) this.noteFailure(caller.ip);
     if (!outcome.ran && 'refused' in outcome) await this.audited(outcome);
     return outcome;
   }
@@ -69,13 +68,13 @@ export class PasswordCheckLimiter {
     return !!entry && entry.windowStart === this.windowOf(Date.now()) && entry.count >= SUSPECT_IP_FAILURES;
   }
 
-  private noteFailure(ip: string, weight: number): void {
+  private noteFailure(ip: string): void {
     const windowStart = this.windowOf(Date.now());
     const entry = this.failures.get(ip);
     this.failures.delete(ip); // re-inserted last: the map stays in least-recently-failing order
     this.failures.set(ip, {
       windowStart,
-      count: (entry && entry.windowStart === windowStart ? entry.count : 0) + weight,
+      count: (entry && entry.windowStart === windowStart ? entry.count : 0) + 1,
     });
     if (this.failures.size > SUSPECT_IP_MAX_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }

@@ -134,7 +134,7 @@ export class UsersService implements OnModuleInit {
         await this.lockout.recordFailure(key);
         return { ok: false, reason: 'invalid_credentials', subject };
       },
-      (result) => (result.ok ? 0 : 1),
+      (result) => !result.ok,
     );
     if (check.ran) return check.value;
     return 'gone' in check

@@ -9,7 +9,7 @@ const caller = (ip: string) => ({ ip, isGone: () => false });
 describe('PasswordCheckLimiter', () => {
   it('makes an IP with failed logins wait behind an IP without (its checks become suspect)', async () => {
     const limiter = new PasswordCheckLimiter(config, audit);
-    const failed = (ok: boolean) => (ok ? 0 : 1);
+    const failed = (ok: boolean) => !ok;
     for (let i = 0; i < SUSPECT_IP_FAILURES; i++)
       expect(await limiter.run(caller('attacker'), async () => false, failed)).toEqual({
         ran: true,
@@ -35,7 +35,7 @@ describe('PasswordCheckLimiter', () => {
       await limiter.run(
         caller('office'),
         async () => true,
-        (ok: boolean) => (ok ? 0 : 1),
+        (ok: boolean) => !ok,
       );
     let finish!: () => void;
     const running = limiter.run(caller('x'), () => new Promise<boolean>((r) => (finish = () => r(true))));

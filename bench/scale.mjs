@@ -1,29 +1,31 @@
 #!/usr/bin/env node
 // `npm run bench:scale`: steady state at scale (issue 18, target 4). On PostgreSQL only (a throwaway 15 cluster,
-// or the server in DATABASE_URL: a database is created on it and dropped at the end), it:
+// or the server in DATABASE_URL: databases are created on it and dropped at the end), it:
 //   1. runs the flow harness (../shared/bench/flow-bench.mjs) in flow, refresh and introspect modes at 16 and 64
 //      users on empty tables (the server runs its migrations; the bench clients and user come from the CLI);
-//   2. stops the server and loads, in SQL (INSERT … SELECT generate_series, one statement per table and chunk,
-//      each step timed): 1,000,000 users (one real scrypt hash shared by all), 100,000 clients (public,
-//      confidential and service clients), 1,000,000 live grants each with its live refresh token, their
-//      consents, 100,000 live sessions, 10,000 revoked access tokens, and 10,000,000 audit events over 90 days in
-//      the daily partitions the app creates (a realistic mix of requests of one or two events, real client and
-//      user ids, failures of every kind, a few attacks); then VACUUM (ANALYZE) and a CHECKPOINT;
+//   2. stops the server and loads that database in SQL (INSERT … SELECT generate_series, one statement per
+//      table, or per chunk of 500,000 requests for the audit trail; each step timed): 1,000,000 users (one real
+//      scrypt hash shared by all), 100,000 clients (public, confidential and service clients), 1,000,000 live
+//      grants each with its live refresh token, their consents, 100,000 live sessions, 10,000 revoked access
+//      tokens, 50,000 lockout keys, and 10,000,000 audit events over 90 days in the daily partitions the app
+//      creates (requests of one or two events, real client and user ids, failures of every kind, a few
+//      attacks); then VACUUM (ANALYZE) and a CHECKPOINT;
 //   3. times the security report over the last 24 hours and 30 days (the report service's own SQL, median of
 //      several runs after a warm-up; goals < 200 ms and < 1 s);
-//   4. restarts the server on the loaded database and runs the same modes again;
+//   4. restarts the server on the loaded database and starts a second one on a fresh empty database
+//      (BENCH_PORT + 1), then runs the same modes on both, alternating run by run, BENCH_SCALE_ROUNDS times:
+//      the comparison empty vs loaded is made on the same machine at the same time (this machine's load moves
+//      figures by ±30 % from one minute to the next);
 //   5. EXPLAIN (ANALYZE, BUFFERS) of every hot statement — the repositories' own SQL text and parameters,
 //      captured from the built code, with real values from the loaded data — as a custom and as a generic plan
 //      (the one a prepared statement ends up with), statements that write inside BEGIN … ROLLBACK; a plan with a
 //      Seq Scan on a table of more than BENCH_SCALE_SEQ_ROWS (5,000) rows fails;
-//   6. (BENCH_SCALE_RECHECK=1, default) the empty run again on a fresh database, so that the loaded run is
-//      bracketed in time by two empty ones on this noisy machine;
 //   and writes bench/SCALE-RESULTS.md (tables, raw JSON) and bench/SCALE-PLANS.md (every plan).
 // Goals per mode and level: loaded ops/s ≥ 0.9 × empty, CPU ms per op (server + PostgreSQL) ≤ 1.1 × empty.
 // Options (env): BENCH_SCALE (1: every count above times this; 0.01 for development), BENCH_LEVELS ("16 64"),
-//   BENCH_MODES ("flow refresh introspect"), BENCH_DURATION (15 s), BENCH_PORT (3210), PG_PORT (55470, or a free
-//   port when that one is taken), DATABASE_URL, BENCH_SCALE_RECHECK (1|0), BENCH_SCALE_SEQ_ROWS (5000),
-//   BENCH_HARNESS_DIR, DATABASE_POOL_SIZE (16).
+//   BENCH_MODES ("flow refresh introspect"), BENCH_DURATION (15 s), BENCH_SCALE_ROUNDS (2), BENCH_PORT (3210; the
+//   empty database's server BENCH_PORT + 1), PG_PORT (55470, or a free port when that one is taken),
+//   DATABASE_URL, BENCH_SCALE_SEQ_ROWS (5000), BENCH_HARNESS_DIR, DATABASE_POOL_SIZE (16).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,7 +53,6 @@ const LEVELS = (process.env.BENCH_LEVELS ?? '16 64').split(/\s+/).filter(Boolean
 const MODES = (process.env.BENCH_MODES ?? 'flow refresh introspect').split(/\s+/).filter(Boolean);
 const DURATION = process.env.BENCH_DURATION ?? '15';
 const PORT = Number(process.env.BENCH_PORT ?? 3210);
-const RECHECK = process.env.BENCH_SCALE_RECHECK !== '0';
 const SEQ_ROWS = Number(process.env.BENCH_SCALE_SEQ_ROWS ?? 5000);
 const DAY = 86_400_000;
 const log = (...a) => console.error('[bench:scale]', ...a);
@@ -76,9 +77,10 @@ if (!(await portFree(PORT))) {
   process.exit(1);
 }
 const cluster = pgCluster();
-const server = latchkeyServer();
+/** The databases under test, each with its Latchkey process (see `target`). */
+const targets = [];
 process.on('exit', () => {
-  server.stop();
+  for (const t of targets) t.server.stop();
   try {
     cluster.stop();
   } catch {}
@@ -113,68 +115,110 @@ async function createDatabase(name) {
 }
 const dropDatabase = (name) => withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 
-// ---- one pass of the harness ----------------------------------------------------------------------------
+// ---- the harness against one database -----------------------------------------------------------------------
+/** A database under test with its own Latchkey process (port) and, once registered, its bench clients. */
+function target(label, url, port) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-scale-'));
+  const env = latchkeyEnv(port, { DATABASE_URL: url, DATA_DIR: dataDir, DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '16' });
+  return { label, url, env, dataDir, server: latchkeyServer(), clients: null, pid: null, stats: null };
+}
+async function startTarget(t) {
+  t.pid = await t.server.start(t.env);
+  t.clients ??= registerBenchClients(t.env);
+  t.stats = new pg.Client({ connectionString: t.url });
+  await t.stats.connect();
+  await harnessRun(t, 'flow', 16, 5); // warm-up (JIT, caches, prepared statements), not recorded
+}
+async function stopTarget(t) {
+  await t.server.stop();
+  await t.stats?.end();
+  t.stats = null;
+}
+
+const lsnBytes = (lsn) => {
+  const [hi, lo] = lsn.split('/');
+  return Number((BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`));
+};
+/** What the window's figures are computed from: PostgreSQL's CPU ticks, the WAL position, buffer counters. */
+async function snapshot(t) {
+  const [w, d] = await Promise.all([
+    t.stats.query('SELECT pg_current_wal_lsn()::text AS lsn, (SELECT wal_fpi FROM pg_stat_wal)::bigint AS fpi'),
+    t.stats.query('SELECT blks_read::bigint AS r, blks_hit::bigint AS h FROM pg_stat_database WHERE datname = current_database()'),
+  ]);
+  return { t: performance.now(), ticks: pgTicks(), wal: lsnBytes(w.rows[0].lsn), fpi: Number(w.rows[0].fpi),
+    read: Number(d.rows[0].r), hit: Number(d.rows[0].h) };
+}
+
 /**
- * Runs the harness and samples PostgreSQL's CPU ticks every 200 ms, so that PostgreSQL's CPU is taken over the
- * harness's measured window (its last `duration_s` seconds, after logins and warm-up) like the server's.
+ * One harness run against `t`. PostgreSQL's side is measured over the harness's own window (after its logins
+ * and its 2 s warm-up, for `duration` s): the run's start is read from the harness's progress line. WAL bytes
+ * are exact (pg_current_wal_lsn); FPIs and buffer counters come from the cumulative statistics, which backends
+ * flush about once a second (±1 s of a 15 s window).
  */
-function harnessRun(args) {
+function harnessRun(t, mode, c, duration = Number(DURATION)) {
+  const warmup = 2;
   return new Promise((resolve) => {
-    const samples = [];
-    const sample = () => samples.push({ t: performance.now(), ticks: pgTicks() });
-    sample();
-    const timer = setInterval(sample, 200);
-    const child = spawn(process.execPath, [join(HARNESS, 'flow-bench.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { pub, rs } = t.clients;
+    const child = spawn(process.execPath, [join(HARNESS, 'flow-bench.mjs'), '--issuer', t.env.ISSUER,
+      '--client-id', pub.client_id, '--scope', 'api:read', '--username', 'bench-user', '--password', PASSWORD,
+      '--mode', mode, '--concurrency', String(c), '--warmup', String(warmup), '--duration', String(duration),
+      '--server-pid', String(t.pid), '--introspect-client-id', rs.client_id,
+      `--introspect-client-secret=${rs.client_secret}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('close', () => {
-      clearTimeout(kill);
-      clearInterval(timer);
-      sample();
+    let err = '';
+    let a;
+    let b;
+    const timers = [];
+    let armed = false;
+    child.stdout.on('data', (x) => (out += x));
+    child.stderr.on('data', (x) => {
+      process.stderr.write(x);
+      if (armed) return;
+      err += x;
+      if (/mode=\S+ c=\d+ warmup=/.test(err)) {
+        armed = true;
+        timers.push(setTimeout(() => (a = snapshot(t)), warmup * 1000));
+        timers.push(setTimeout(() => (b = snapshot(t)), (warmup + duration) * 1000));
+      }
+    });
+    timers.push(setTimeout(() => child.kill('SIGKILL'), 300_000));
+    child.on('close', async () => {
+      timers.forEach(clearTimeout);
       const line = out.trim().split('\n').pop();
       let r;
       try {
         r = JSON.parse(line);
       } catch {
-        return resolve({ r: { error: `harness failed: ${line}` }, pgPct: null });
+        r = { error: `harness failed: ${line}` };
       }
-      // the window: [exit - 0.15 s - duration, exit - 0.15 s] (the harness reports right after its window)
-      const end = samples[samples.length - 1].t - 150;
-      const start = end - (r.duration_s ?? Number(DURATION)) * 1000;
-      const at = (t) => samples.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best));
-      const [a, b] = [at(start), at(end)];
-      const pgPct = b.t > a.t ? ((b.ticks - a.ticks) / ((b.t - a.t) / 1000)) : null; // % of one core
-      resolve({ r, pgPct });
+      const [s0, s1] = [await a, await b];
+      const m = {};
+      if (s0 && s1 && r.ops) {
+        const secs = (s1.t - s0.t) / 1000;
+        m.pgPct = (s1.ticks - s0.ticks) / secs; // % of one core
+        // operations in the snapshot window (the harness counted r.ops in its own, nearly identical one)
+        const ops = r.ops * (secs / r.duration_s);
+        m.walBytesPerOp = (s1.wal - s0.wal) / ops;
+        m.fpiPerOp = (s1.fpi - s0.fpi) / ops;
+        m.blocksReadPerOp = (s1.read - s0.read) / ops;
+        m.blocksHitPerOp = (s1.hit - s0.hit) / ops;
+        const serverPct = r.cpu_pct_of_one_core?.server;
+        if (serverPct != null) m.cpuMsPerOp = ((serverPct + m.pgPct) * 10) / r.ops_per_s;
+        const mach = r.cpu_pct_of_one_core?.machine;
+        if (mach != null && serverPct != null) m.othersPct = mach - r.cpu_pct_of_one_core.harness - serverPct - m.pgPct;
+      }
+      resolve({ r, ...m });
     });
   });
 }
 
-async function pass(label, databaseUrl, dataDir) {
-  const env = latchkeyEnv(PORT, { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '16' });
-  const results = [];
-  const pid = await server.start(env);
-  try {
-    const { pub, rs } = registerBenchClients(env);
-    for (const mode of MODES) {
-      for (const c of LEVELS) {
-        const load = loadavg();
-        const { r, pgPct } = await harnessRun(['--issuer', env.ISSUER, '--client-id', pub.client_id, '--scope', 'api:read',
-          '--username', 'bench-user', '--password', PASSWORD, '--mode', mode, '--concurrency', String(c),
-          '--duration', DURATION, '--server-pid', String(pid),
-          '--introspect-client-id', rs.client_id, `--introspect-client-secret=${rs.client_secret}`]);
-        const serverPct = r.cpu_pct_of_one_core?.server;
-        const cpuMsPerOp = r.ops_per_s && serverPct != null && pgPct != null ? ((serverPct + pgPct) * 10) / r.ops_per_s : null;
-        const others = r.cpu_pct_of_one_core?.machine != null && pgPct != null
-          ? r.cpu_pct_of_one_core.machine - r.cpu_pct_of_one_core.harness - serverPct - pgPct : null;
-        results.push({ pass: label, mode, c, loadavg: load, pgPct, cpuMsPerOp, othersPct: others, r });
-        log(`${label} ${mode} c=${c}: ${r.ops_per_s ?? r.error} ops/s, ${cpuMsPerOp?.toFixed(2)} CPU ms/op (load ${load})`);
-      }
-    }
-  } finally {
-    await server.stop();
-  }
-  return results;
+async function measure(t, pass, mode, c) {
+  const load = loadavg();
+  const m = await harnessRun(t, mode, c);
+  const x = { pass, mode, c, loadavg: load, ...m };
+  log(`${pass} ${mode} c=${c}: ${m.r.ops_per_s ?? m.r.error} ops/s, ${m.cpuMsPerOp?.toFixed(2)} CPU ms/op, ` +
+    `${m.walBytesPerOp?.toFixed(0)} WAL bytes/op, ${m.blocksReadPerOp?.toFixed(2)} blocks read/op (load ${load})`);
+  return x;
 }
 
 // ---- the load ---------------------------------------------------------------------------------------------
@@ -382,9 +426,9 @@ async function load(databaseUrl, app) {
              u.i % 4 <> 0, u.i % 200 <> 0, u.t, u.t
         FROM (SELECT i, f, l, t,
                      CASE i % 3 WHEN 0 THEN f || '.' || l || i WHEN 1 THEN substr(f, 1, 1) || l || '_' || i
-                                ELSE f || '_' || l || (i * 7) END AS username
-                FROM (SELECT i, (${sqlArray(FIRST)})[1 + (i * 7919) % ${FIRST.length}] AS f,
-                             (${sqlArray(LAST)})[1 + (i * 104729) % ${LAST.length}] AS l,
+                                ELSE f || '_' || l || (i::bigint * 7) END AS username
+                FROM (SELECT i, (${sqlArray(FIRST)})[1 + (i::bigint * 7919) % ${FIRST.length}] AS f,
+                             (${sqlArray(LAST)})[1 + (i::bigint * 104729) % ${LAST.length}] AS l,
                              now() - random() * interval '730 days' AS t
                         FROM generate_series(1, ${COUNTS.users}) AS i) s) u`, [hash]));
     await step('clients', COUNTS.clients, () => run(`
@@ -711,125 +755,160 @@ async function explainAll(databaseUrl) {
 }
 
 // ---- run ----------------------------------------------------------------------------------------------------
+const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 2);
+if (!(await portFree(PORT + 1))) {
+  console.error(`port ${PORT + 1} is in use (the empty database's server uses BENCH_PORT + 1)`);
+  process.exit(1);
+}
 const started = new Date();
 const dbName = `latchkey_scale_${Date.now().toString(36)}`;
-const databases = [dbName];
-const out = { started: started.toISOString(), scale: SCALE, counts: COUNTS, levels: LEVELS, modes: MODES, duration_s: Number(DURATION) };
+const databases = [];
+const out = { started: started.toISOString(), scale: SCALE, counts: COUNTS, levels: LEVELS, modes: MODES,
+  duration_s: Number(DURATION), rounds: ROUNDS, before: [], runs: [] };
 let exitCode = 0;
 try {
-  const url = await createDatabase(dbName);
-  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-scale-'));
+  // 1. empty tables: the database that is loaded next, as it starts
+  databases.push(dbName);
+  const A = target('loaded', await createDatabase(dbName), PORT);
+  targets.push(A);
   log(`empty tables (${dbName}) …`);
-  out.empty = await pass('empty', url, dataDir);
+  await startTarget(A);
+  for (const mode of MODES) for (const c of LEVELS) out.before.push(await measure(A, 'empty (before the load)', mode, c));
+  await stopTarget(A);
 
+  // 2. the load, and the report at that size
   log(`loading (BENCH_SCALE=${SCALE}) …`);
-  const app = await auditApp(url, dataDir);
+  const app = await auditApp(A.url, A.dataDir);
   try {
-    out.load = await load(url, app);
+    out.load = await load(A.url, app);
     log(`load: ${out.load.total_s.toFixed(0)} s in all`);
-    out.sizes = await tableSizes(url);
+    out.sizes = await tableSizes(A.url);
     log('security report at this size …');
-    out.report = await timeReports(app, url);
+    out.report = await timeReports(app, A.url);
     log(`report: 24 h ${out.report.day.median_ms.toFixed(0)} ms, 30 days ${out.report.month.median_ms.toFixed(0)} ms`);
   } finally {
     await app.close();
   }
 
-  log('loaded tables …');
-  out.loaded = await pass('loaded', url, dataDir);
-  log('EXPLAIN of the hot statements …');
-  out.explain = await explainAll(url);
-  rmSync(dataDir, { recursive: true, force: true });
+  // 3. loaded vs empty, interleaved: the loaded database and a fresh empty one, each with its own server (both
+  //    started, one driven at a time), alternating run by run so that both see the same machine
+  databases.push(`${dbName}_empty`);
+  const B = target('empty', await createDatabase(`${dbName}_empty`), PORT + 1);
+  targets.push(B);
+  log('loaded vs empty, interleaved …');
+  await startTarget(A);
+  await startTarget(B);
+  let k = 0;
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const mode of MODES)
+      for (const c of LEVELS)
+        for (const t of k++ % 2 ? [B, A] : [A, B]) out.runs.push({ round, ...(await measure(t, t.label, mode, c)) });
+  await stopTarget(B);
+  await stopTarget(A);
 
-  if (RECHECK) {
-    const name2 = `${dbName}_recheck`;
-    databases.push(name2);
-    const url2 = await createDatabase(name2);
-    const dataDir2 = mkdtempSync(join(tmpdir(), 'latchkey-scale-'));
-    log(`empty tables again (${name2}) …`);
-    out.empty2 = await pass('empty-2', url2, dataDir2);
-    rmSync(dataDir2, { recursive: true, force: true });
-  }
+  // 4. the plans
+  log('EXPLAIN of the hot statements …');
+  out.explain = await explainAll(A.url);
 } catch (err) {
   console.error(err);
   exitCode = 1;
 } finally {
+  for (const t of targets) {
+    await stopTarget(t).catch(() => undefined);
+    rmSync(t.dataDir, { recursive: true, force: true });
+  }
   for (const name of databases) await dropDatabase(name).catch(() => undefined);
   cluster.stop();
 }
 out.finished = new Date().toISOString();
-if (out.loaded) writeReport(out);
+if (out.runs.length) writeReport(out);
 process.exit(exitCode);
 
 // ---- report -------------------------------------------------------------------------------------------------
 function writeReport(o) {
   const fmt = (n, d = 0) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(d) : '–');
   const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const find = (list, mode, c) => list?.find((x) => x.mode === mode && x.c === c);
-  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const median = (xs) => {
+    const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+    if (!v.length) return undefined;
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const runsOf = (pass, mode, c) => o.runs.filter((x) => x.pass === pass && x.mode === mode && x.c === c);
+  const before = (mode, c) => o.before.find((x) => x.mode === mode && x.c === c);
+  const list = (xs, f, d) => xs.map((x) => fmt(f(x), d)).join(', ');
   const lines = [];
   const verdicts = [];
-  lines.push('| mode | users | ops/s empty → loaded | ratio (goal ≥ 0.90) | CPU ms/op empty → loaded | ratio (goal ≤ 1.10) | p50 / p99 ms empty → loaded | load average (1 min) empty / loaded | verdict |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| mode | users | ops/s: empty → loaded (each run) | ratio (goal ≥ 0.90) | CPU ms/op: empty → loaded (each run) | ratio (goal ≤ 1.10) | p99 ms: empty → loaded | WAL bytes/op: empty → loaded | blocks read/op: empty → loaded | before the load: ops/s, CPU ms/op | verdict |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const mode of o.modes) {
     for (const c of o.levels) {
-      const empties = [find(o.empty, mode, c), find(o.empty2, mode, c)].filter((x) => x?.r?.ops_per_s);
-      const l = find(o.loaded, mode, c);
-      const eOps = mean(empties.map((x) => x.r.ops_per_s));
-      const eCpu = mean(empties.map((x) => x.cpuMsPerOp).filter((x) => x != null));
-      const lOps = l?.r?.ops_per_s;
-      const lCpu = l?.cpuMsPerOp;
+      const e = runsOf('empty', mode, c);
+      const l = runsOf('loaded', mode, c);
+      const b = before(mode, c);
+      const med = (xs, f) => median(xs.map(f));
+      const [eOps, lOps] = [med(e, (x) => x.r.ops_per_s), med(l, (x) => x.r.ops_per_s)];
+      const [eCpu, lCpu] = [med(e, (x) => x.cpuMsPerOp), med(l, (x) => x.cpuMsPerOp)];
       const opsRatio = eOps && lOps ? lOps / eOps : undefined;
       const cpuRatio = eCpu && lCpu ? lCpu / eCpu : undefined;
-      const lat = (x) => x?.r?.latency_ms?.[mode] ?? {};
-      const errors = [...empties, l].reduce((a, x) => a + (x?.r?.error_total ?? (x?.r?.error ? 1 : 0)), 0);
+      const p99 = (x) => x.r.latency_ms?.[mode]?.p99;
+      const errors = [...e, ...l].reduce((a, x) => a + (x.r.error_total ?? (x.r.error ? 1 : 0)), 0);
       const ok = opsRatio !== undefined && cpuRatio !== undefined && opsRatio >= 0.9 && cpuRatio <= 1.1 && errors === 0;
       verdicts.push({ mode, c, opsRatio, cpuRatio, ok });
-      const eDesc = empties.length > 1 ? `${fmt(eOps)} (${empties.map((x) => fmt(x.r.ops_per_s)).join(', ')})` : fmt(eOps);
-      const cDesc = empties.length > 1 ? `${fmt(eCpu, 2)} (${empties.map((x) => fmt(x.cpuMsPerOp, 2)).join(', ')})` : fmt(eCpu, 2);
-      lines.push(`| ${mode} | ${c} | ${eDesc} → ${fmt(lOps)} | ${fmt(opsRatio, 2)} | ${cDesc} → ${fmt(lCpu, 2)} | ${fmt(cpuRatio, 2)} | ` +
-        `${empties.map((x) => `${fmt(lat(x).p50, 1)} / ${fmt(lat(x).p99, 1)}`).join(', ')} → ${fmt(lat(l).p50, 1)} / ${fmt(lat(l).p99, 1)} | ` +
-        `${empties.map((x) => x.loadavg.split(' ')[0]).join(', ')} / ${l?.loadavg.split(' ')[0] ?? '–'} | ${ok ? 'met' : `**not met**${errors ? ` (${errors} errors)` : ''}`} |`);
+      lines.push(`| ${mode} | ${c} | ${fmt(eOps)} (${list(e, (x) => x.r.ops_per_s)}) → ${fmt(lOps)} (${list(l, (x) => x.r.ops_per_s)}) | ${fmt(opsRatio, 2)} | ` +
+        `${fmt(eCpu, 2)} (${list(e, (x) => x.cpuMsPerOp, 2)}) → ${fmt(lCpu, 2)} (${list(l, (x) => x.cpuMsPerOp, 2)}) | ${fmt(cpuRatio, 2)} | ` +
+        `${fmt(med(e, p99), 1)} → ${fmt(med(l, p99), 1)} | ${fmt(med(e, (x) => x.walBytesPerOp))} → ${fmt(med(l, (x) => x.walBytesPerOp))} | ` +
+        `${fmt(med(e, (x) => x.blocksReadPerOp), 2)} → ${fmt(med(l, (x) => x.blocksReadPerOp), 2)} | ${fmt(b?.r.ops_per_s)}, ${fmt(b?.cpuMsPerOp, 2)} | ` +
+        `${ok ? 'met' : `**not met**${errors ? ` (${errors} errors)` : ''}`} |`);
     }
   }
-  const runRows = ['| pass | mode | users | ops/s | p50 / p95 / p99 ms | server CPU % | PostgreSQL CPU % | CPU ms/op | others\' CPU % | load average | errors |', '|---|---|---|---|---|---|---|---|---|---|---|'];
-  for (const x of [...(o.empty ?? []), ...(o.loaded ?? []), ...(o.empty2 ?? [])]) {
+  const runRows = ['| pass | round | mode | users | ops/s | p50 / p95 / p99 ms | server CPU % | PostgreSQL CPU % | CPU ms/op | WAL bytes/op | FPI/op | blocks read / hit per op | others\' CPU % | load average | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const x of [...o.before, ...o.runs]) {
     const lat = x.r.latency_ms?.[x.mode] ?? {};
-    runRows.push(`| ${x.pass} | ${x.mode} | ${x.c} | ${fmt(x.r.ops_per_s)} | ${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} | ${fmt(x.r.cpu_pct_of_one_core?.server)} | ${fmt(x.pgPct)} | ${fmt(x.cpuMsPerOp, 2)} | ${fmt(x.othersPct)} | ${x.loadavg} | ${x.r.error_total ?? x.r.error ?? 0} |`);
+    runRows.push(`| ${x.pass} | ${x.round ?? ''} | ${x.mode} | ${x.c} | ${fmt(x.r.ops_per_s)} | ${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} | ` +
+      `${fmt(x.r.cpu_pct_of_one_core?.server)} | ${fmt(x.pgPct)} | ${fmt(x.cpuMsPerOp, 2)} | ${fmt(x.walBytesPerOp)} | ${fmt(x.fpiPerOp, 2)} | ` +
+      `${fmt(x.blocksReadPerOp, 2)} / ${fmt(x.blocksHitPerOp, 1)} | ${fmt(x.othersPct)} | ${x.loadavg} | ${x.r.error_total ?? x.r.error ?? 0} |`);
   }
   const loadRows = ['| step | rows | seconds |', '|---|---|---|'];
-  for (const s of o.load.steps) loadRows.push(`| ${s.name} | ${s.rows === undefined || s.rows === null ? '' : Number(s.rows).toLocaleString('en')} | ${s.seconds.toFixed(1)} |`);
+  for (const st of o.load.steps) loadRows.push(`| ${st.name} | ${st.rows === undefined || st.rows === null ? '' : Number(st.rows).toLocaleString('en')} | ${st.seconds.toFixed(1)} |`);
   loadRows.push(`| **total** | | **${o.load.total_s.toFixed(0)}** (${(o.load.total_s / 60).toFixed(1)} min) |`);
   const sizeRows = ['| table | rows | size (heap + indexes) |', '|---|---|---|'];
   for (const [t, v] of Object.entries(o.sizes)) if (typeof v === 'object') sizeRows.push(`| ${t}${v.partitions ? ` (${v.partitions} partitions)` : ''} | ${v.rows.toLocaleString('en')} | ${mib(v.bytes)} |`);
   sizeRows.push(`| database | | ${mib(o.sizes.database_bytes)} |`);
   const explainRows = ['| path | statement | verdict | indexes used (custom and generic plan) | Seq Scans | execution ms (custom / generic) |', '|---|---|---|---|---|---|'];
-  for (const e of o.explain) {
+  for (const e of o.explain ?? []) {
     explainRows.push(`| ${e.path} | ${e.name} | ${e.verdict === 'PASS' ? 'PASS' : '**FAIL**'} | ${e.indexes.join(', ') || '– (insert: reads no table)'} | ` +
-      `${e.seq_scans.map((s) => `${s.relation} (${s.rows.toLocaleString('en')} rows, ${s.mode})`).join(', ') || '–'} | ${fmt(e.execution_ms.custom, 3)} / ${fmt(e.execution_ms.generic, 3)} |`);
+      `${e.seq_scans.map((x) => `${x.relation} (${x.rows.toLocaleString('en')} rows, ${x.mode})`).join(', ') || '–'} | ${fmt(e.execution_ms.custom, 3)} / ${fmt(e.execution_ms.generic, 3)} |`);
   }
   const rep = o.report;
   const reportRows = ['| window | events in the window | median (ms) | min–max (ms) | runs | findings | goal |', '|---|---|---|---|---|---|---|',
     `| last 24 hours | ${rep.day.events.toLocaleString('en')} | ${fmt(rep.day.median_ms)} | ${fmt(rep.day.min_ms)}–${fmt(rep.day.max_ms)} | ${rep.day.runs} | ${rep.day.findings} | < 200 ms: ${rep.day.median_ms < 200 ? 'met' : '**not met**'} |`,
     `| last 30 days | ${rep.month.events.toLocaleString('en')} | ${fmt(rep.month.median_ms)} | ${fmt(rep.month.min_ms)}–${fmt(rep.month.max_ms)} | ${rep.month.runs} | ${rep.month.findings} | < 1 s: ${rep.month.median_ms < 1000 ? 'met' : '**not met**'} |`];
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  const failed = o.explain.filter((e) => e.verdict !== 'PASS').length;
+  const failed = (o.explain ?? []).filter((e) => e.verdict !== 'PASS').length;
   const md = `# Steady state at scale (\`npm run bench:scale\`)
 
 Produced by \`npm run bench:scale\` (BENCH_SCALE=${o.scale}) from ${o.started} to ${o.finished} — ${machine}.
 PostgreSQL 15 (${ownCluster ? 'throwaway cluster, scripts/pg-cluster.sh' : 'DATABASE_URL'}); Latchkey with NODE_ENV=production,
 DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '16'}, every audit event persisted, rate limits raised to 10⁸/min;
-harness ../shared/bench/flow-bench.mjs, ${o.duration_s} s per level after a 2 s warm-up. "CPU ms/op" is the server's
-CPU (the harness's measurement) plus PostgreSQL's (${ownCluster ? 'this cluster\'s processes only' : 'every postgres process on the machine'},
-sampled over the same window) per operation; "others' CPU %" is what the rest of the machine used meanwhile
-(machine − harness − server − PostgreSQL, in % of one core): other people's benchmarks on the same 2 cores.
-${o.empty2 ? 'The empty run was repeated on a fresh database after the loaded run; "empty" is the mean of the two.' : ''}
+harness ../shared/bench/flow-bench.mjs, ${o.duration_s} s per run after a 2 s warm-up (and one discarded 5 s flow run
+after each server start).
+
+**How empty and loaded are compared.** The loaded database and a fresh empty one each have a Latchkey process;
+runs alternate between them (${o.rounds} rounds, the order swapped from one run to the next), so both see the same
+machine. "empty" and "loaded" are medians of those runs; "before the load" is the first, sequential run on the
+database that was then loaded (the issue's order: empty, load, loaded), shown for reference. "CPU ms/op" is the
+server's CPU (the harness's measurement) plus PostgreSQL's (${ownCluster ? 'this cluster\'s processes only' : 'every postgres process on the machine'})
+over the same window, per operation. "WAL bytes/op" (exact, from pg_current_wal_lsn) and "blocks read/op" (shared
+buffers missed, from pg_stat_database: flushed about once a second) describe PostgreSQL's work independently of
+the machine's load. "others' CPU %" is what the rest of the machine used meanwhile (machine − harness − server −
+PostgreSQL, in % of one core): other benchmarks on the same 2 cores.
 
 ## Empty vs loaded
 
 ${lines.join('\n')}
 
-${verdicts.every((v) => v.ok) ? 'Every mode and level meets both goals.' : `Goals not met: ${verdicts.filter((v) => !v.ok).map((v) => `${v.mode} at ${v.c}`).join(', ')}.`}
+${verdicts.every((v) => v.ok) ? 'Every mode and level meets both goals.' : `Goals not met in this run: ${verdicts.filter((v) => !v.ok).map((v) => `${v.mode} at ${v.c}`).join(', ')}.`}
 
 Every run:
 
@@ -839,6 +918,8 @@ ${runRows.join('\n')}
 
 ${loadRows.join('\n')}
 
+After the load (and the first run's own rows):
+
 ${sizeRows.join('\n')}
 
 ## EXPLAIN (ANALYZE, BUFFERS) of the hot statements
@@ -846,13 +927,13 @@ ${sizeRows.join('\n')}
 The repositories' own SQL and parameters (captured from the built code), real values from the loaded rows; each
 planned as a custom plan and as the generic plan a prepared statement settles on; statements that write ran
 inside BEGIN … ROLLBACK. FAIL = a Seq Scan on a table of more than ${SEQ_ROWS.toLocaleString('en')} rows.
-**${o.explain.length - failed} of ${o.explain.length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).
+**${(o.explain ?? []).length - failed} of ${(o.explain ?? []).length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).
 
 ${explainRows.join('\n')}
 
 ## The security report at this size
 
-The report service's own SQL (SecurityReportService.generate), median after one warm-up run:
+The report service's own SQL (SecurityReportService.generate) right after the load, median after one warm-up run:
 
 ${reportRows.join('\n')}
 
@@ -861,16 +942,18 @@ Rules with findings: 24 h ${rep.day.rules.join(', ') || '–'}; 30 days ${rep.mo
 Raw results (one JSON line per run):
 
 \`\`\`
-${[...(o.empty ?? []), ...(o.loaded ?? []), ...(o.empty2 ?? [])].map((x) => JSON.stringify({ pass: x.pass, mode: x.mode, c: x.c, loadavg: x.loadavg, pg_cpu_pct: x.pgPct === null ? null : Math.round(x.pgPct), cpu_ms_per_op: x.cpuMsPerOp, ...x.r })).join('\n')}
+${[...o.before, ...o.runs].map((x) => JSON.stringify({ pass: x.pass, round: x.round, mode: x.mode, c: x.c, loadavg: x.loadavg,
+    pg_cpu_pct: x.pgPct, cpu_ms_per_op: x.cpuMsPerOp, wal_bytes_per_op: x.walBytesPerOp, fpi_per_op: x.fpiPerOp,
+    blocks_read_per_op: x.blocksReadPerOp, blocks_hit_per_op: x.blocksHitPerOp, ...x.r })).join('\n')}
 \`\`\`
 `;
   writeFileSync(join(ROOT, 'bench', 'SCALE-RESULTS.md'), md);
   const plans = [`# Plans of the hot statements at scale (\`npm run bench:scale\`, ${o.started})\n`];
-  for (const e of o.explain) {
+  for (const e of o.explain ?? []) {
     plans.push(`## ${e.verdict}: ${e.name} (${e.path})\n\n\`\`\`sql\n${e.sql.trim()}\n\`\`\`\n\nParameters: \`${JSON.stringify(e.params).slice(0, 600)}\`\n`);
     for (const mode of ['custom', 'generic']) plans.push(`${mode} plan:\n\n\`\`\`\n${e.plans[mode].text}\n\`\`\`\n`);
   }
-  writeFileSync(join(ROOT, 'bench', 'SCALE-PLANS.md'), plans.join('\n'));
+  if (o.explain) writeFileSync(join(ROOT, 'bench', 'SCALE-PLANS.md'), plans.join('\n'));
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', `scale-${o.started.replace(/[:.]/g, '-')}.json`), JSON.stringify(o, null, 1));
   console.log(lines.join('\n'));

@@ -39,6 +39,16 @@ export function pgCluster() {
       current = { url, dir };
       return url;
     },
+    /** Takes over a running cluster of pg-cluster.sh (its directory): stop() will stop it. */
+    adopt(dir) {
+      const port = readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[3].trim();
+      current = { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir };
+      return current.url;
+    },
+    /** Leaves the cluster running (stop() does nothing after this). */
+    detach() {
+      current = null;
+    },
     stop() {
       if (current) bash(`PG_CLUSTER_DIR="${current.dir}" pg_cluster_stop`);
       current = null;

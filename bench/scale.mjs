@@ -26,6 +26,9 @@
 //   BENCH_MODES ("flow refresh introspect"), BENCH_DURATION (15 s), BENCH_SCALE_ROUNDS (2), BENCH_PORT (3210; the
 //   empty database's server BENCH_PORT + 1), PG_PORT (55470, or a free port when that one is taken),
 //   DATABASE_URL, BENCH_SCALE_SEQ_ROWS (5000), BENCH_HARNESS_DIR, DATABASE_POOL_SIZE (16).
+// Development aids: BENCH_SCALE_KEEP=1 leaves the cluster and its databases at the end (and says where);
+//   BENCH_SCALE_REUSE=<that cluster's directory> runs steps 4–5 again on it without reloading (results in
+//   bench/out/ only).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -88,9 +91,13 @@ process.on('exit', () => {
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 
-const ownCluster = !/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? '');
+// development aids: keep the cluster and the databases at the end; run steps 4–5 again on a kept cluster
+const KEEP = process.env.BENCH_SCALE_KEEP === '1';
+const REUSE = process.env.BENCH_SCALE_REUSE;
+const ownCluster = !!REUSE || !/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? '');
 let serverUrl = process.env.DATABASE_URL;
-if (ownCluster) {
+if (REUSE) serverUrl = cluster.adopt(REUSE);
+else if (ownCluster) {
   const wanted = process.env.PG_PORT ?? '55470';
   serverUrl = cluster.start((await portFree(Number(wanted))) ? wanted : undefined);
 }
@@ -761,33 +768,47 @@ if (!(await portFree(PORT + 1))) {
   process.exit(1);
 }
 const started = new Date();
-const dbName = `latchkey_scale_${Date.now().toString(36)}`;
+let dbName = `latchkey_scale_${Date.now().toString(36)}`;
 const databases = [];
 const out = { started: started.toISOString(), scale: SCALE, counts: COUNTS, levels: LEVELS, modes: MODES,
   duration_s: Number(DURATION), rounds: ROUNDS, before: [], runs: [] };
 let exitCode = 0;
 try {
-  // 1. empty tables: the database that is loaded next, as it starts
-  databases.push(dbName);
-  const A = target('loaded', await createDatabase(dbName), PORT);
-  targets.push(A);
-  log(`empty tables (${dbName}) …`);
-  await startTarget(A);
-  for (const mode of MODES) for (const c of LEVELS) out.before.push(await measure(A, 'empty (before the load)', mode, c));
-  await stopTarget(A);
+  let A;
+  if (REUSE) {
+    const names = await withClient(serverUrl, async (c) => (await c.query(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'latchkey_scale_%' ORDER BY datname")).rows.map((r) => r.datname));
+    const loadedName = names.find((n) => !n.endsWith('_empty'));
+    if (!loadedName) throw new Error(`no loaded database in the cluster at ${REUSE}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${loadedName}`;
+    A = target('loaded', url.href, PORT);
+    targets.push(A);
+    for (const n of names.filter((x) => x.endsWith('_empty'))) await dropDatabase(n);
+    dbName = loadedName;
+  } else {
+    // 1. empty tables: the database that is loaded next, as it starts
+    databases.push(dbName);
+    A = target('loaded', await createDatabase(dbName), PORT);
+    targets.push(A);
+    log(`empty tables (${dbName}) …`);
+    await startTarget(A);
+    for (const mode of MODES) for (const c of LEVELS) out.before.push(await measure(A, 'empty (before the load)', mode, c));
+    await stopTarget(A);
 
-  // 2. the load, and the report at that size
-  log(`loading (BENCH_SCALE=${SCALE}) …`);
-  const app = await auditApp(A.url, A.dataDir);
-  try {
-    out.load = await load(A.url, app);
-    log(`load: ${out.load.total_s.toFixed(0)} s in all`);
-    out.sizes = await tableSizes(A.url);
-    log('security report at this size …');
-    out.report = await timeReports(app, A.url);
-    log(`report: 24 h ${out.report.day.median_ms.toFixed(0)} ms, 30 days ${out.report.month.median_ms.toFixed(0)} ms`);
-  } finally {
-    await app.close();
+    // 2. the load, and the report at that size
+    log(`loading (BENCH_SCALE=${SCALE}) …`);
+    const app = await auditApp(A.url, A.dataDir);
+    try {
+      out.load = await load(A.url, app);
+      log(`load: ${out.load.total_s.toFixed(0)} s in all`);
+      out.sizes = await tableSizes(A.url);
+      log('security report at this size …');
+      out.report = await timeReports(app, A.url);
+      log(`report: 24 h ${out.report.day.median_ms.toFixed(0)} ms, 30 days ${out.report.month.median_ms.toFixed(0)} ms`);
+    } finally {
+      await app.close();
+    }
   }
 
   // 3. loaded vs empty, interleaved: the loaded database and a fresh empty one, each with its own server (both
@@ -817,8 +838,14 @@ try {
     await stopTarget(t).catch(() => undefined);
     rmSync(t.dataDir, { recursive: true, force: true });
   }
-  for (const name of databases) await dropDatabase(name).catch(() => undefined);
-  cluster.stop();
+  if (KEEP || REUSE) {
+    log(`kept: the cluster in ${cluster.dir} (${serverUrl}); again without reloading: BENCH_SCALE_REUSE=${cluster.dir}; ` +
+      `stop it: source scripts/pg-cluster.sh; PG_CLUSTER_DIR=${cluster.dir} pg_cluster_stop`);
+    cluster.detach();
+  } else {
+    for (const name of databases) await dropDatabase(name).catch(() => undefined);
+    cluster.stop();
+  }
 }
 out.finished = new Date().toISOString();
 if (out.runs.length) writeReport(out);
@@ -868,6 +895,15 @@ function writeReport(o) {
     runRows.push(`| ${x.pass} | ${x.round ?? ''} | ${x.mode} | ${x.c} | ${fmt(x.r.ops_per_s)} | ${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} | ` +
       `${fmt(x.r.cpu_pct_of_one_core?.server)} | ${fmt(x.pgPct)} | ${fmt(x.cpuMsPerOp, 2)} | ${fmt(x.walBytesPerOp)} | ${fmt(x.fpiPerOp, 2)} | ` +
       `${fmt(x.blocksReadPerOp, 2)} / ${fmt(x.blocksHitPerOp, 1)} | ${fmt(x.othersPct)} | ${x.loadavg} | ${x.r.error_total ?? x.r.error ?? 0} |`);
+  }
+  mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'out', `scale-${o.started.replace(/[:.]/g, '-')}.json`), JSON.stringify(o, null, 1));
+  if (!o.load) {
+    // BENCH_SCALE_REUSE: only the comparison (and the plans) again; bench/SCALE-*.md stay those of a full run
+    console.log(`${lines.join('\n')}\n\n${runRows.join('\n')}`);
+    for (const e of o.explain ?? []) console.log(`${e.verdict} ${e.name}: ${e.indexes.join(', ')}`);
+    log(`wrote bench/out/scale-${o.started.replace(/[:.]/g, '-')}.json`);
+    return;
   }
   const loadRows = ['| step | rows | seconds |', '|---|---|---|'];
   for (const st of o.load.steps) loadRows.push(`| ${st.name} | ${st.rows === undefined || st.rows === null ? '' : Number(st.rows).toLocaleString('en')} | ${st.seconds.toFixed(1)} |`);
@@ -954,8 +990,6 @@ ${[...o.before, ...o.runs].map((x) => JSON.stringify({ pass: x.pass, round: x.ro
     for (const mode of ['custom', 'generic']) plans.push(`${mode} plan:\n\n\`\`\`\n${e.plans[mode].text}\n\`\`\`\n`);
   }
   if (o.explain) writeFileSync(join(ROOT, 'bench', 'SCALE-PLANS.md'), plans.join('\n'));
-  mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'out', `scale-${o.started.replace(/[:.]/g, '-')}.json`), JSON.stringify(o, null, 1));
   console.log(lines.join('\n'));
   console.log(`\n${explainRows.join('\n')}\n\n${reportRows.join('\n')}\n\n${loadRows.join('\n')}`);
   log('wrote bench/SCALE-RESULTS.md and bench/SCALE-PLANS.md');

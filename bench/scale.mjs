@@ -603,6 +603,115 @@ async function timeReports(app, databaseUrl) {
   };
 }
 
+// ---- PostgreSQL's own cost per operation ------------------------------------------------------------------
+const COST_ROUNDS = Number(process.env.BENCH_SCALE_COST_ROUNDS ?? 5);
+const COST_SECONDS = Number(process.env.BENCH_SCALE_COST_SECONDS ?? 3);
+
+/**
+ * Each mode's statements run by one connection in a loop, the repositories' own SQL as the named prepared
+ * statements the server uses, on the loaded and on the empty database alternately: the backend's CPU time
+ * (/proc/<pid>/stat) and the WAL written per operation, BENCH_SCALE_COST_SECONDS (3) per batch,
+ * BENCH_SCALE_COST_ROUNDS (5) batches per mode and database. No HTTP, no harness, no concurrency: the steady
+ * measure of what the tables' size costs PostgreSQL. The shape is the harness's (one user, one client, one
+ * session; the refresh chain and the introspected grant are the loop's own). synchronous_commit is off for this
+ * connection only (no wait for the WAL flush: CPU is what is measured).
+ */
+async function statementCost(dbs) {
+  const { TokensRepository } = dist('tokens/tokens.repository.js');
+  const { AuthorizationCodesRepository } = dist('authorization/authorization-codes.repository.js');
+  const { AuditEventsRepository } = dist('audit/audit-events.repository.js');
+  const { GrantsRepository } = dist('grants/grants.repository.js');
+  // the grant id the token endpoint generates (tokens/grants/authorization-code.grant.ts)
+  const { uuidV7 } = dist('common/crypto.js');
+  const { randomUUID, randomBytes, createHash } = await import('node:crypto');
+  const hex = () => createHash('sha256').update(randomBytes(32)).digest('hex');
+  const challenge = createHash('sha256').update('verifier').digest('base64url');
+  const setups = [];
+  for (const t of dbs) {
+    const c = new pg.Client({ connectionString: t.url });
+    await c.connect();
+    await c.query('SET synchronous_commit = off');
+    const pid = (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p;
+    const user = (await c.query("SELECT id FROM users WHERE username = 'bench-user'")).rows[0].id;
+    const client = (await c.query(`SELECT client_id, redirect_uris[1] AS redirect_uri FROM clients
+      WHERE client_name = 'bench' ORDER BY created_at DESC LIMIT 1`)).rows[0];
+    const session = hex();
+    await c.query(`INSERT INTO sessions (id_hash, user_id, idle_expires_at, absolute_expires_at)
+      VALUES ($1, $2, now() + interval '1 hour', now() + interval '1 hour')`, [session, user]);
+    // named prepared statements on this connection, as preparedSql does on the server's pool
+    const ds = { driver: { master: { query: (q) => c.query(q) } }, query: (text, params) => c.query(text, params).then((r) => r.rows) };
+    ds.manager = ds;
+    setups.push({ t, c, pid, user, client, session, repos: {
+      codes: new AuthorizationCodesRepository(ds), tokens: new TokensRepository(ds), audit: new AuditEventsRepository(ds), grants: new GrantsRepository(ds) } });
+  }
+  const events = (s, n) => Array.from({ length: n }, () => ({ occurredAt: new Date(), type: 'token.issued', outcome: 'success',
+    errorCode: null, reason: null, clientId: s.client.client_id, subject: s.user, ip: '127.0.0.1', userAgent: 'node', durationMs: 3,
+    requestId: randomUUID(), details: { scope: 'api:read', grant_type: 'authorization_code' }, requestFirst: true, requestFirstFailure: false }));
+  const ops = {
+    // authorize (session + consent + code), the code exchange (grant + refresh token), three audit events
+    async flow(s) {
+      const code = hex();
+      const issued = await s.repos.codes.insertForSession({ idHash: s.session, idleSeconds: 1800, touchAfterSeconds: 60 },
+        { codeHash: code, clientId: s.client.client_id, redirectUri: s.client.redirect_uri, scope: 'api:read', codeChallenge: challenge,
+          ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true);
+      if (!issued?.inserted) throw new Error('statementCost: no code issued (consent?)');
+      const refresh = hex();
+      const g = await s.repos.tokens.exchangeCode({ codeHash: code, grantId: uuidV7(), clientId: s.client.client_id,
+        redirectUri: s.client.redirect_uri, codeChallenge: challenge, grantTtlSeconds: 2592000, refreshHash: refresh });
+      if (!g) throw new Error('statementCost: exchange failed');
+      await s.repos.audit.insertMany(events(s, 3));
+      s.chain = { refresh, grant: g.grant_id };
+    },
+    async refresh(s) {
+      const next = hex();
+      if (!(await s.repos.tokens.rotateRefresh({ tokenHash: s.chain.refresh, clientId: s.client.client_id, successorHash: next, requestedScope: null })))
+        throw new Error('statementCost: rotation failed');
+      s.chain.refresh = next;
+      await s.repos.audit.insertMany(events(s, 1));
+    },
+    async introspect(s) {
+      if (!(await s.repos.grants.accessTokenActive(s.chain.grant, randomUUID()))) throw new Error('statementCost: inactive');
+      await s.repos.audit.insertMany(events(s, 1));
+    },
+  };
+  const ticks = (pid) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return null; // PostgreSQL on another machine: WAL only
+    }
+  };
+  const samples = [];
+  try {
+    for (const s of setups) await ops.flow(s); // the first chain, and the statements prepared
+    let k = 0;
+    for (let round = 1; round <= COST_ROUNDS; round++) {
+      for (const mode of MODES) {
+        for (const s of k++ % 2 ? [...setups].reverse() : setups) {
+          const w0 = (await s.c.query('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l;
+          const t0 = ticks(s.pid);
+          const c0 = performance.now();
+          let n = 0;
+          while (performance.now() - c0 < COST_SECONDS * 1000) {
+            await ops[mode](s);
+            n++;
+          }
+          const wallMs = performance.now() - c0;
+          const t1 = ticks(s.pid);
+          const wal = Number((await s.c.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS b', [w0])).rows[0].b);
+          samples.push({ db: s.t.label, mode, round, ops: n, cpu_us: t0 === null ? null : ((t1 - t0) * 10_000) / n,
+            wall_us: (wallMs * 1000) / n, wal_bytes: wal / n, loadavg: loadavg() });
+        }
+      }
+      log(`statement cost: round ${round} of ${COST_ROUNDS}`);
+    }
+  } finally {
+    for (const s of setups) await s.c.end();
+  }
+  return samples;
+}
+
 // ---- EXPLAIN of the hot statements ------------------------------------------------------------------------
 /** The SQL text and parameters a repository method sends, captured with a stand-in DataSource (nothing runs). */
 async function capture(call) {
@@ -827,7 +936,11 @@ try {
   await stopTarget(B);
   await stopTarget(A);
 
-  // 4. the plans
+  // 4. PostgreSQL's own cost per operation, one connection, alternating
+  log(`PostgreSQL's cost per operation (${COST_ROUNDS} rounds of ${COST_SECONDS} s per mode and database) …`);
+  out.cost = await statementCost([A, B]);
+
+  // 5. the plans
   log('EXPLAIN of the hot statements …');
   out.explain = await explainAll(A.url);
 } catch (err) {
@@ -888,6 +1001,16 @@ function writeReport(o) {
         `${ok ? 'met' : `**not met**${errors ? ` (${errors} errors)` : ''}`} |`);
     }
   }
+  const costRows = ['| mode | PostgreSQL CPU µs/op: empty → loaded (each round) | ratio | WAL bytes/op: empty → loaded | ratio | wall µs/op: empty → loaded |', '|---|---|---|---|---|---|'];
+  for (const mode of o.modes) {
+    const of = (db) => (o.cost ?? []).filter((x) => x.db === db && x.mode === mode);
+    const [e, l] = [of('empty'), of('loaded')];
+    if (!e.length || !l.length) continue;
+    const m = (xs, f) => median(xs.map(f));
+    const [ec, lc, ew, lw] = [m(e, (x) => x.cpu_us), m(l, (x) => x.cpu_us), m(e, (x) => x.wal_bytes), m(l, (x) => x.wal_bytes)];
+    costRows.push(`| ${mode} | ${fmt(ec)} (${list(e, (x) => x.cpu_us)}) → ${fmt(lc)} (${list(l, (x) => x.cpu_us)}) | ${ec && lc ? fmt(lc / ec, 2) : '–'} | ` +
+      `${fmt(ew)} → ${fmt(lw)} | ${fmt(lw / ew, 2)} | ${fmt(m(e, (x) => x.wall_us))} → ${fmt(m(l, (x) => x.wall_us))} |`);
+  }
   const runRows = ['| pass | round | mode | users | ops/s | p50 / p95 / p99 ms | server CPU % | PostgreSQL CPU % | CPU ms/op | WAL bytes/op | FPI/op | blocks read / hit per op | others\' CPU % | load average | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const x of [...o.before, ...o.runs]) {
@@ -900,7 +1023,7 @@ function writeReport(o) {
   writeFileSync(join(ROOT, 'bench', 'out', `scale-${o.started.replace(/[:.]/g, '-')}.json`), JSON.stringify(o, null, 1));
   if (!o.load) {
     // BENCH_SCALE_REUSE: only the comparison (and the plans) again; bench/SCALE-*.md stay those of a full run
-    console.log(`${lines.join('\n')}\n\n${runRows.join('\n')}`);
+    console.log(`${lines.join('\n')}\n\n${costRows.join('\n')}\n\n${runRows.join('\n')}`);
     for (const e of o.explain ?? []) console.log(`${e.verdict} ${e.name}: ${e.indexes.join(', ')}`);
     log(`wrote bench/out/scale-${o.started.replace(/[:.]/g, '-')}.json`);
     return;
@@ -946,7 +1069,14 @@ ${lines.join('\n')}
 
 ${verdicts.every((v) => v.ok) ? 'Every mode and level meets both goals.' : `Goals not met in this run: ${verdicts.filter((v) => !v.ok).map((v) => `${v.mode} at ${v.c}`).join(', ')}.`}
 
-Every run:
+PostgreSQL's own cost per operation: each mode's statements (the repositories' SQL, as the server's named prepared
+statements) in a loop on one connection, ${o.cost?.length ? `${Math.max(...o.cost.map((x) => x.round))} rounds` : ''} of ${COST_SECONDS} s per mode and
+database, the two databases alternating; the backend's CPU time and the WAL per operation, no HTTP and no concurrency
+(synchronous_commit off for that connection). The steady measure on this machine:
+
+${costRows.join('\n')}
+
+Every harness run:
 
 ${runRows.join('\n')}
 
@@ -991,6 +1121,7 @@ ${[...o.before, ...o.runs].map((x) => JSON.stringify({ pass: x.pass, round: x.ro
   }
   if (o.explain) writeFileSync(join(ROOT, 'bench', 'SCALE-PLANS.md'), plans.join('\n'));
   console.log(lines.join('\n'));
+  console.log(`\n${costRows.join('\n')}`);
   console.log(`\n${explainRows.join('\n')}\n\n${reportRows.join('\n')}\n\n${loadRows.join('\n')}`);
   log('wrote bench/SCALE-RESULTS.md and bench/SCALE-PLANS.md');
 }

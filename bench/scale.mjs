@@ -825,10 +825,8 @@ async function explainAll(databaseUrl) {
       if (!(rel in sizes)) sizes[rel] = Number((await db.query(`SELECT count(*)::bigint AS n FROM ${db.escapeIdentifier(rel)}`)).rows[0].n);
       return sizes[rel];
     };
-    const results = [];
-    for (const [path, name, call, setup = [], which = 0] of checks) {
-      const sent = await capture(call);
-      const { text, params } = sent[which];
+    /** Plans one statement (custom and generic), inside BEGIN … ROLLBACK after its setup statements. */
+    const check = async (path, name, text, params, setup = []) => {
       const entry = { path, name, sql: text, params, plans: {} };
       for (const mode of ['custom', 'generic']) {
         await db.query('BEGIN');
@@ -860,12 +858,24 @@ async function explainAll(databaseUrl) {
       }
       entry.seq_scans = scans;
       entry.indexes = [...indexes];
-      entry.big_seq_scans = scans.filter((s) => s.rows > SEQ_ROWS);
+      entry.big_seq_scans = scans.filter((x) => x.rows > SEQ_ROWS);
       entry.verdict = entry.big_seq_scans.length ? 'FAIL' : 'PASS';
       entry.execution_ms = { custom: entry.plans.custom.json['Execution Time'], generic: entry.plans.generic.json['Execution Time'] };
+      return entry;
+    };
+    const results = [];
+    for (const [path, name, call, setup = [], which = 0] of checks) {
+      const { text, params } = (await capture(call))[which];
+      const entry = await check(path, name, text, params, setup);
       results.push(entry);
-      log(`explain: ${entry.verdict} ${name}: ${entry.indexes.join(', ') || '(no index)'}${scans.length ? `; seq scans: ${scans.map((s) => `${s.relation} (${s.rows} rows, ${s.mode})`).join(', ')}` : ''}`);
+      const scans = entry.seq_scans;
+      log(`explain: ${entry.verdict} ${name}: ${entry.indexes.join(', ') || '(no index)'}${scans.length ? `; seq scans: ${scans.map((x) => `${x.relation} (${x.rows} rows, ${x.mode})`).join(', ')}` : ''}`);
     }
+    // the check itself must be able to fail: a statement no index serves is flagged, or this run stops here
+    const control = await check('control', 'grants by scope (no index serves it)', 'SELECT id FROM grants WHERE scope = $1', ['no such scope']);
+    if (control.verdict !== 'FAIL') throw new Error(`the plan check did not flag a Seq Scan: ${JSON.stringify(control.seq_scans)}`);
+    log(`explain: control FAILs as it must (${control.big_seq_scans.map((x) => `Seq Scan on ${x.relation}, ${x.rows} rows`).join(', ')})`);
+    results.control = { seq_scans: control.big_seq_scans };
     return results;
   });
 }
@@ -943,6 +953,7 @@ try {
   // 5. the plans
   log('EXPLAIN of the hot statements …');
   out.explain = await explainAll(A.url);
+  out.explain_control = out.explain.control;
 } catch (err) {
   console.error(err);
   exitCode = 1;
@@ -1093,7 +1104,8 @@ ${sizeRows.join('\n')}
 The repositories' own SQL and parameters (captured from the built code), real values from the loaded rows; each
 planned as a custom plan and as the generic plan a prepared statement settles on; statements that write ran
 inside BEGIN … ROLLBACK. FAIL = a Seq Scan on a table of more than ${SEQ_ROWS.toLocaleString('en')} rows.
-**${(o.explain ?? []).length - failed} of ${(o.explain ?? []).length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).
+**${(o.explain ?? []).length - failed} of ${(o.explain ?? []).length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).${o.explain_control ? ` The check's control,
+\`SELECT id FROM grants WHERE scope = $1\` (no index serves it), is flagged as it must be: ${[...new Set(o.explain_control.seq_scans.map((x) => `Seq Scan on ${x.relation} (${x.rows.toLocaleString('en')} rows)`))].join(', ')}.` : ''}
 
 ${explainRows.join('\n')}
 

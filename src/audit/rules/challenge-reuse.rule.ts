@@ -8,6 +8,11 @@ import {
   toFinding,
 } from './report-rule';
 
+/** The events challenge_reuse reads, and the 64-bit hash of their challenge hash it compares first. */
+export const CHALLENGE_EVENT_SQL = `type = 'authorization_code.issued' AND details->>'challenge_sha256' IS NOT NULL`;
+/** hashtextextended: the hash of hash partitioning, the same on every platform and version. */
+export const CHALLENGE_HASH_SQL = `hashtextextended(details->>'challenge_sha256', 0)`;
+
 export function describeChallengeReuse(row: GroupRow, t: Record<string, number>): string {
   const clients = Number(row.clients);
   return (

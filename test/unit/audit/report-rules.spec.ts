@@ -48,8 +48,9 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
     calls.push({ text, params });
     return rows;
   }) as Sql;
+  const window = { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') };
   const ctx: RuleContext = {
-    window: { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') },
+    window,
     thresholds: resolveThresholds(r, configured),
     sql,
     totals: async () => ({
@@ -59,8 +60,10 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
       firstFailure: null,
       lastFailure: null,
     }),
+    // no rollups: the whole window from the rows
+    withRollups: (fn) => fn(sql, { rolledUp: [], raw: [window] }),
   };
-  return { findings: await r.query(ctx), calls };
+  return { findings: await r.query(ctx), calls, window: [window.from, window.to] };
 }
 
 describe('report rules', () => {
@@ -345,6 +348,7 @@ describe('report rules', () => {
                 lastFailure: new Date('2025-01-02T02:00:00Z'),
               }
             : { requests: 100, failures: 5, failureEvents: 5, firstFailure: null, lastFailure: null },
+        withRollups: () => Promise.reject(new Error('failure_rate_spike reads no rollup')),
       });
       expect(findings).toEqual([
         {

@@ -133,7 +133,25 @@ describe('report rules', () => {
       });
       expect(calls[0].params.slice(2)).toEqual([7]);
       const burst = await runRule(rule('ip_failure_burst'), [], { ip_failure_burst_window_seconds: 60 });
-      expect(burst.calls[0].params.slice(2)).toEqual([10, 60, 59.999, 5]);
+      // count, the span (inclusive frame), then the hourly pre-filter's ⌈count/2⌉ and the window as its range
+      expect(burst.calls[0].params.slice(2)).toEqual([10, 59.999, 5, ...burst.window]);
+      expect(burst.calls[0].text).toContain("GROUP BY ip, date_bin('1 hour'");
+      expect(burst.calls[0].text).toContain('HAVING count(*) >= $5');
+    });
+
+    it('finds ip_failure_burst candidates exactly from the rows when the hourly pre-filter does not apply', async () => {
+      // a span over an hour, or a count under 3 (⌈count/2⌉ < 2: hours with one failure are not rolled up)
+      const configs: Array<Record<string, number>> = [
+        { ip_failure_burst_window_seconds: 7200 },
+        { ip_failure_burst_count: 2 },
+      ];
+      for (const configured of configs) {
+        const { calls } = await runRule(rule('ip_failure_burst'), [], configured);
+        expect(calls[0].text).not.toContain('audit_rollup_ip_failures');
+        expect(calls[0].text).toContain('lead(occurred_at, $5)');
+        const t = resolveThresholds(rule('ip_failure_burst'), configured);
+        expect(calls[0].params.slice(2)).toEqual([t.count, t.window_seconds - 0.001, t.count - 1]);
+      }
     });
 
     it('never lets challenge_reuse count a single use', async () => {

@@ -156,7 +156,8 @@ describe('report rules', () => {
 
     it('never lets challenge_reuse count a single use', async () => {
       const { calls } = await runRule(rule('challenge_reuse'), [], { challenge_reuse_count: 1 });
-      expect(calls[0].params[2]).toBe(2);
+      expect(calls[0].params[0]).toBe(2);
+      expect(calls[0].text).toContain('HAVING count(*) >= $1');
     });
   });
 

@@ -7,8 +7,9 @@
 //      every kind) plus attacks
 //      (a failure burst, verifier mismatches, code replay, refresh reuse, enumeration, brute force, secret
 //      guessing, PKCE downgrade, a constant challenge) — in the last day and twelve days earlier;
-//   2. times the security report over the last 24 hours and over 30 days (the service's own SQL; median of
-//      several runs after one warm-up);
+//   2. rolls up the closed days (as the server's hourly maintenance does), then times the security report
+//      over the last 24 hours and over 30 days (the service's own SQL; median of several runs after one
+//      warm-up);
 //   3. measures the group-commit writer (events/s and latency with 64 concurrent callers);
 //   4. purges all but the last day (audit:purge --older-than 1d) while 32 callers keep inserting, and reports
 //      the insert latency during the purge next to the latency before it.
@@ -433,6 +434,10 @@ async function runTarget(kind) {
       await c.query('VACUUM (ANALYZE) audit_events').finally(() => c.end());
     } else await dataSource.query('VACUUM (ANALYZE) audit_events');
     result.analyze_s = ms(t0) / 1000;
+    // as the server's hourly maintenance does: roll up the closed days (AuditRetentionService.rollUp)
+    t0 = process.hrtime.bigint();
+    result.rollup_days = (await retention.rollUp()).length;
+    result.rollup_s = ms(t0) / 1000;
     result.rows = Number((await dataSource.query('SELECT count(*)::int AS n FROM audit_events'))[0].n);
     log(
       `${kind}: ${result.rows.toLocaleString('en')} rows in ${result.seed_s.toFixed(1)} s; timing reports …`,
@@ -651,6 +656,7 @@ console.log(
     `| audit, ${EVENTS.toLocaleString('en')} events over ${DAYS} days | ${results.map((r) => r.target).join(' | ')} |`,
     `|---|${results.map(() => '---').join('|')}|`,
     line('seeding (INSERT … SELECT generate_series)', (r) => `${r.seed_s.toFixed(1)} s`),
+    line('rollup of the closed days (as the hourly maintenance)', (r) => `${r.rollup_s.toFixed(1)} s (${r.rollup_days} days)`),
     line('security report, last 24 h (median)', (r) => `${fmt(r.report_24h_ms)} ms`),
     line('security report, 30 days (median)', (r) => `${fmt(r.report_30d_ms)} ms`),
     line('findings (24 h / 30 days)', (r) => `${r.report_24h_findings} / ${r.report_30d_findings}`),

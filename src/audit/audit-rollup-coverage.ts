@@ -46,6 +46,34 @@ export function coverage(window: TimeRange, validDays: readonly Date[]): Coverag
 }
 
 /**
+ * The coverage for counting per bucket of `bucketMs` from `from` (the report's timeline): a rolled-up hour
+ * that a bucket boundary cuts goes to the rows, so that every rolled-up hour lies in one bucket.
+ */
+export function bucketCoverage(c: Coverage, from: Date, bucketMs: number): Coverage {
+  const f = from.getTime();
+  const rolled: Array<[number, number]> = [];
+  const raw: Array<[number, number]> = c.raw.map((r) => [r.from.getTime(), r.to.getTime()]);
+  const add = (xs: Array<[number, number]>, lo: number, hi: number) => {
+    const last = xs[xs.length - 1];
+    if (last && last[1] === lo) last[1] = hi;
+    else xs.push([lo, hi]);
+  };
+  for (const r of c.rolledUp)
+    for (let h = r.from.getTime(); h < r.to.getTime(); h += HOUR_MS) {
+      // the first boundary after the hour's start
+      const next = f + (Math.floor((h - f) / bucketMs) + 1) * bucketMs;
+      if (next < h + HOUR_MS) raw.push([h, h + HOUR_MS]);
+      else add(rolled, h, h + HOUR_MS);
+    }
+  raw.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [lo, hi] of raw) add(merged, lo, hi);
+  const ranges = (xs: Array<[number, number]>) =>
+    xs.map(([a, b]) => ({ from: new Date(a), to: new Date(b) }));
+  return { rolledUp: ranges(rolled), raw: ranges(merged) };
+}
+
+/**
  * `column >= $n AND column < $n+1`, OR'ed over the ranges (two parameters per range, appended to `params`);
  * FALSE when there are none. PostgreSQL prunes the partitions outside them (an unnamed statement is planned
  * with its parameters' values).

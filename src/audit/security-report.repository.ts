@@ -3,7 +3,7 @@ import { auditConfig, type AuditConfig } from '../config/config.namespaces';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isEmbedded } from '../database/data-source';
-import { coverage, type Coverage, rangesSql } from './audit-rollup-coverage';
+import { bucketCoverage, coverage, type Coverage, rangesSql } from './audit-rollup-coverage';
 import { AuditRollupsRepository } from './audit-rollups.repository';
 import type { ReportWindow, Sql, WindowTotals } from './rules/report-rule';
 
@@ -130,16 +130,33 @@ export class SecurityReportRepository {
     return { totals, byType };
   }
 
-  /** Events and failure events per bucket of `bucketSeconds`, from window.from (empty buckets omitted). */
+  /**
+   * Events and failure events per bucket of `bucketSeconds`, from window.from (empty buckets omitted): whole
+   * rolled-up hours inside one bucket from audit_rollup_hours, the rest from the rows, in one snapshot.
+   */
   async timeline(window: ReportWindow, bucketSeconds: number): Promise<TimelineBucket[]> {
-    const rows: Array<{ bucket: number | string; events: number | string; failures: number | string }> =
-      await this.sql(
-        `SELECT floor(extract(epoch FROM (occurred_at - $1::timestamptz)) / $3)::int AS bucket,
-                count(*)::int AS events, count(*) FILTER (WHERE outcome = 'failure')::int AS failures
-           FROM audit_events WHERE occurred_at >= $1 AND occurred_at < $2
-          GROUP BY 1 ORDER BY 1`,
-        [window.from, window.to, bucketSeconds],
+    const rows = await this.withCoverage(window, (query, covered) => {
+      const { rolledUp, raw } = bucketCoverage(covered, window.from, bucketSeconds * 1000);
+      const params: unknown[] = [window.from, bucketSeconds];
+      const parts: string[] = [];
+      if (raw.length)
+        parts.push(`SELECT floor(extract(epoch FROM (occurred_at - $1::timestamptz)) / $2)::int AS bucket,
+                count(*) AS events, count(*) FILTER (WHERE outcome = 'failure') AS failures
+           FROM audit_events WHERE ${rangesSql('occurred_at', raw, params)}
+          GROUP BY 1`);
+      if (rolledUp.length)
+        parts.push(`SELECT floor(extract(epoch FROM (hour - $1::timestamptz)) / $2)::int AS bucket,
+                sum(events) AS events, sum(failure_events) AS failures
+           FROM audit_rollup_hours WHERE ${rangesSql('hour', rolledUp, params)}
+          GROUP BY 1`);
+      if (parts.length === 0) return Promise.resolve([]);
+      return query<{ bucket: number | string; events: number | string; failures: number | string }>(
+        `SELECT bucket, sum(events)::int AS events, sum(failures)::int AS failures
+           FROM (${parts.join('\n UNION ALL \n')}) parts
+          GROUP BY bucket ORDER BY bucket`,
+        params,
       );
+    });
     return rows.map((r) => ({
       start: new Date(window.from.getTime() + Number(r.bucket) * bucketSeconds * 1000),
       events: Number(r.events),

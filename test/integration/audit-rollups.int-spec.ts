@@ -112,10 +112,13 @@ describe('audit rollups of closed days', () => {
   /** The report with whatever rollups are valid, and the same report read from the rows only. */
   async function bothReports(window: ReportWindow) {
     const withRollups = await reports.generate(window);
+    const timelineWithRollups = await reports.timeline(window);
     const saved = await sql(t.dataSource, `SELECT * FROM audit_rollup_days`);
     await sql(t.dataSource, `DELETE FROM audit_rollup_days`);
     try {
       const fromRows = await reports.generate(window);
+      // the HTML page's chart too
+      expect(timelineWithRollups).toEqual(await reports.timeline(window));
       return { withRollups, fromRows };
     } finally {
       for (const r of saved)
@@ -133,6 +136,8 @@ describe('audit rollups of closed days', () => {
     ['one day, partial hours', { from: day(32, 0.5), to: day(32, 23.75) }],
     ['up to now, with the default partition and today', { from: day(37), to: new Date() }],
     ['31 days to now', { from: new Date(Date.now() - 31 * DAY_MS), to: new Date() }],
+    ['a week from a whole hour (6-hour bars)', { from: day(35, 7), to: day(28, 7) }],
+    ['two days cut anywhere (1-hour bars)', { from: day(33, 0.25), to: day(31, 0.25) }],
   ];
 
   it('rolls up closed days only, and puts the trigger on their partitions only', async () => {

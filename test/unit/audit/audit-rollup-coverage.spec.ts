@@ -1,4 +1,4 @@
-import { coverage, rangesSql } from '../../../src/audit/audit-rollup-coverage';
+import { bucketCoverage, coverage, rangesSql } from '../../../src/audit/audit-rollup-coverage';
 
 const at = (iso: string) => new Date(iso);
 const spans = (ranges: Array<{ from: Date; to: Date }>) =>
@@ -35,6 +35,33 @@ describe('coverage of a report window by rolled-up days', () => {
     const w = { from: at('2026-03-01T10:00:00Z'), to: at('2026-03-01T10:59:00Z') };
     expect(coverage(w, [at('2026-03-01T00:00:00Z')])).toEqual({ rolledUp: [], raw: [w] });
     expect(coverage({ from: w.from, to: w.from }, [])).toEqual({ rolledUp: [], raw: [] });
+  });
+
+  it('for a timeline, reads from rows the rolled-up hours that a bucket boundary cuts', () => {
+    const window = { from: at('2026-03-01T05:17:00Z'), to: at('2026-03-04T05:17:00Z') };
+    const c = coverage(window, [at('2026-03-02T00:00:00Z'), at('2026-03-03T00:00:00Z')]);
+    // daily buckets from 05:17: the hours 05:00–06:00 of 2 and 3 March hold a boundary
+    const b = bucketCoverage(c, window.from, 86_400_000);
+    expect(spans(b.rolledUp)).toEqual([
+      '03-02T00:00–03-02T05:00',
+      '03-02T06:00–03-03T05:00',
+      '03-03T06:00–03-04T00:00',
+    ]);
+    expect(spans(b.raw)).toEqual([
+      '03-01T05:17–03-02T00:00',
+      '03-02T05:00–03-02T06:00',
+      '03-03T05:00–03-03T06:00',
+      '03-04T00:00–03-04T05:17',
+    ]);
+    // buckets of whole hours from a whole hour: nothing cut
+    const aligned = { from: at('2026-03-02T00:00:00Z'), to: at('2026-03-04T00:00:00Z') };
+    const d = bucketCoverage(
+      coverage(aligned, [at('2026-03-02T00:00:00Z'), at('2026-03-03T00:00:00Z')]),
+      aligned.from,
+      6 * 3_600_000,
+    );
+    expect(spans(d.rolledUp)).toEqual(['03-02T00:00–03-04T00:00']);
+    expect(d.raw).toEqual([]);
   });
 
   it('writes the ranges as parameters', () => {

@@ -4,8 +4,9 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Cron, CronExpression, SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CliCommand, CliError } from '../operations/cli-command.decorator';
@@ -52,6 +53,8 @@ export class AuditRetentionService implements OnApplicationBootstrap, BeforeAppl
     private readonly rollups: AuditRollupsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(auditConfig.KEY) private readonly config: AuditConfig,
+    /** present in the server (ScheduleModule), absent in the CLI's own process */
+    @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -61,10 +64,12 @@ export class AuditRetentionService implements OnApplicationBootstrap, BeforeAppl
       // never a reason not to start: rows land in the default partition meanwhile
       this.logger.warn(`could not create audit partitions: ${(err as Error).message}`);
     }
-    // not awaited: a first start on a large table rolls up many days, and nothing needs them to start
-    this.startupRollup = this.rollUp().catch((err) =>
-      this.logger.warn(`could not roll up audit days: ${(err as Error).message}`),
-    );
+    // the server only (a CLI command run in its own process does not wait for it), and not awaited: a first
+    // start on a large table rolls up many days, and nothing needs them to start
+    if (this.scheduler)
+      this.startupRollup = this.rollUp().catch((err) =>
+        this.logger.warn(`could not roll up audit days: ${(err as Error).message}`),
+      );
   }
 
   /** Shutdown: the start-up rollup ends before the database connection closes. */

@@ -11,14 +11,15 @@
 // Options (env): BENCH_LEVELS="1 16 64", BENCH_MODES="flow openid dpop-flow refresh introspect", BENCH_DURATION=15,
 //   BENCH_PEER=1|0, BENCH_PGLITE=1|0, BENCH_WORKERS (Latchkey processes; default CLUSTER_WORKERS or 1),
 //   BENCH_HARNESS_DIR (default ../shared/bench), DATABASE_URL (skip the throwaway cluster).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  HARNESS, PASSWORD, ROOT, ensureBuild, harness, latchkeyEnv, latchkeyServer, pgCluster, postgresTicks, registerBenchClients,
+  requireHarness,
+} from './common.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
 const LEVELS = (process.env.BENCH_LEVELS ?? '1 16 64').split(/\s+/).filter(Boolean).map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'flow openid dpop-flow refresh introspect').split(/\s+/).filter(Boolean);
 /** A bench mode as harness arguments (and the env of run-peer.sh), its scope, and the latency key of its result line. */
@@ -33,30 +34,17 @@ const WITH_PEER = process.env.BENCH_PEER !== '0';
 const WITH_PGLITE = process.env.BENCH_PGLITE !== '0';
 const PORT = 3200;
 const ISSUER = `http://127.0.0.1:${PORT}`;
-const PASSWORD = 'bench-password-1';
 const log = (...a) => console.error('[bench]', ...a);
 
-if (!existsSync(join(HARNESS, 'flow-bench.mjs'))) {
-  console.error(`no harness at ${HARNESS} (set BENCH_HARNESS_DIR)`);
-  process.exit(1);
-}
-if (!existsSync(join(ROOT, 'dist/src/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+requireHarness();
+ensureBuild();
 
 // ---- PostgreSQL ---------------------------------------------------------------------------------------
-function bash(script) {
-  return execFileSync('bash', ['-c', `source "${ROOT}/scripts/pg-cluster.sh"; ${script}`], { encoding: 'utf8' });
-}
-let cluster = null;
-function startCluster() {
-  const out = bash('pg_cluster_start >&2 && echo "$PG_CLUSTER_URL|$PG_CLUSTER_DIR"').trim().split('\n').pop();
-  const [url, dir] = out.split('|');
-  cluster = { url, dir };
-  return url;
-}
-function stopCluster() {
-  if (cluster) bash(`PG_CLUSTER_DIR="${cluster.dir}" pg_cluster_stop`);
-  cluster = null;
-}
+const cluster = pgCluster();
+const startCluster = () => cluster.start();
+const stopCluster = () => cluster.stop();
+const server = latchkeyServer();
+const stopServer = () => server.stop();
 process.on('exit', () => {
   stopServer();
   try {
@@ -65,92 +53,14 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-/** CPU ticks (utime+stime, 1/100 s) of every process whose command is postgres. */
-function postgresTicks() {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return ticks;
-}
-
 // ---- Latchkey -----------------------------------------------------------------------------------------
-let server = null;
-const baseEnv = (extra) => ({
-  ...process.env,
-  NODE_ENV: 'production',
-  PORT: String(PORT),
-  HOST: '127.0.0.1',
-  ISSUER,
-  KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
-  SESSION_SECRET: Buffer.alloc(32, 4).toString('base64url'),
-  LOG_LEVEL: 'warn',
-  // the benchmark drives thousands of requests per second from one IP and one client
-  RATE_LIMIT_TOKEN: '100000000',
-  RATE_LIMIT_AUTHORIZE: '100000000',
-  ...extra,
-});
-
-async function startServer(env) {
-  server = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 150; i++) {
-    const ok = await fetch(`${ISSUER}/health/ready`).then((r) => r.ok, () => false);
-    if (ok) return server.pid;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('Latchkey did not become ready');
-}
-function stopServer() {
-  if (!server) return Promise.resolve();
-  const s = server;
-  server = null;
-  return new Promise((r) => {
-    s.once('exit', r);
-    s.kill('SIGTERM');
-  });
-}
-function cli(env, args) {
-  const out = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), ...args, '--json'], {
-    env,
-    encoding: 'utf8',
-    input: args.includes('--password-stdin') ? PASSWORD : undefined,
-  });
-  if (out.status !== 0) throw new Error(`cli ${args[0]} failed: ${out.stderr}`);
-  return JSON.parse(out.stdout.trim().split('\n').pop());
-}
-
-function harness(args) {
-  const out = spawnSync(process.execPath, [join(HARNESS, 'flow-bench.mjs'), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 300_000,
-  });
-  const line = out.stdout.trim().split('\n').pop();
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { error: `harness failed: ${out.stderr ?? ''} ${line}` };
-  }
-}
+const baseEnv = (extra) => latchkeyEnv(PORT, extra);
+const startServer = (env) => server.start(env);
 
 async function runLatchkey(label, env) {
   const results = [];
   const pid = await startServer(env);
-  const pub = cli(env, ['client:create', '--name', 'bench', '--auth-method', 'none', '--redirect-uri',
-    'http://127.0.0.1:9999/cb', '--grant-types', 'authorization_code,refresh_token', '--scope', 'openid profile api:read']);
-  const rs = cli(env, ['client:create', '--name', 'bench-rs', '--auth-method', 'client_secret_basic',
-    '--grant-types', 'client_credentials', '--scope', 'api:read']);
-  try {
-    cli(env, ['user:create', '--username', 'bench-user', '--password-stdin']);
-  } catch (e) {
-    if (!/exist/i.test(String(e))) throw e;
-  }
+  const { pub, rs } = registerBenchClients(env);
   for (const mode of MODES) {
     for (const c of LEVELS) {
       const pg0 = postgresTicks();

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AuthorizationCodesService } from '../../authorization/authorization-codes.service';
 import { ClientsService, type AuthenticatableClient } from '../../clients/clients.service';
-import { randomToken, sha256Base64url, sha256Hex, verifyPkceS256 } from '../../common/crypto';
+import { randomToken, sha256Base64url, sha256Hex, uuidV7, verifyPkceS256 } from '../../common/crypto';
 import { InvalidRequest } from '../../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
 import { IdTokenIssuer } from '../../oidc/id-token.issuer';
@@ -79,7 +78,8 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     const codeHash = sha256Hex(params.code);
     const withRefresh = client.grantTypes.includes('refresh_token');
     const refreshToken = withRefresh ? randomToken() : null;
-    const grantId = randomUUID();
+    // time-ordered: the grant's row and its refresh token's grant_id index entry go to their indexes' right edge
+    const grantId = uuidV7();
     // The success path is one statement: it consumes the code only if it is unused, unexpired, this client's,
     // for this redirect URI and this verifier (RFC 7636 §4.6: S256 of the verifier equals the challenge), and
     // the client is still enabled with some of the code's scope. Anything else → diagnose() says why; a

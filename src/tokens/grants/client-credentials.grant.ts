@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import { oauthConfig, type OAuthConfig } from '../../config/config.namespaces';
+import { uuidV7 } from '../../common/crypto';
 import { OIDC_SCOPES } from '../../common/scopes';
 import { AccessTokenIssuer } from '../access-token.issuer';
 import { parseScope, type FormParams } from '../oauth-request';
@@ -48,7 +48,7 @@ export class ClientCredentialsGrant implements TokenGrant<ClientCredentialsParam
       );
     }
     const scope = (params.scopes ?? grantable).join(' ');
-    const grantId = randomUUID();
+    const grantId = uuidV7(); // time-ordered (authorization-code.grant.ts)
     await this.grants.insertClientGrant({
       grantId,
       clientId: client.clientId,

@@ -3,6 +3,7 @@ import {
   randomToken,
   sha256Base64url,
   sha256Hex,
+  uuidV7,
   verifyPkceS256,
 } from '../../../src/common/crypto';
 
@@ -25,5 +26,16 @@ describe('crypto helpers', () => {
     expect(constantTimeEqual('abc', 'abd')).toBe(false);
     expect(constantTimeEqual('abc', 'abcd')).toBe(false);
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('makes UUIDs of version 7: the time in milliseconds first, then random bits', () => {
+    const at = Date.UTC(2026, 11, 7, 4, 5, 6, 789);
+    const id = uuidV7(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(at);
+    expect(uuidV7(at)).not.toBe(id);
+    // later ids sort later (as text and as PostgreSQL's uuid, which compares bytes)
+    const ids = [at - 1, at, at + 1, at + 1000].map((t) => uuidV7(t));
+    expect([...ids].sort()).toEqual(ids);
   });
 });

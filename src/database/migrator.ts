@@ -39,9 +39,9 @@ function report(names: string[], logger: Logger) {
 /**
  * Runs `fn` while holding the session-level advisory lock `key` on PostgreSQL; directly on PGlite (single
  * process). The lock is waited for by polling pg_try_advisory_lock, not by a blocking pg_advisory_lock: a
- * session blocked in that call is a statement in progress, and a migration building an index CONCURRENTLY
- * (AuditEventIndexes) waits for every statement in progress — while the blocked one waits for the migration's
- * lock, a wait PostgreSQL cannot see as a deadlock (two instances, or CLUSTER_WORKERS, starting at once).
+ * session blocked in that call is a statement in progress, and a migration that builds an index CONCURRENTLY
+ * waits for every statement in progress — while the blocked one waits for the migration's lock, a wait
+ * PostgreSQL cannot see as a deadlock (two instances, or CLUSTER_WORKERS, starting at once).
  */
 export async function withAdvisoryLock<T>(
   dataSource: DataSource,

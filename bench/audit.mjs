@@ -2,24 +2,33 @@
 // `npm run bench:audit`: the audit trail at scale (issue 6). On PostgreSQL (a throwaway 15 cluster, or the
 // server in DATABASE_URL — a fresh database is created on it and dropped afterwards) and on PGlite (files in a
 // temporary directory), it:
-//   1. creates the daily partitions, seeds BENCH_AUDIT_EVENTS (default 1,000,000) events over 30 days with
-//      INSERT … SELECT generate_series (a realistic mix: ~86 % successes, failures of every kind) plus attacks
+//   1. creates the daily partitions, seeds BENCH_AUDIT_EVENTS (default 1,000,000) events over BENCH_AUDIT_DAYS
+//      (default 30) days with INSERT … SELECT generate_series (a realistic mix: ~86 % successes, failures of
+//      every kind) plus attacks
 //      (a failure burst, verifier mismatches, code replay, refresh reuse, enumeration, brute force, secret
-//      guessing, PKCE downgrade, a constant challenge) — the last day and scattered over the month;
-//   2. times the security report over the last 24 hours and over 30 days (the service's own SQL; median of
-//      several runs after one warm-up);
+//      guessing, PKCE downgrade, a constant challenge) — in the last day and twelve days earlier;
+//   2. rolls up the closed days (as the server's hourly maintenance does), then times the security report
+//      over the last 24 hours and over 30 days (the service's own SQL; median of several runs after one
+//      warm-up);
 //   3. measures the group-commit writer (events/s and latency with 64 concurrent callers);
-//   4. purges a month (audit:purge --older-than 1d) while 32 callers keep inserting, and reports the insert
-//      latency during the purge next to the latency before it.
+//   4. purges all but the last day (audit:purge --older-than 1d) while 32 callers keep inserting, and reports
+//      the insert latency during the purge next to the latency before it.
 //   5. (PostgreSQL, when the flow harness ../shared/bench/flow-bench.mjs is there) the cost of the audit trail
 //      to the token flow: the authorization code + PKCE flow with every event persisted, then with the audit
 //      listener removed (bench/audit-listener-off.cjs), same server, same database.
 // Goals on PostgreSQL: 24-hour report < 200 ms, 30-day report < 1 s, inserts not blocked by the purge, and
 // audit writing costing the token flow < 15 % of its throughput.
-// Options (env): BENCH_AUDIT_EVENTS, BENCH_AUDIT_TARGETS="postgres pglite", BENCH_AUDIT_FLOW=1|0,
-//   BENCH_AUDIT_FLOW_CONCURRENCY (16), BENCH_AUDIT_FLOW_DURATION (10 s), BENCH_HARNESS_DIR, DATABASE_URL.
+// Options (env): BENCH_AUDIT_EVENTS, BENCH_AUDIT_DAYS (30: the span the events cover, ending now; the reports
+//   are always over the last 24 h and the last 30 days, so 10,000,000 over 90 days is production size),
+//   BENCH_AUDIT_TARGETS="postgres pglite", BENCH_AUDIT_FLOW=1|0, BENCH_AUDIT_FLOW_CONCURRENCY (16),
+//   BENCH_AUDIT_FLOW_DURATION (10 s), BENCH_HARNESS_DIR, DATABASE_URL.
+//   To compare the reports of two builds on the same data: BENCH_AUDIT_SEED (a number: the seeding's random()
+//   is seeded, chunk by chunk) with BENCH_AUDIT_NOW (an ISO time: the end of the seeded span and of the
+//   reports' windows) seed identical rows on a fresh database, and BENCH_AUDIT_REPORT_JSON=<file> writes the
+//   24-hour and 30-day reports there (one object per target). BENCH_AUDIT_KEEP=1 (PostgreSQL): stop after the
+//   reports (the writer and the purge change the data) and keep the seeded database, for query experiments.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +37,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(ROOT, 'package.json'));
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+const DAYS = Number(process.env.BENCH_AUDIT_DAYS ?? 30);
+if (!(DAYS >= 13)) throw new Error('BENCH_AUDIT_DAYS must be at least 13 (attacks are planted 12 days back)');
+const SEED = process.env.BENCH_AUDIT_SEED === undefined ? null : Number(process.env.BENCH_AUDIT_SEED);
+const NOW = process.env.BENCH_AUDIT_NOW ? new Date(process.env.BENCH_AUDIT_NOW) : null;
+if (NOW && Number.isNaN(NOW.getTime())) throw new Error('BENCH_AUDIT_NOW must be an ISO date-time');
+const REPORT_JSON = process.env.BENCH_AUDIT_REPORT_JSON;
+const KEEP = process.env.BENCH_AUDIT_KEEP === '1';
 const TARGETS = (process.env.BENCH_AUDIT_TARGETS ?? 'postgres pglite').split(/\s+/).filter(Boolean);
 const DAY = 86_400_000;
 const HARNESS = resolve(process.env.BENCH_HARNESS_DIR ?? join(ROOT, '..', 'shared', 'bench'));
@@ -175,13 +191,13 @@ const MIX_VALUES = (() => {
   }).join(',\n');
 })();
 
-/** Events first..last of `total`, spread evenly over [start, start + 30 days) with jitter. */
-function seedSql(first, last, total, start) {
+/** Events first..last of `total`, spread evenly over [start, start + `days` days) with jitter. */
+function seedSql(first, last, total, start, days) {
   return `
     WITH mix(lo, hi, type, outcome, error_code, reason) AS (VALUES ${MIX_VALUES}),
     g AS (
       SELECT i,
-             '${start.toISOString()}'::timestamptz + ((i + random()) / ${total}) * interval '30 days' AS at,
+             '${start.toISOString()}'::timestamptz + ((i + random()) / ${total}) * interval '${days} days' AS at,
              floor(random() * 1000)::int AS k,
              floor(random() * 200)::int AS c,
              floor(random() * 20000)::int AS h,
@@ -372,7 +388,11 @@ async function runTarget(kind) {
   } else {
     url = `pglite://${join(dataDir, 'pglite')}`;
   }
-  const result = { target: kind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)', events: EVENTS };
+  const result = {
+    target: kind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)',
+    events: EVENTS,
+    days: DAYS,
+  };
   const app = await startApp(url, dataDir);
   try {
     const dataSource = app.get(DataSource);
@@ -382,23 +402,42 @@ async function runTarget(kind) {
     if (kind === 'postgres')
       result.server = (await dataSource.query('SHOW server_version'))[0].server_version;
 
-    const now = new Date();
-    const start = new Date(now.getTime() - 30 * DAY);
+    const now = NOW ?? new Date();
+    const start = new Date(now.getTime() - DAYS * DAY);
     await retention.ensureRange(new Date(start.getTime() - DAY), new Date(now.getTime() + 7 * DAY));
 
-    log(`${kind}: seeding ${EVENTS.toLocaleString('en')} events over 30 days …`);
+    log(`${kind}: seeding ${EVENTS.toLocaleString('en')} events over ${DAYS} days …`);
     let t0 = process.hrtime.bigint();
+    // with BENCH_AUDIT_SEED, each statement runs in a transaction (one session) after setseed(): same rows
+    let statement = 0;
+    const seeded = (sql) =>
+      SEED === null
+        ? dataSource.query(sql)
+        : dataSource.transaction(async (m) => {
+            const s = ((SEED * 7919 + statement++ * 104729) % 1_000_003) / 1_000_003; // in [0, 1)
+            await m.query('SELECT setseed($1)', [s * 2 - 1]);
+            await m.query(sql);
+          });
     const chunk = 100_000;
     for (let first = 1; first <= EVENTS; first += chunk) {
-      await dataSource.query(seedSql(first, Math.min(EVENTS, first + chunk - 1), EVENTS, start));
+      await seeded(seedSql(first, Math.min(EVENTS, first + chunk - 1), EVENTS, start, DAYS));
     }
     for (const at of [new Date(now.getTime() - 3 * 3600_000), new Date(now.getTime() - 12 * DAY)])
-      for (const sql of attacks(at)) await dataSource.query(sql);
+      for (const sql of attacks(at)) await seeded(sql);
     result.seed_s = ms(t0) / 1000;
     t0 = process.hrtime.bigint();
     // a long-lived table is vacuumed by autovacuum (visibility map: index-only scans); do it now
-    await dataSource.query('VACUUM (ANALYZE) audit_events');
+    // (on PostgreSQL through a connection of its own: the pool's 15 s query timeout is too short at 10 M rows)
+    if (kind === 'postgres') {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query('VACUUM (ANALYZE) audit_events').finally(() => c.end());
+    } else await dataSource.query('VACUUM (ANALYZE) audit_events');
     result.analyze_s = ms(t0) / 1000;
+    // as the server's hourly maintenance does: roll up the closed days (AuditRetentionService.rollUp)
+    t0 = process.hrtime.bigint();
+    result.rollup_days = (await retention.rollUp()).length;
+    result.rollup_s = ms(t0) / 1000;
     result.rows = Number((await dataSource.query('SELECT count(*)::int AS n FROM audit_events'))[0].n);
     log(
       `${kind}: ${result.rows.toLocaleString('en')} rows in ${result.seed_s.toFixed(1)} s; timing reports …`,
@@ -414,6 +453,13 @@ async function runTarget(kind) {
     result.report_30d_ms = month.median;
     result.report_30d_min_ms = month.min;
     result.report_30d_findings = month.report.findings.length;
+    if (REPORT_JSON) reportsOut[kind] = { day: day.report, month: month.report };
+    if (KEEP && kind === 'postgres') {
+      log(`${kind}: kept ${url} (seeded up to ${now.toISOString()})`);
+      result.kept = { url, now: now.toISOString() };
+      db = null;
+      return result;
+    }
 
     log(`${kind}: group-commit writer …`);
     const writeFor = 3000;
@@ -424,7 +470,7 @@ async function runTarget(kind) {
     result.writer_p50_ms = pct(writes, 50);
     result.writer_p99_ms = pct(writes, 99);
 
-    log(`${kind}: purge of a month while inserts continue …`);
+    log(`${kind}: purge of all but the last day while inserts continue …`);
     stopAt = Date.now() + 1500;
     const before = await insertLoad(writer, 32, () => Date.now() >= stopAt);
     let purging = true;
@@ -587,18 +633,30 @@ async function flowOverhead() {
 }
 
 const results = [];
+const reportsOut = {};
 for (const target of TARGETS) results.push(await runTarget(target));
+if (REPORT_JSON) writeFileSync(REPORT_JSON, `${JSON.stringify(reportsOut, null, 2)}\n`);
 const flow = WITH_FLOW && TARGETS.includes('postgres') ? await flowOverhead() : null;
 stopCluster();
 
 console.log(JSON.stringify({ results, flow }, null, 2));
-const line = (label, f) => `| ${label} | ${results.map(f).join(' | ')} |`;
+const line = (label, f) =>
+  `| ${label} | ${results
+    .map((r) => {
+      try {
+        return f(r);
+      } catch {
+        return 'n/a'; // a step not run (BENCH_AUDIT_KEEP)
+      }
+    })
+    .join(' | ')} |`;
 console.log(
   [
     '',
-    `| audit, ${EVENTS.toLocaleString('en')} events over 30 days | ${results.map((r) => r.target).join(' | ')} |`,
+    `| audit, ${EVENTS.toLocaleString('en')} events over ${DAYS} days | ${results.map((r) => r.target).join(' | ')} |`,
     `|---|${results.map(() => '---').join('|')}|`,
     line('seeding (INSERT … SELECT generate_series)', (r) => `${r.seed_s.toFixed(1)} s`),
+    line('rollup of the closed days (as the hourly maintenance)', (r) => `${r.rollup_s.toFixed(1)} s (${r.rollup_days} days)`),
     line('security report, last 24 h (median)', (r) => `${fmt(r.report_24h_ms)} ms`),
     line('security report, 30 days (median)', (r) => `${fmt(r.report_30d_ms)} ms`),
     line('findings (24 h / 30 days)', (r) => `${r.report_24h_findings} / ${r.report_30d_findings}`),
@@ -608,7 +666,7 @@ console.log(
         `${Math.round(r.writer_events_per_s).toLocaleString('en')} events/s, p50 ${fmt(r.writer_p50_ms)} ms, p99 ${fmt(r.writer_p99_ms)} ms`,
     ),
     line(
-      'purge of a month (--older-than 1d)',
+      `purge of ${DAYS === 30 ? 'the month' : `${DAYS} days`} (--older-than 1d)`,
       (r) =>
         `${fmt(r.purge_ms)} ms: ${r.purge_dropped_partitions} partitions dropped, ${r.purge_deleted_rows.toLocaleString('en')} rows deleted`,
     ),

@@ -1,15 +1,25 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import { Cron, CronExpression, SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CliCommand, CliError } from '../operations/cli-command.decorator';
 import { auditConfig, type AuditConfig } from '../config/config.namespaces';
 import { withAdvisoryLock } from '../database/migrator';
 import { AuditPartitionsRepository } from './audit-partitions.repository';
+import { AuditRollupsRepository } from './audit-rollups.repository';
 import { DAY_MS, daysBetween, droppable } from './audit-partitions';
 
 /** Rows deleted per statement outside whole partitions: each statement is short, so no long lock. */
 export const PURGE_BATCH = 10_000;
+/** A day is rolled up once it ended this long ago (events of its last moments are still being written). */
+export const ROLLUP_AFTER_MS = 10 * 60_000;
 /** Serialises partition maintenance across instances on one PostgreSQL ("auditmnt"). */
 const MAINTENANCE_LOCK = '7310582399';
 const DROP_ATTEMPTS = 5;
@@ -24,19 +34,27 @@ export interface PurgeResult {
  * Daily partitions created ahead (at start-up: yesterday … +7 days, then every hour, idempotent) and
  * retention: whole partitions older than the cutoff are dropped, the rest (default partition, the
  * partial day) deleted in batches. AUDIT_RETENTION applies every hour; `audit:purge --older-than` on demand.
+ * Then closed days are rolled up for the security report (AuditRollupsRepository): at start-up in the
+ * background, and every hour after retention.
  */
 @Injectable()
-export class AuditRetentionService implements OnApplicationBootstrap {
+export class AuditRetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditRetention');
   /** In-process serialisation (the advisory lock serialises instances; PGlite has no advisory lock). */
   private queue: Promise<unknown> = Promise.resolve();
   static readonly DAYS_BEHIND = 1;
   static readonly DAYS_AHEAD = 7;
 
+  /** the start-up rollup, awaited before the database closes */
+  private startupRollup: Promise<unknown> | undefined;
+
   constructor(
     private readonly partitions: AuditPartitionsRepository,
+    private readonly rollups: AuditRollupsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(auditConfig.KEY) private readonly config: AuditConfig,
+    /** present in the server (ScheduleModule), absent in the CLI's own process */
+    @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,6 +64,17 @@ export class AuditRetentionService implements OnApplicationBootstrap {
       // never a reason not to start: rows land in the default partition meanwhile
       this.logger.warn(`could not create audit partitions: ${(err as Error).message}`);
     }
+    // the server only (a CLI command run in its own process does not wait for it), and not awaited: a first
+    // start on a large table rolls up many days, and nothing needs them to start
+    if (this.scheduler)
+      this.startupRollup = this.rollUp().catch((err) =>
+        this.logger.warn(`could not roll up audit days: ${(err as Error).message}`),
+      );
+  }
+
+  /** Shutdown: the start-up rollup ends before the database connection closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.startupRollup;
   }
 
   /** Hourly: partitions ahead, then retention (AUDIT_RETENTION). */
@@ -58,6 +87,7 @@ export class AuditRetentionService implements OnApplicationBootstrap {
         this.logger.log(
           `retention: dropped ${result.dropped_partitions.length} partition(s), deleted ${result.deleted_rows} row(s) older than ${result.cutoff}`,
         );
+      await this.rollUp();
     } catch (err) {
       this.logger.error(`audit maintenance failed: ${(err as Error).message}`);
     }
@@ -122,6 +152,22 @@ export class AuditRetentionService implements OnApplicationBootstrap {
         );
       return { cutoff: cutoff.toISOString(), dropped_partitions: dropped, deleted_rows: deleted };
     });
+  }
+
+  /**
+   * Rolls up every closed day (ended ROLLUP_AFTER_MS ago) whose partition has no valid rollup, newest first,
+   * each in its own short transaction (on PGlite other work runs between two days); forgets the rollups of
+   * partitions that are gone. Returns the days rolled up (YYYY-MM-DD).
+   */
+  async rollUp(now = new Date()): Promise<string[]> {
+    const done: string[] = [];
+    await this.exclusively(() => this.rollups.forgetVanished());
+    const days = await this.rollups.unrolledClosedDays(new Date(now.getTime() - ROLLUP_AFTER_MS));
+    for (const partition of days) {
+      if (await this.exclusively(() => this.rollups.rollUpDay(partition)))
+        done.push(partition.day.toISOString().slice(0, 10));
+    }
+    return done;
   }
 
   private exclusively<T>(fn: () => Promise<T>): Promise<T> {

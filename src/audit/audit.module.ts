@@ -9,6 +9,7 @@ import { AuditListener } from './audit.listener';
 import { AuditPartitionsRepository } from './audit-partitions.repository';
 import { AuditQueryLimiter } from './audit-query-limiter';
 import { AuditRetentionService } from './audit-retention.service';
+import { AuditRollupsRepository } from './audit-rollups.repository';
 import { AuditWriter } from './audit-writer';
 import { SecurityReportController } from './security-report.controller';
 import { SecurityReportRepository } from './security-report.repository';
@@ -25,6 +26,7 @@ import { SecurityReportService } from './security-report.service';
   providers: [
     AuditEventsRepository,
     AuditPartitionsRepository,
+    AuditRollupsRepository,
     SecurityReportRepository,
     AuditWriter,
     AuditListener,

@@ -87,6 +87,7 @@ export class SecurityReportService implements OnModuleInit {
           thresholds: resolveThresholds(rule, this.config.reportThresholds),
           sql: this.repository.sql,
           totals,
+          withRollups: (fn) => this.repository.withCoverage(window, fn),
         }),
       ),
     ]);

@@ -77,7 +77,18 @@ export function isPlausibleClientId(clientId: unknown): clientId is string {
   );
 }
 
+/** The client made of a row, once per row object: the cache hands out the same row until it reloads it. */
+const clients = new WeakMap<ClientAuthRow, AuthenticatableClient>();
 function fromRow(row: ClientAuthRow): AuthenticatableClient {
+  let client = clients.get(row);
+  if (!client) {
+    client = Object.freeze(clientOf(row));
+    clients.set(row, client);
+  }
+  return client;
+}
+
+function clientOf(row: ClientAuthRow): AuthenticatableClient {
   const client = toClient({
     clientId: row.client_id,
     clientName: row.client_name,

@@ -4,7 +4,7 @@ import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { LatchkeyExtensions } from '../extensions/latchkey-extensions';
 import { KeyStore } from '../keys/key-store.service';
 import { UsersService } from '../users/users.service';
-import { scopedClaims } from './user-claims';
+import { scopedClaims, type ClaimsSource } from './user-claims';
 
 /** What an id_token is about: the grant's user, client and scope, and what the login left in the grant. */
 export interface IdTokenInput {
@@ -18,6 +18,8 @@ export interface IdTokenInput {
   sid: string | null;
   /** the token request's grant type (for claims providers, docs/extending.md) */
   grantType?: 'authorization_code' | 'refresh_token';
+  /** the user's profile when the caller's statement already read it (the token endpoint's); read here otherwise */
+  profile?: ClaimsSource;
 }
 
 /**
@@ -40,7 +42,7 @@ export class IdTokenIssuer {
   async issue(input: IdTokenInput): Promise<string | undefined> {
     const scopes = input.scope.split(' ');
     if (!scopes.includes('openid')) return undefined;
-    const user = await this.users.findProfile(input.userId);
+    const user = input.profile ?? (await this.users.findProfile(input.userId));
     if (!user) return undefined;
     const iat = Math.floor(Date.now() / 1000);
     // claims of extensions first: the standard claims and the scopes' profile/email claims win over them

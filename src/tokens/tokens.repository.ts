@@ -14,7 +14,27 @@ export interface GrantTokensRow {
   nonce: string | null;
   auth_time: Date | null;
   sid: string | null;
+  /**
+   * The user's profile (what the id_token's claims are made of), read by the same statement when the grant's scope
+   * has `openid`: null columns otherwise (and for a user deleted meanwhile).
+   */
+  username: string | null;
+  name: string | null;
+  email: string | null;
+  email_verified: boolean | null;
+  updated_at: Date | null;
 }
+
+/**
+ * The closing SELECT of the exchange and rotation statements: the grant row `src` and, for an `openid` grant, the
+ * user's profile — so that an id_token costs no statement of its own (the read-only join is the one place the
+ * tokens module reads `users`; the users module owns the table and its writes).
+ */
+const GRANT_WITH_PROFILE = (src: string, grantId: string) =>
+  `SELECT ${grantId} AS grant_id, ${src}.user_id, ${src}.scope, ${src}.nonce, ${src}.auth_time, ${src}.sid,
+          u.username, u.name, u.email, u.email_verified, u.updated_at
+     FROM ${src} LEFT JOIN users u
+       ON u.id = ${src}.user_id AND 'openid' = ANY (string_to_array(${src}.scope, ' '))`;
 
 /** A refresh token as the failure diagnosis sees it. */
 export interface RefreshTokenState {
@@ -47,7 +67,8 @@ export interface ActiveRefreshTokenRow {
  * Deliberate cross-table statements (docs/architecture.md): the code exchange consumes the code in
  * `authorization_codes` (authorization module) and creates the grant in `grants` (grants module) in the same
  * statement as the refresh token — one atomic statement, so one round trip decides the winner of concurrent
- * exchanges; rotation, grace reissue and introspection read the grant (and client, user) they depend on.
+ * exchanges; rotation, grace reissue and introspection read the grant (and client, user) they depend on, and
+ * the exchange and rotations of an `openid` grant return the user's profile for the id_token (GRANT_WITH_PROFILE).
  */
 @Injectable()
 export class TokensRepository {
@@ -87,7 +108,7 @@ export class TokensRepository {
   }): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
-      'latchkey_exchange_code_v2',
+      'latchkey_exchange_code_v3',
       `WITH c AS (
          UPDATE authorization_codes ac SET consumed_at = now(), grant_id = $2
            FROM clients cl
@@ -110,7 +131,7 @@ export class TokensRepository {
          SELECT $5, id, $3, scope, expires_at, $9::text FROM g WHERE $6::boolean
          RETURNING 1
        )
-       SELECT g.id AS grant_id, g.user_id, g.scope, g.nonce, g.auth_time, g.sid FROM g`,
+       ${GRANT_WITH_PROFILE('g', 'g.id')}`,
       [
         input.codeHash,
         input.grantId,
@@ -144,7 +165,7 @@ export class TokensRepository {
   }): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
-      'latchkey_rotate_refresh',
+      'latchkey_rotate_refresh_v2',
       `WITH old AS (
          UPDATE refresh_tokens r SET rotated_at = now()
            FROM grants g
@@ -159,7 +180,7 @@ export class TokensRepository {
          SELECT $3, grant_id, $2, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
        )
-       SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
+       ${GRANT_WITH_PROFILE('old', 'old.grant_id')}`,
       [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.proofJkt ?? null],
     );
     return rows[0];
@@ -193,7 +214,7 @@ export class TokensRepository {
          SELECT $3, grant_id, $2, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
        )
-       SELECT grant_id, user_id, scope, nonce, auth_time, sid FROM old`,
+       ${GRANT_WITH_PROFILE('old', 'old.grant_id')}`,
       [
         input.tokenHash,
         input.clientId,

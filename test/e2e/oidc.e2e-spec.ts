@@ -168,7 +168,8 @@ describe('OpenID Connect', () => {
     expect(posted.status).toBe(200);
     expect(posted.body.sub).toBe(user.id);
 
-    // refresh: a fresh id_token for the same login (same sub, auth_time, sid)
+    // refresh: a fresh id_token for the same login (same sub, auth_time, sid), with the profile as it is now
+    await setProfile(t, user.id, { name: 'Ada King', email: 'countess@example.com', emailVerified: false });
     const refreshed = await oauth.processRefreshTokenResponse(
       as,
       rp,
@@ -182,7 +183,17 @@ describe('OpenID Connect', () => {
     );
     const again = oauth.getValidatedIdTokenClaims(refreshed)!;
     expect(refreshed.id_token).not.toBe(tokens.id_token);
-    expect(again).toMatchObject({ sub: claims.sub, auth_time: claims.auth_time, sid: claims.sid });
+    expect(again).toMatchObject({
+      sub: claims.sub,
+      auth_time: claims.auth_time,
+      sid: claims.sid,
+      name: 'Ada King',
+      preferred_username: user.username,
+      email: 'countess@example.com',
+      email_verified: false,
+    });
+    expect(again.updated_at).toBeGreaterThanOrEqual(claims.updated_at as number);
+    await setProfile(t, user.id, { name: 'Ada Lovelace', email: 'ada@example.com', emailVerified: true });
 
     const events = audit.ofType('id_token.issued');
     expect(events.filter((e) => e.subject === user.id).length).toBeGreaterThanOrEqual(2);

@@ -61,6 +61,12 @@ describe('TokensRepository and LockoutsRepository (client lockouts) on the real 
       nonce: 'n-1',
       auth_time: expect.anything(),
       sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      // no openid in the scope: the statement reads no profile
+      username: null,
+      name: null,
+      email: null,
+      email_verified: null,
+      updated_at: null,
     });
     const [codeRow] = await sql<{ consumed_at: Date | null; grant_id: string }>(
       t.dataSource,
@@ -73,6 +79,32 @@ describe('TokensRepository and LockoutsRepository (client lockouts) on the real 
       refreshHash,
     ]);
     expect(tokens).toEqual([{ grant_id: row!.grant_id }]);
+  });
+
+  it("returns the user's profile with an openid grant (what the id_token's claims are made of)", async () => {
+    const oidcClient = await createClient(t, { scope: 'openid profile api:read' });
+    const username = `ada-${randomToken(4)}`;
+    const user = await insertUserRow(t, username);
+    await sql(t.dataSource, `UPDATE users SET name = 'Ada', email = 'ada@example.com' WHERE id = $1`, [user]);
+    const { code } = await issueCode(t, { client: oidcClient, userId: user, scope: 'openid profile' });
+    const row = await repo.exchangeCode({
+      codeHash: sha256Hex(code),
+      grantId: randomUUID(),
+      clientId: oidcClient.clientId,
+      redirectUri: oidcClient.redirectUri,
+      codeChallenge: await challengeOf(sha256Hex(code)),
+      grantTtlSeconds: 3600,
+      refreshHash: sha256Hex(randomToken()),
+    });
+    expect(row).toMatchObject({
+      user_id: user,
+      scope: 'openid profile',
+      username,
+      name: 'Ada',
+      email: 'ada@example.com',
+      email_verified: false,
+      updated_at: expect.any(Date),
+    });
   });
 
   it('exchanges nothing for another verifier: no grant is ever created, the code stays unused', async () => {

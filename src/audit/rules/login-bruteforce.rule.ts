@@ -32,16 +32,23 @@ export const loginBruteforceRule: ReportRule = {
   summary: '≥ 5 failed logins for one username, or ≥ 10 distinct usernames failing from one IP',
   async query({ window, thresholds: t, sql }) {
     const rows = await sql<GroupRow>(
-      groupedFindingsSql(eventsWhere(`type = 'login.failed' AND reason IS DISTINCT FROM 'csrf_failed'`), [
-        { subject: 'username', key: 'subject', min: t.per_username },
-        {
-          subject: 'ip',
-          key: 'ip',
-          label: 'host(g.k)',
-          distinct: 'subject',
-          min: t.distinct_usernames,
-        },
-      ]),
+      // the columns of the partial index on failed logins: read from the index only (no row)
+      groupedFindingsSql(
+        eventsWhere(
+          `type = 'login.failed' AND reason IS DISTINCT FROM 'csrf_failed'`,
+          'id, occurred_at, ip, subject',
+        ),
+        [
+          { subject: 'username', key: 'subject', min: t.per_username },
+          {
+            subject: 'ip',
+            key: 'ip',
+            label: 'host(g.k)',
+            distinct: 'subject',
+            min: t.distinct_usernames,
+          },
+        ],
+      ),
       [window.from, window.to, threshold(t.per_username), threshold(t.distinct_usernames)],
     );
     return rows.map((row) => toFinding(this, row, (r) => describeLoginBruteforce(r, t)));

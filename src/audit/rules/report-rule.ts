@@ -1,3 +1,5 @@
+import type { Coverage } from '../audit-rollup-coverage';
+
 /**
  * The security report's rules: one file per rule, each a small object implementing ReportRule.
  * A rule aggregates in SQL over the window (never loading events), then turns each result row into a
@@ -41,6 +43,8 @@ export interface WindowTotals {
 
 export type Sql = <T = Record<string, unknown>>(text: string, params: unknown[]) => Promise<T[]>;
 
+export type { Coverage };
+
 export interface RuleContext {
   window: ReportWindow;
   /** This rule's thresholds: its defaults overridden by REPORT_<RULE>_<NAME>. */
@@ -48,6 +52,12 @@ export interface RuleContext {
   sql: Sql;
   /** Totals of any window (memoised: the report's own window is computed once). */
   totals(window: ReportWindow): Promise<WindowTotals>;
+  /**
+   * Runs `fn` in one snapshot, with the window's coverage by valid rollups (AuditRollupsRepository): what a
+   * rule reads from audit_rollup_hours for `rolledUp` and from audit_events for `raw` is then exactly what
+   * it would read from audit_events for the whole window.
+   */
+  withRollups<T>(fn: (sql: Sql, coverage: Coverage) => Promise<T>): Promise<T>;
 }
 
 export interface ReportRule {

@@ -10,7 +10,7 @@ import { GrantRevocations } from '../../grants/grant-revocations.service';
 import { required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
-import { grantError, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
+import { grantError, profileOf, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface AuthorizationCodeParams {
   code: string;
@@ -115,6 +115,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       authTime: created.auth_time,
       sid: created.sid,
       grantType: 'authorization_code',
+      profile: profileOf(created),
     });
     return {
       subject: created.user_id!,

@@ -8,7 +8,14 @@ import { GrantRevocations } from '../../grants/grant-revocations.service';
 import { parseScope, required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository, type GrantTokensRow } from '../tokens.repository';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
-import { grantError, isSubset, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
+import {
+  grantError,
+  isSubset,
+  profileOf,
+  tokenTypeFor,
+  type IssuedTokens,
+  type TokenGrant,
+} from './token-grant';
 
 export interface RefreshTokenParams {
   refreshToken: string;
@@ -102,6 +109,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
       authTime: row.auth_time,
       sid: row.sid,
       grantType: 'refresh_token',
+      profile: profileOf(row),
     });
     return {
       subject: row.user_id!,

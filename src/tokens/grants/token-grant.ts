@@ -2,7 +2,9 @@ import type { GrantType } from '../../clients/client';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import type { OAuthErrorCode } from '../../common/oauth-errors';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
+import type { ClaimsSource } from '../../oidc/user-claims';
 import { TokenRequestError, type FormParams } from '../oauth-request';
+import type { GrantTokensRow } from '../tokens.repository';
 
 /** RFC 6749 §5.1 successful response (every response carries `scope`, docs/tokens.md). */
 export interface TokenResponseBody {
@@ -52,4 +54,17 @@ export function grantError(
 /** True when every requested scope is in `granted`. */
 export function isSubset(requested: readonly string[], granted: readonly string[]): boolean {
   return requested.every((s) => granted.includes(s));
+}
+
+/** The user's profile the exchange or rotation statement read for an `openid` grant (undefined otherwise). */
+export function profileOf(row: GrantTokensRow): ClaimsSource | undefined {
+  if (row.user_id === null || row.username === null || row.updated_at === null) return undefined;
+  return {
+    id: row.user_id,
+    username: row.username,
+    name: row.name,
+    email: row.email,
+    email_verified: row.email_verified === true,
+    updated_at: row.updated_at,
+  };
 }

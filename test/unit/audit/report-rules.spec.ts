@@ -48,8 +48,9 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
     calls.push({ text, params });
     return rows;
   }) as Sql;
+  const window = { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') };
   const ctx: RuleContext = {
-    window: { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') },
+    window,
     thresholds: resolveThresholds(r, configured),
     sql,
     totals: async () => ({
@@ -59,8 +60,10 @@ async function runRule(r: ReportRule, rows: GroupRow[], configured: Record<strin
       firstFailure: null,
       lastFailure: null,
     }),
+    // no rollups: the whole window from the rows
+    withRollups: (fn) => fn(sql, { rolledUp: [], raw: [window] }),
   };
-  return { findings: await r.query(ctx), calls };
+  return { findings: await r.query(ctx), calls, window: [window.from, window.to] };
 }
 
 describe('report rules', () => {
@@ -130,12 +133,31 @@ describe('report rules', () => {
       });
       expect(calls[0].params.slice(2)).toEqual([7]);
       const burst = await runRule(rule('ip_failure_burst'), [], { ip_failure_burst_window_seconds: 60 });
-      expect(burst.calls[0].params.slice(2)).toEqual([10, 60, 59.999, 5]);
+      // count, the span (inclusive frame), then the hourly pre-filter's ⌈count/2⌉ and the window as its range
+      expect(burst.calls[0].params.slice(2)).toEqual([10, 59.999, 5, ...burst.window]);
+      expect(burst.calls[0].text).toContain("GROUP BY ip, date_bin('1 hour'");
+      expect(burst.calls[0].text).toContain('HAVING count(*) >= $5');
+    });
+
+    it('finds ip_failure_burst candidates exactly from the rows when the hourly pre-filter does not apply', async () => {
+      // a span over an hour, or a count under 3 (⌈count/2⌉ < 2: hours with one failure are not rolled up)
+      const configs: Array<Record<string, number>> = [
+        { ip_failure_burst_window_seconds: 7200 },
+        { ip_failure_burst_count: 2 },
+      ];
+      for (const configured of configs) {
+        const { calls } = await runRule(rule('ip_failure_burst'), [], configured);
+        expect(calls[0].text).not.toContain('audit_rollup_ip_failures');
+        expect(calls[0].text).toContain('lead(occurred_at, $5)');
+        const t = resolveThresholds(rule('ip_failure_burst'), configured);
+        expect(calls[0].params.slice(2)).toEqual([t.count, t.window_seconds - 0.001, t.count - 1]);
+      }
     });
 
     it('never lets challenge_reuse count a single use', async () => {
       const { calls } = await runRule(rule('challenge_reuse'), [], { challenge_reuse_count: 1 });
-      expect(calls[0].params[2]).toBe(2);
+      expect(calls[0].params[0]).toBe(2);
+      expect(calls[0].text).toContain('HAVING count(*) >= $1');
     });
   });
 
@@ -345,6 +367,7 @@ describe('report rules', () => {
                 lastFailure: new Date('2025-01-02T02:00:00Z'),
               }
             : { requests: 100, failures: 5, failureEvents: 5, firstFailure: null, lastFailure: null },
+        withRollups: () => Promise.reject(new Error('failure_rate_spike reads no rollup')),
       });
       expect(findings).toEqual([
         {

@@ -9,7 +9,8 @@
 //      grants each with its live refresh token, their consents, 100,000 live sessions, 10,000 revoked access
 //      tokens, 50,000 lockout keys, and 10,000,000 audit events over 90 days in the daily partitions the app
 //      creates (requests of one or two events, real client and user ids, failures of every kind, a few
-//      attacks); then VACUUM (ANALYZE) and a CHECKPOINT;
+//      attacks); then VACUUM (ANALYZE), the rollups of the closed audit days (as the hourly maintenance) and a
+//      CHECKPOINT;
 //   3. times the security report over the last 24 hours and 30 days (the report service's own SQL, median of
 //      several runs after a warm-up; goals < 200 ms and < 1 s);
 //   4. restarts the server on the loaded database and starts a second one on a fresh empty database
@@ -550,6 +551,9 @@ async function load(databaseUrl, app) {
       return n;
     });
     await step('VACUUM (ANALYZE)', undefined, () => run('VACUUM (ANALYZE)'));
+    // as the server's hourly maintenance does (and bench:audit): the closed days' rollups, which the report reads
+    await step('audit rollups of the closed days (AuditRetentionService.rollUp)', undefined, async () =>
+      (await app.get(AuditRetentionService).rollUp()).length);
     await step('CHECKPOINT', undefined, () => run('CHECKPOINT'));
   });
   return { steps, total_s: secondsSince(total0) };
@@ -713,10 +717,14 @@ async function statementCost(dbs) {
 }
 
 // ---- EXPLAIN of the hot statements ------------------------------------------------------------------------
-/** The SQL text and parameters a repository method sends, captured with a stand-in DataSource (nothing runs). */
+/** The SQL text, parameters and prepared-statement name a repository method sends, captured with a stand-in DataSource (nothing runs). */
 async function capture(call) {
   const sent = [];
-  const fake = { driver: {}, query: async (text, params) => (sent.push({ text, params: params ?? [] }), []) };
+  const fake = {
+    // preparedSql sends { name, text, values } to the driver's pool: the prepared statement's name is kept
+    driver: { master: { query: async (q) => (sent.push({ name: q.name, text: q.text, params: q.values ?? [] }), { rows: [] }) } },
+    query: async (text, params) => (sent.push({ text, params: params ?? [] }), []),
+  };
   fake.manager = fake;
   await call(fake);
   return sent;
@@ -795,26 +803,26 @@ async function explainAll(databaseUrl) {
       ['login', 'lockout: count the attempt (LockoutsRepository.beginAttempt)', (ds) => new LockoutsRepository(ds).beginAttempt('k' + hex(), policy), [], 0],
       ['login', 'lockout: reset on success (LockoutsRepository.reset)', (ds) => new LockoutsRepository(ds).reset(hex())],
       ['login', 'session insert (SessionsRepository.insert)', (ds) => new SessionsRepository(ds).insert(hex(), session.user_id, 1800, 43200)],
-      ['authorize', 'session lookup (latchkey_find_live_session)', (ds) => new SessionsRepository(ds).findLive(session.id_hash, 1800, 60)],
-      ['authorize', 'session + consent + code insert (latchkey_insert_code_for_session)', (ds) => new AuthorizationCodesRepository(ds).insertForSession(
+      ['authorize', 'session lookup', (ds) => new SessionsRepository(ds).findLive(session.id_hash, 1800, 60)],
+      ['authorize', 'session + consent + code insert', (ds) => new AuthorizationCodesRepository(ds).insertForSession(
         { idHash: session.id_hash, idleSeconds: 1800, touchAfterSeconds: 60 },
         { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true)],
       ['authorize', 'client lookup (ClientsRepository.findRow, the cache fill)', (ds) => new ClientsRepository(ds).findRow(session.client_id)],
       ['consent', 'consent upsert (ConsentsRepository.grant)', (ds) => new ConsentsRepository(ds).grant(session.user_id, session.client_id, scope)],
       ['consent', 'pending request used (AuthorizationRequestsRepository.markUsed)', (ds) => new AuthorizationRequestsRepository(ds).markUsed(hex(), new Date(Date.now() + 600_000))],
-      ['token', 'code exchange (latchkey_exchange_code_v2)', (ds) => new TokensRepository(ds).exchangeCode({
+      ['token', 'code exchange', (ds) => new TokensRepository(ds).exchangeCode({
         codeHash, grantId: randomUUID(), clientId: session.client_id, redirectUri: session.redirect_uri, codeChallenge: challenge,
         grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null }), [codeSetup]],
-      ['token', 'user profile for the id_token (UsersRepository.findProfile)', (ds) => new UsersRepository(ds).findProfile(session.user_id)],
-      ['refresh', 'refresh rotation (latchkey_rotate_refresh)', (ds) => new TokensRepository(ds).rotateRefresh({
+      ['userinfo', 'user profile for userinfo (UsersRepository.findProfile)', (ds) => new UsersRepository(ds).findProfile(session.user_id)],
+      ['refresh', 'refresh rotation', (ds) => new TokensRepository(ds).rotateRefresh({
         tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })],
-      ['introspect', 'access-token state (latchkey_access_token_active)', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
-      ['introspect', 'refresh-token introspection (latchkey_active_refresh_token)', (ds) => new TokensRepository(ds).activeRefreshToken(refresh.token_hash)],
+      ['introspect', 'access-token state', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
+      ['introspect', 'refresh-token introspection', (ds) => new TokensRepository(ds).activeRefreshToken(refresh.token_hash)],
       ['revoke', 'access-token revocation (GrantsRepository.revokeAccessToken)', (ds) => new GrantsRepository(ds).revokeAccessToken(randomUUID(), refresh.grant_id, Date.now() / 1000 + 900, ds)],
       ['revoke', 'refresh-token owner (TokensRepository.findRefreshOwner)', (ds) => new TokensRepository(ds).findRefreshOwner(refresh.token_hash)],
       ['revoke', 'grant revocation with its refresh tokens (GrantsRepository.revokeGrant)', (ds) => new GrantsRepository(ds).revokeGrant(refresh.grant_id, 'revocation_request', ds)],
-      ['audit', 'audit group commit, 3 rows (latchkey_insert_audit_events)', (ds) => new AuditEventsRepository(ds).insertMany(auditRows)],
-      ['dpop', 'DPoP proof replay check (latchkey_remember_dpop_proof)', (ds) => new DpopProofsRepository(ds).remember(hex(), 300)],
+      ['audit', 'audit group commit, 3 rows', (ds) => new AuditEventsRepository(ds).insertMany(auditRows)],
+      ['dpop', 'DPoP proof replay check', (ds) => new DpopProofsRepository(ds).remember(hex(), 300)],
       ['also', 'refresh failure diagnosis (TokensRepository.refreshTokenState)', (ds) => new TokensRepository(ds).refreshTokenState(refresh.token_hash, 0)],
       ['also', "a user's grants (GrantsRepository.listForUser)", (ds) => new GrantsRepository(ds).listForUser(refresh.user_id, 50, null)],
       ['also', "a user's grants revoked (GrantsRepository.revokeUserGrants)", (ds) => new GrantsRepository(ds).revokeUserGrants(refresh.user_id, null, 'admin', ds)],
@@ -825,10 +833,8 @@ async function explainAll(databaseUrl) {
       if (!(rel in sizes)) sizes[rel] = Number((await db.query(`SELECT count(*)::bigint AS n FROM ${db.escapeIdentifier(rel)}`)).rows[0].n);
       return sizes[rel];
     };
-    const results = [];
-    for (const [path, name, call, setup = [], which = 0] of checks) {
-      const sent = await capture(call);
-      const { text, params } = sent[which];
+    /** Plans one statement (custom and generic), inside BEGIN … ROLLBACK after its setup statements. */
+    const check = async (path, name, text, params, setup = []) => {
       const entry = { path, name, sql: text, params, plans: {} };
       for (const mode of ['custom', 'generic']) {
         await db.query('BEGIN');
@@ -860,12 +866,24 @@ async function explainAll(databaseUrl) {
       }
       entry.seq_scans = scans;
       entry.indexes = [...indexes];
-      entry.big_seq_scans = scans.filter((s) => s.rows > SEQ_ROWS);
+      entry.big_seq_scans = scans.filter((x) => x.rows > SEQ_ROWS);
       entry.verdict = entry.big_seq_scans.length ? 'FAIL' : 'PASS';
       entry.execution_ms = { custom: entry.plans.custom.json['Execution Time'], generic: entry.plans.generic.json['Execution Time'] };
+      return entry;
+    };
+    const results = [];
+    for (const [path, name, call, setup = [], which = 0] of checks) {
+      const sent = (await capture(call))[which];
+      const entry = await check(path, sent.name ? `${name} (${sent.name})` : name, sent.text, sent.params, setup);
       results.push(entry);
-      log(`explain: ${entry.verdict} ${name}: ${entry.indexes.join(', ') || '(no index)'}${scans.length ? `; seq scans: ${scans.map((s) => `${s.relation} (${s.rows} rows, ${s.mode})`).join(', ')}` : ''}`);
+      const scans = entry.seq_scans;
+      log(`explain: ${entry.verdict} ${name}: ${entry.indexes.join(', ') || '(no index)'}${scans.length ? `; seq scans: ${scans.map((x) => `${x.relation} (${x.rows} rows, ${x.mode})`).join(', ')}` : ''}`);
     }
+    // the check itself must be able to fail: a statement no index serves is flagged, or this run stops here
+    const control = await check('control', 'grants by scope (no index serves it)', 'SELECT id FROM grants WHERE scope = $1', ['no such scope']);
+    if (control.verdict !== 'FAIL') throw new Error(`the plan check did not flag a Seq Scan: ${JSON.stringify(control.seq_scans)}`);
+    log(`explain: control FAILs as it must (${control.big_seq_scans.map((x) => `Seq Scan on ${x.relation}, ${x.rows} rows`).join(', ')})`);
+    results.control = { seq_scans: control.big_seq_scans };
     return results;
   });
 }
@@ -943,6 +961,7 @@ try {
   // 5. the plans
   log('EXPLAIN of the hot statements …');
   out.explain = await explainAll(A.url);
+  out.explain_control = out.explain.control;
 } catch (err) {
   console.error(err);
   exitCode = 1;
@@ -1093,7 +1112,8 @@ ${sizeRows.join('\n')}
 The repositories' own SQL and parameters (captured from the built code), real values from the loaded rows; each
 planned as a custom plan and as the generic plan a prepared statement settles on; statements that write ran
 inside BEGIN … ROLLBACK. FAIL = a Seq Scan on a table of more than ${SEQ_ROWS.toLocaleString('en')} rows.
-**${(o.explain ?? []).length - failed} of ${(o.explain ?? []).length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).
+**${(o.explain ?? []).length - failed} of ${(o.explain ?? []).length} PASS.** The plans: [SCALE-PLANS.md](SCALE-PLANS.md).${o.explain_control ? ` The check's control,
+\`SELECT id FROM grants WHERE scope = $1\` (no index serves it), is flagged as it must be: ${[...new Set(o.explain_control.seq_scans.map((x) => `Seq Scan on ${x.relation} (${x.rows.toLocaleString('en')} rows)`))].join(', ')}.` : ''}
 
 ${explainRows.join('\n')}
 

@@ -25,6 +25,9 @@ export interface PostgresClientStoreOptions {
  * encrypted (JWE, dir + A256GCM, with jose). `takePending` is one `DELETE … RETURNING`: single-use even
  * between instances. Expired rows are never returned and are purged as new ones are written.
  */
+/** What a CREATE … IF NOT EXISTS that loses a race with another session's can fail with: 23505, 42P07, 42710. */
+const TABLE_RACE_CODES = new Set(['23505', '42P07', '42710']);
+
 export class PostgresClientStore implements LatchkeyClientStore {
   private readonly key: Uint8Array;
   private readonly pendingTable: string;
@@ -67,8 +70,9 @@ export class PostgresClientStore implements LatchkeyClientStore {
           `CREATE INDEX IF NOT EXISTS ${table}_expires_at ON ${table} (expires_at)`,
         );
       } catch (e) {
-        // two instances creating the table at once: one of them loses the race on the catalog; fine
-        if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42P07') throw e;
+        // two instances creating the table at once: one of them loses the race on the catalog (a unique
+        // violation in pg_type/pg_class, "relation already exists" or "type already exists"); fine
+        if (!TABLE_RACE_CODES.has((e as { code?: string }).code ?? '')) throw e;
       }
     }
   }

@@ -74,6 +74,14 @@ export class AuditRollups1764961800000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // Locks first, in the order a running rollup (AuditRollupsRepository.rollUpDay) takes them: a partition,
+    // then the rollup tables as it writes them. Dropping in the order below without them deadlocked with the
+    // server's start-up rollup (this drops audit_rollup_stale, then waits for audit_rollup_hours, which the
+    // rollup holds while it waits for audit_rollup_stale). LOCK on audit_events takes every partition too.
+    await q.query(
+      `LOCK TABLE audit_events, audit_rollup_hours, audit_rollup_ip_failures, audit_rollup_days, audit_rollup_stale
+         IN ACCESS EXCLUSIVE MODE`,
+    );
     // the triggers on rolled-up partitions go with their function
     await q.query(`DROP FUNCTION IF EXISTS audit_rollup_mark_stale() CASCADE`);
     await q.query(`DROP TABLE IF EXISTS audit_rollup_stale`);

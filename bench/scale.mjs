@@ -888,6 +888,59 @@ async function explainAll(databaseUrl) {
   });
 }
 
+// ---- deleting at scale ----------------------------------------------------------------------------------------
+// A client's, a user's and a purge batch's deletion on the loaded database (each inside BEGIN … ROLLBACK), with
+// the schema as migrated and as it was before migration GrantDeletionIndexes (re-created inside the same
+// transaction: the foreign key from authorization_codes.grant_id, partial indexes on grants, no consents index).
+const DELETE_TIMEOUT_S = 60;
+async function deletionTimes(databaseUrl) {
+  return withClient(databaseUrl, async (db) => {
+    const one = async (sql) => (await db.query(sql)).rows[0];
+    const codes = Number((await one(`SELECT count(*)::int AS n FROM authorization_codes`)).n);
+    const busiestClient = await one(`SELECT client_id AS id, count(*)::int AS grants FROM grants GROUP BY 1 ORDER BY 2 DESC LIMIT 1`);
+    const loadClient = await one(`SELECT g.client_id AS id, count(*)::int AS grants FROM grants g JOIN clients c ON c.client_id = g.client_id
+      WHERE c.client_name LIKE 'scale-%' GROUP BY 1 ORDER BY 2 DESC LIMIT 1`);
+    const busiestUser = await one(`SELECT user_id AS id, count(*)::int AS grants FROM grants WHERE user_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1`);
+    const loadUser = await one(`SELECT g.user_id AS id, count(*)::int AS grants FROM grants g JOIN users u ON u.id = g.user_id
+      WHERE u.username <> 'bench-user' GROUP BY 1 ORDER BY 2 DESC LIMIT 1`);
+    const cases = [
+      { name: `a client of the load (${loadClient.grants} grants)`, sql: `DELETE FROM clients WHERE client_id = $1`, params: [loadClient.id] },
+      { name: `the bench's client (${busiestClient.grants} grants, the bench's codes)`, sql: `DELETE FROM clients WHERE client_id = $1`, params: [busiestClient.id] },
+      { name: `a user of the load (${loadUser.grants} grants)`, sql: `DELETE FROM users WHERE id = $1`, params: [loadUser.id] },
+      { name: `the bench's user (${busiestUser.grants} grants, the bench's codes)`, sql: `DELETE FROM users WHERE id = $1`, params: [busiestUser.id] },
+      { name: '1,000 grants (a purge batch)', sql: `DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE client_id <> $1 ORDER BY expires_at LIMIT 1000)`, params: [busiestClient.id] },
+    ];
+    const BEFORE = [
+      `DROP INDEX grants_client_all_idx`, `DROP INDEX grants_user_all_idx`, `DROP INDEX consents_client_idx`,
+      `CREATE INDEX grants_client_idx ON grants (client_id) WHERE revoked_at IS NULL`,
+      `CREATE INDEX grants_user_idx ON grants (user_id, client_id) WHERE revoked_at IS NULL`,
+      `ALTER TABLE authorization_codes ADD CONSTRAINT authorization_codes_grant_id_fkey
+         FOREIGN KEY (grant_id) REFERENCES grants (id) ON DELETE SET NULL NOT VALID`,
+    ];
+    const results = [];
+    for (const c of cases) {
+      const row = { name: c.name };
+      for (const schema of ['migrated', 'before']) {
+        await db.query('BEGIN');
+        try {
+          if (schema === 'before') for (const ddl of BEFORE) await db.query(ddl);
+          await db.query(`SET LOCAL statement_timeout = '${DELETE_TIMEOUT_S}s'`);
+          const t0 = performance.now();
+          const res = await db.query(c.sql, c.params);
+          row[schema] = { ms: performance.now() - t0, rows: res.rowCount };
+        } catch (err) {
+          row[schema] = { ms: null, error: err.code === '57014' ? `> ${DELETE_TIMEOUT_S} s (cancelled)` : err.message };
+        } finally {
+          await db.query('ROLLBACK');
+        }
+      }
+      log(`delete ${c.name}: ${row.migrated.ms?.toFixed(0) ?? row.migrated.error} ms; before: ${row.before.ms?.toFixed(0) ?? row.before.error} ms`);
+      results.push(row);
+    }
+    return { codes, cases: results };
+  });
+}
+
 // ---- run ----------------------------------------------------------------------------------------------------
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 2);
 if (!(await portFree(PORT + 1))) {
@@ -962,6 +1015,10 @@ try {
   log('EXPLAIN of the hot statements …');
   out.explain = await explainAll(A.url);
   out.explain_control = out.explain.control;
+
+  // 6. deleting clients, users and grants at this size
+  log('deleting at this size (inside BEGIN … ROLLBACK) …');
+  out.deletions = await deletionTimes(A.url);
 } catch (err) {
   console.error(err);
   exitCode = 1;
@@ -1117,7 +1174,18 @@ inside BEGIN … ROLLBACK. FAIL = a Seq Scan on a table of more than ${SEQ_ROWS.
 
 ${explainRows.join('\n')}
 
-## The security report at this size
+${o.deletions ? `## Deleting at this size
+
+Each statement inside BEGIN … ROLLBACK on the loaded database (its cascades included), with the schema as migrated
+and as it was before migration GrantDeletionIndexes (re-created in the same transaction: the foreign key from
+authorization_codes.grant_id, partial indexes on grants by client and by user, no index on consents by client);
+statement timeout ${DELETE_TIMEOUT_S} s. ${o.deletions.codes.toLocaleString('en')} authorization codes in the table.
+
+| deletion | rows | ms as migrated | ms before GrantDeletionIndexes |
+|---|---|---|---|
+${o.deletions.cases.map((c) => `| ${c.name} | ${c.migrated.rows ?? ''} | ${c.migrated.ms === null ? c.migrated.error : fmt(c.migrated.ms, 1)} | ${c.before.ms === null ? c.before.error : fmt(c.before.ms, 1)} |`).join('\n')}
+
+` : ''}## The security report at this size
 
 The report service's own SQL (SecurityReportService.generate) right after the load, median after one warm-up run:
 

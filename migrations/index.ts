@@ -6,6 +6,7 @@ import { DpopAndPar1764930000000 } from './1764930000000-DpopAndPar';
 import { SealedAuthorizationRequests1764950000000 } from './1764950000000-SealedAuthorizationRequests';
 import { AuditRollups1764961800000 } from './1764961800000-AuditRollups';
 import { AuditEventIndexes1764963600000 } from './1764963600000-AuditEventIndexes';
+import { GrantDeletionIndexes1765090000000 } from './1765090000000-GrantDeletionIndexes';
 
 /** Every migration, in order (explicit: the same list serves the compiled app, the CLI and the tests). */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SealedAuthorizationRequests1764950000000,
   AuditRollups1764961800000,
   AuditEventIndexes1764963600000,
+  GrantDeletionIndexes1765090000000,
 ];

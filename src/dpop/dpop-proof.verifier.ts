@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   calculateJwkThumbprint,
+  type CryptoKey,
   decodeProtectedHeader,
   EmbeddedJWK,
   errors as joseErrors,
@@ -12,6 +13,7 @@ import { DpopProofError } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import { DpopNonces } from './dpop-nonces';
 import { DpopProofsRepository } from './dpop-proofs.repository';
+import { ProofKeyCache } from './proof-key-cache';
 
 /** RFC 9449 §5.1, docs/sender-constrained-tokens.md: the asymmetric algorithms a proof may use (metadata lists the same). */
 export const DPOP_SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -27,6 +29,9 @@ export const DPOP_CLOCK_SKEW_SECONDS = 5;
 
 /** A proof is a few hundred bytes (an RSA-4096 key ~1.5 KB); anything much longer is not one. */
 const MAX_PROOF_LENGTH = 8192;
+
+/** Proof keys remembered per instance (a few hundred bytes each): clients with a key in use, and then some. */
+export const DPOP_KEY_CACHE_SIZE = 10_000;
 
 /** JWK members that only private (or symmetric) keys have (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -59,6 +64,8 @@ export interface VerifiedDpopProof {
 @Injectable()
 export class DpopProofVerifier {
   private readonly nonces: DpopNonces;
+  /** imported keys of proofs that verified (ProofKeyCache) */
+  readonly keys = new ProofKeyCache(DPOP_KEY_CACHE_SIZE);
 
   constructor(
     private readonly proofs: DpopProofsRepository,
@@ -120,12 +127,15 @@ export class DpopProofVerifier {
       throw invalid('the DPoP proof jwk must be a public key', 'dpop_proof_jwk');
     }
 
+    // the key: imported once per (alg, jwk) as sent (ProofKeyCache), else as jose's EmbeddedJWK imports it
+    const cacheKey = ProofKeyCache.keyOf(header.alg, jwk);
+    const known = this.keys.get(cacheKey);
+    let imported: CryptoKey | undefined;
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt',
-        algorithms: [...ACCEPTED_ALGS],
-      }));
+      const options = { typ: 'dpop+jwt', algorithms: [...ACCEPTED_ALGS] };
+      if (known) ({ payload } = await jwtVerify(proof, known.key, options));
+      else ({ payload, key: imported } = await jwtVerify(proof, EmbeddedJWK, options));
     } catch (err) {
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
         throw invalid('the DPoP proof signature does not verify', 'dpop_proof_bad_signature');
@@ -134,6 +144,13 @@ export class DpopProofVerifier {
         throw invalid('the DPoP proof jwk is not a usable public key for its alg', 'dpop_proof_jwk');
       }
       throw invalid('the DPoP proof is malformed', 'dpop_proof_malformed');
+    }
+
+    let jkt = known?.jkt;
+    if (!jkt) {
+      // the signature verified: this key is worth remembering
+      jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
+      if (imported) this.keys.remember(cacheKey, { key: imported, jkt });
     }
 
     if (payload.htm !== input.method) {
@@ -169,7 +186,6 @@ export class DpopProofVerifier {
       );
     }
 
-    const jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
     // RFC 9449 §11.1: a jti is accepted once per key while the proof could still be accepted
     const ttl = this.oauth.dpopProofMaxAge + 2 * DPOP_CLOCK_SKEW_SECONDS;
     if (!(await this.proofs.remember(sha256Hex(`${jkt}.${jti}`), ttl))) {

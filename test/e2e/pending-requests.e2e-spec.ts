@@ -88,21 +88,13 @@ describe('pending authorization requests: bounded storage', () => {
   });
 
   it('reuses the space of purged rows (used requests): further rounds of the same size do not grow the table', async () => {
-    const heapSize = async () =>
+    /** the table's heap, or the table with its indexes */
+    const sizeOf = async (measure: 'pg_relation_size' | 'pg_total_relation_size') =>
       Number(
         (
           await sql<{ bytes: string }>(
             t.dataSource,
-            `SELECT pg_relation_size('authorization_requests')::text AS bytes`,
-          )
-        )[0].bytes,
-      );
-    const totalSize = async () =>
-      Number(
-        (
-          await sql<{ bytes: string }>(
-            t.dataSource,
-            `SELECT pg_total_relation_size('authorization_requests')::text AS bytes`,
+            `SELECT ${measure}('authorization_requests')::text AS bytes`,
           )
         )[0].bytes,
       );
@@ -115,7 +107,7 @@ describe('pending authorization requests: bounded storage', () => {
            FROM generate_series(1, 3000) AS i`,
         [randomBytes(8).toString('hex')],
       );
-      const heap = await heapSize();
+      const heap = await sizeOf('pg_relation_size');
       const counts = await t.get(HousekeepingService).purgeExpired();
       expect(counts.authorization_requests).toBeGreaterThanOrEqual(3000);
       return heap;
@@ -127,14 +119,14 @@ describe('pending authorization requests: bounded storage', () => {
     // transaction anywhere in the cluster is older than their deletion (so other sessions — the suite's other
     // workers on PostgreSQL — can delay it by a few rounds, never prevent it). Rounds go on until the total size
     // has not changed for four rounds, within 20 s.
-    const totals = [await totalSize()];
+    const totals = [await sizeOf('pg_total_relation_size')];
     const lastFive = () => totals.slice(-5);
     const settled = () => totals.length >= 5 && lastFive().every((v) => v === totals[totals.length - 1]);
     const deadline = Date.now() + 20_000;
     while (!settled() && Date.now() < deadline) {
       // a round's rows never need more heap than the first round's (8 kB: a page of slack)
       expect(await flood()).toBeLessThanOrEqual(firstHeap + 8192);
-      totals.push(await totalSize());
+      totals.push(await sizeOf('pg_total_relation_size'));
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(lastFive()).toEqual(Array(5).fill(totals[totals.length - 1]));

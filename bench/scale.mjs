@@ -817,6 +817,10 @@ async function explainAll(databaseUrl) {
       ['refresh', 'refresh rotation', (ds) => new TokensRepository(ds).rotateRefresh({
         tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })],
       ['introspect', 'access-token state', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
+      ['introspect', 'access-token state, 16 concurrent checks in one statement', (ds) => {
+        const repository = new GrantsRepository(ds);
+        return Promise.all(Array.from({ length: 16 }, () => repository.accessTokenActive(refresh.grant_id, randomUUID())));
+      }],
       ['introspect', 'refresh-token introspection', (ds) => new TokensRepository(ds).activeRefreshToken(refresh.token_hash)],
       ['revoke', 'access-token revocation (GrantsRepository.revokeAccessToken)', (ds) => new GrantsRepository(ds).revokeAccessToken(randomUUID(), refresh.grant_id, Date.now() / 1000 + 900, ds)],
       ['revoke', 'refresh-token owner (TokensRepository.findRefreshOwner)', (ds) => new TokensRepository(ds).findRefreshOwner(refresh.token_hash)],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import DataLoader from 'dataloader';
 import { DataSource, EntityManager } from 'typeorm';
 import { purgeExpiredRows } from '../database/expired-rows';
 import { preparedSql, sql } from '../database/sql';
@@ -20,6 +21,35 @@ export interface UserGrantRow {
   last_used_at: Date;
 }
 
+/** The statement sizes of the access-token state check (see GrantsRepository.accessTokenActive). */
+const ACCESS_TOKEN_STATE_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64] as const;
+/** At most this many access tokens' states are read by one statement. */
+export const ACCESS_TOKEN_STATE_BATCH_MAX = 64;
+
+const accessTokenStateSql = new Map<number, string>();
+/** The state check for `size` (grant id, jti) pairs; row `i` answers pair `i` (0-based). */
+function accessTokenStatesSql(size: number): string {
+  let text = accessTokenStateSql.get(size);
+  if (!text) {
+    const pairs = Array.from({ length: size }, (_, i) => `($${2 * i + 1}::uuid, $${2 * i + 2}::uuid, ${i})`);
+    text = `SELECT k.i, (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
+               AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = k.jti)) AS active
+         FROM (VALUES ${pairs.join(', ')}) AS k(grant_id, jti, i)
+         JOIN grants g ON g.id = k.grant_id
+         JOIN clients c ON c.client_id = g.client_id
+         LEFT JOIN users u ON u.id = g.user_id`;
+    accessTokenStateSql.set(size, text);
+  }
+  return text;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface AccessTokenKey {
+  grantId: string;
+  jti: string;
+}
+
 /**
  * The one writer of `grants` and `revoked_access_tokens`: raw SQL, one statement per decision.
  * Deliberate cross-table statements (docs/architecture.md): a revocation also revokes the grant's refresh
@@ -30,6 +60,22 @@ export interface UserGrantRow {
  */
 @Injectable()
 export class GrantsRepository {
+  /**
+   * Access-token state checks that reach the repository in the same turn of the event loop (concurrent
+   * introspections and bearer-guarded requests) share one statement: the read-side counterpart of the audit
+   * trail's group commit. Nothing is cached (`cache: false`): every check reads the database after its request
+   * arrived, so a revocation committed before it is seen, as with a statement of its own.
+   */
+  private readonly accessTokenStates = new DataLoader<AccessTokenKey, boolean>(
+    (keys) => this.accessTokenStatesOf(keys),
+    {
+      cache: false,
+      maxBatchSize: ACCESS_TOKEN_STATE_BATCH_MAX,
+      // after the I/O callbacks of this turn: the requests that arrived together are in the batch
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -53,20 +99,35 @@ export class GrantsRepository {
 
   /**
    * True when the access token's grant is live, its client enabled, its user (if any) enabled and the token
-   * itself not revoked: one prepared statement on the bearer guard's, userinfo's and introspection's path.
+   * itself not revoked: on the bearer guard's, userinfo's and introspection's path. Checks made at the same time
+   * share one prepared statement (see `accessTokenStates`); ids that are not UUIDs are inactive without a
+   * query, so that one caller's input can never fail the statement it would share with others.
    */
   async accessTokenActive(grantId: string, jti: string): Promise<boolean> {
-    const rows = await preparedSql<{ active: boolean }>(
+    if (!UUID.test(grantId) || !UUID.test(jti)) return false;
+    return this.accessTokenStates.load({ grantId, jti });
+  }
+
+  /**
+   * One statement for a batch of checks; the answer for each key, in order. The keys are a VALUES list of a
+   * fixed size (the next of ACCESS_TOKEN_STATE_BATCH_SIZES, padded with NULLs that match no grant), one named
+   * statement per size: PostgreSQL plans each once and reuses that plan. (An array parameter, `unnest($1)`,
+   * would be re-planned on every call: its generic plan assumes ten elements and so always looks dearer than a
+   * plan made for the actual one or two.)
+   */
+  private async accessTokenStatesOf(keys: readonly AccessTokenKey[]): Promise<boolean[]> {
+    const size = ACCESS_TOKEN_STATE_BATCH_SIZES.find((s) => s >= keys.length)!;
+    const params: (string | null)[] = [];
+    for (let i = 0; i < size; i++) params.push(keys[i]?.grantId ?? null, keys[i]?.jti ?? null);
+    const rows = await preparedSql<{ i: number; active: boolean }>(
       this.dataSource,
-      'latchkey_access_token_active',
-      `SELECT (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
-               AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $2)) AS active
-         FROM grants g JOIN clients c ON c.client_id = g.client_id
-         LEFT JOIN users u ON u.id = g.user_id
-        WHERE g.id = $1`,
-      [grantId, jti],
+      `latchkey_access_tokens_active_${size}`,
+      accessTokenStatesSql(size),
+      params,
     );
-    return rows.length === 1 && rows[0].active === true;
+    const active = keys.map(() => false);
+    for (const row of rows) if (row.active === true) active[row.i] = true;
+    return active;
   }
 
   /** Remembers a revoked access token's jti until the token would have expired anyway (RFC 7009 §2.1). */

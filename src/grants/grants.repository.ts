@@ -24,24 +24,21 @@ export interface UserGrantRow {
 /** The statement sizes of the access-token state check (see GrantsRepository.accessTokenActive). */
 const ACCESS_TOKEN_STATE_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64] as const;
 /** At most this many access tokens' states are read by one statement. */
-export const ACCESS_TOKEN_STATE_BATCH_MAX = 64;
+export const ACCESS_TOKEN_STATE_BATCH_MAX = ACCESS_TOKEN_STATE_BATCH_SIZES.at(-1)!;
 
-const accessTokenStateSql = new Map<number, string>();
-/** The state check for `size` (grant id, jti) pairs; row `i` answers pair `i` (0-based). */
-function accessTokenStatesSql(size: number): string {
-  let text = accessTokenStateSql.get(size);
-  if (!text) {
+/** The state check for `size` (grant id, jti) pairs, by size; row `i` answers pair `i` (0-based). */
+const ACCESS_TOKEN_STATE_SQL = new Map(
+  ACCESS_TOKEN_STATE_BATCH_SIZES.map((size) => {
     const pairs = Array.from({ length: size }, (_, i) => `($${2 * i + 1}::uuid, $${2 * i + 2}::uuid, ${i})`);
-    text = `SELECT k.i, (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
+    const text = `SELECT k.i, (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
                AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = k.jti)) AS active
          FROM (VALUES ${pairs.join(', ')}) AS k(grant_id, jti, i)
          JOIN grants g ON g.id = k.grant_id
          JOIN clients c ON c.client_id = g.client_id
          LEFT JOIN users u ON u.id = g.user_id`;
-    accessTokenStateSql.set(size, text);
-  }
-  return text;
-}
+    return [size, text] as const;
+  }),
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -122,7 +119,7 @@ export class GrantsRepository {
     const rows = await preparedSql<{ i: number; active: boolean }>(
       this.dataSource,
       `latchkey_access_tokens_active_${size}`,
-      accessTokenStatesSql(size),
+      ACCESS_TOKEN_STATE_SQL.get(size)!,
       params,
     );
     const active = keys.map(() => false);

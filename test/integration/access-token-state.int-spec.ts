@@ -46,13 +46,17 @@ describe('access-token state checks on the real database', () => {
     return id;
   };
 
-  /** Counts the statements that read token states (the pool's own method, whichever driver runs). */
-  const countStateStatements = () => {
+  /** The driver's pool and the method that runs a named statement on it (PGlite's or node-postgres'). */
+  const statementRunner = () => {
     const pool = (t.dataSource.driver as unknown as { master: object }).master;
-    const spy =
-      pool instanceof PGlitePool
-        ? jest.spyOn(pool, 'prepared')
-        : jest.spyOn(pool as { query: () => unknown }, 'query');
+    const method = pool instanceof PGlitePool ? 'prepared' : 'query';
+    return { pool: pool as Record<string, (...args: unknown[]) => Promise<unknown>>, method };
+  };
+
+  /** Counts the statements that read token states. */
+  const countStateStatements = () => {
+    const { pool, method } = statementRunner();
+    const spy = jest.spyOn(pool, method);
     return {
       calls: () =>
         spy.mock.calls.filter((args) => JSON.stringify(args[0]).includes('latchkey_access_tokens_active'))
@@ -146,10 +150,9 @@ describe('access-token state checks on the real database', () => {
 
   it('fails every check of a statement that fails (the requests fail; none is answered active)', async () => {
     const live = await grant(client.clientId, userId);
-    const pool = (t.dataSource.driver as unknown as { master: object }).master;
-    const method = pool instanceof PGlitePool ? 'prepared' : 'query';
+    const { pool, method } = statementRunner();
     const spy = jest
-      .spyOn(pool as Record<string, () => Promise<unknown>>, method)
+      .spyOn(pool, method)
       .mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     try {
       const results = await Promise.allSettled([

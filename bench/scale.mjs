@@ -816,6 +816,11 @@ async function explainAll(databaseUrl) {
       ['userinfo', 'user profile for userinfo (UsersRepository.findProfile)', (ds) => new UsersRepository(ds).findProfile(session.user_id)],
       ['refresh', 'refresh rotation', (ds) => new TokensRepository(ds).rotateRefresh({
         tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })],
+      ['refresh', 'refresh rotation, 16 concurrent in one statement', (ds) => {
+        const repository = new TokensRepository(ds);
+        return Promise.all(Array.from({ length: 16 }, (_, i) => repository.rotateRefresh({
+          tokenHash: i === 0 ? refresh.token_hash : hex(), clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })));
+      }],
       ['introspect', 'access-token state', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
       ['introspect', 'access-token state, 16 concurrent checks in one statement', (ds) => {
         const repository = new GrantsRepository(ds);

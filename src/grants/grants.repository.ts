@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import DataLoader from 'dataloader';
 import { DataSource, EntityManager } from 'typeorm';
 import { purgeExpiredRows } from '../database/expired-rows';
 import { preparedSql, sql } from '../database/sql';
+import {
+  STATEMENT_BATCH_SIZES,
+  statementBatchSize,
+  statementBatcher,
+  valuesParams,
+  valuesRows,
+} from '../database/statement-batch';
 
 /** A grant a revocation statement ended (it was live), for its grant.revoked event. */
 export interface RevokedGrantRow {
@@ -21,18 +27,12 @@ export interface UserGrantRow {
   last_used_at: Date;
 }
 
-/** The statement sizes of the access-token state check (see GrantsRepository.accessTokenActive). */
-const ACCESS_TOKEN_STATE_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64] as const;
-/** At most this many access tokens' states are read by one statement. */
-export const ACCESS_TOKEN_STATE_BATCH_MAX = ACCESS_TOKEN_STATE_BATCH_SIZES.at(-1)!;
-
-/** The state check for `size` (grant id, jti) pairs, by size; row `i` answers pair `i` (0-based). */
+/** The state check for `size` (grant id, jti) pairs; row `i` answers pair `i` (0-based). */
 const ACCESS_TOKEN_STATE_SQL = new Map(
-  ACCESS_TOKEN_STATE_BATCH_SIZES.map((size) => {
-    const pairs = Array.from({ length: size }, (_, i) => `($${2 * i + 1}::uuid, $${2 * i + 2}::uuid, ${i})`);
+  STATEMENT_BATCH_SIZES.map((size) => {
     const text = `SELECT k.i, (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
                AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = k.jti)) AS active
-         FROM (VALUES ${pairs.join(', ')}) AS k(grant_id, jti, i)
+         FROM (VALUES ${valuesRows(size, ['uuid', 'uuid'])}) AS k(grant_id, jti, i)
          JOIN grants g ON g.id = k.grant_id
          JOIN clients c ON c.client_id = g.client_id
          LEFT JOIN users u ON u.id = g.user_id`;
@@ -63,14 +63,8 @@ export class GrantsRepository {
    * trail's group commit. Nothing is cached (`cache: false`): every check reads the database after its request
    * arrived, so a revocation committed before it is seen, as with a statement of its own.
    */
-  private readonly accessTokenStates = new DataLoader<AccessTokenKey, boolean>(
-    (keys) => this.accessTokenStatesOf(keys),
-    {
-      cache: false,
-      maxBatchSize: ACCESS_TOKEN_STATE_BATCH_MAX,
-      // after the I/O callbacks of this turn: the requests that arrived together are in the batch
-      batchScheduleFn: (dispatch) => setImmediate(dispatch),
-    },
+  private readonly accessTokenStates = statementBatcher<AccessTokenKey, boolean>((keys) =>
+    this.accessTokenStatesOf(keys),
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -106,16 +100,12 @@ export class GrantsRepository {
   }
 
   /**
-   * One statement for a batch of checks; the answer for each key, in order. The keys are a VALUES list of a
-   * fixed size (the next of ACCESS_TOKEN_STATE_BATCH_SIZES, padded with NULLs that match no grant), one named
-   * statement per size: PostgreSQL plans each once and reuses that plan. (An array parameter, `unnest($1)`,
-   * would be re-planned on every call: its generic plan assumes ten elements and so always looks dearer than a
-   * plan made for the actual one or two.)
+   * One statement for a batch of checks (database/statement-batch.ts); the answer for each key, in order. The
+   * padding rows match no grant.
    */
   private async accessTokenStatesOf(keys: readonly AccessTokenKey[]): Promise<boolean[]> {
-    const size = ACCESS_TOKEN_STATE_BATCH_SIZES.find((s) => s >= keys.length)!;
-    const params: (string | null)[] = [];
-    for (let i = 0; i < size; i++) params.push(keys[i]?.grantId ?? null, keys[i]?.jti ?? null);
+    const size = statementBatchSize(keys.length);
+    const params = valuesParams(keys, size, 2, (k) => [k.grantId, k.jti]);
     const rows = await preparedSql<{ i: number; active: boolean }>(
       this.dataSource,
       `latchkey_access_tokens_active_${size}`,

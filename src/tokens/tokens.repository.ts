@@ -1,8 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { preparedSql, sql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
+import {
+  STATEMENT_BATCH_SIZES,
+  statementBatchSize,
+  statementBatcher,
+  valuesParams,
+  valuesRows,
+} from '../database/statement-batch';
 
 /** What a successful code exchange or refresh produced. */
 export interface GrantTokensRow {
@@ -35,6 +43,67 @@ const GRANT_WITH_PROFILE = (src: string, grantId: string) =>
           u.username, u.name, u.email, u.email_verified, u.updated_at
      FROM ${src} LEFT JOIN users u
        ON u.id = ${src}.user_id AND 'openid' = ANY (string_to_array(${src}.scope, ' '))`;
+
+/** What a refresh rotation is asked to do (TokensRepository.rotateRefresh). */
+export interface RefreshRotation {
+  tokenHash: string;
+  clientId: string;
+  successorHash: string;
+  /** requested scopes, space-separated, or null to keep the token's */
+  requestedScope: string | null;
+  /** the thumbprint of the request's DPoP proof; a bound refresh token rotates only with that key */
+  proofJkt?: string | null;
+}
+
+/** The conditions under which a refresh token `r` (of grant `g`) may be rotated, for the rotation `k`. */
+const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: string; jkt: string }) =>
+  `r.token_hash = ${k.tokenHash} AND r.client_id = ${k.clientId}
+            AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
+            AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
+            AND (${k.scope} IS NULL OR string_to_array(r.scope, ' ') @> string_to_array(${k.scope}, ' '))
+            AND (r.dpop_jkt IS NULL OR r.dpop_jkt = ${k.jkt})`;
+
+/**
+ * Fewer concurrent rotations than this run one statement each: measured (docs/performance.md), the shared
+ * statement costs PostgreSQL more per rotation than a statement of its own until about this many share it.
+ */
+export const ROTATION_BATCH_MIN = 4;
+
+/**
+ * Concurrent rotations in one statement, by size (database/statement-batch.ts); result row `i` answers rotation
+ * `i`. Each token is found by its primary key (the LATERAL subquery: the same lookup as a rotation of its own)
+ * and locked `SKIP LOCKED`: the statement never waits for a lock while it holds others (so it cannot deadlock
+ * with a revocation or another instance's statement), and a token another transaction holds is not rotated here
+ * — it is then rotated by its own, waiting statement, which decides as before. Two rotations of the same token
+ * in one statement update it once (PostgreSQL updates a row once per statement): one gets the successor.
+ */
+const ROTATION_BATCH_SQL = new Map(
+  STATEMENT_BATCH_SIZES.filter((size) => size >= ROTATION_BATCH_MIN).map((size) => {
+    const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
+         VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
+       ), locked AS (
+         SELECT k.i, k.successor_hash, t.*
+           FROM k CROSS JOIN LATERAL (
+             SELECT r.token_hash, r.grant_id, r.client_id, r.scope, r.expires_at, r.dpop_jkt,
+                    g.user_id, g.nonce, g.auth_time, g.sid
+               FROM refresh_tokens r, grants g
+              WHERE ${ROTATABLE({ tokenHash: 'k.token_hash', clientId: 'k.client_id', scope: 'k.requested_scope', jkt: 'k.proof_jkt' })}
+                FOR UPDATE OF r SKIP LOCKED
+           ) t
+       ), old AS (
+         UPDATE refresh_tokens r SET rotated_at = now()
+           FROM locked l
+          WHERE r.token_hash = l.token_hash
+          RETURNING l.*
+       ), n AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
+         SELECT successor_hash, grant_id, client_id, scope, expires_at, dpop_jkt FROM old
+         RETURNING 1
+       )
+       ${GRANT_WITH_PROFILE('old', 'old.grant_id').replace('SELECT ', 'SELECT old.i, ')}`;
+    return [size, text] as const;
+  }),
+);
 
 /** A refresh token as the failure diagnosis sees it. */
 export interface RefreshTokenState {
@@ -72,6 +141,12 @@ export interface ActiveRefreshTokenRow {
  */
 @Injectable()
 export class TokensRepository {
+  private readonly logger = new Logger(TokensRepository.name);
+  /** Concurrent rotations share one statement (rotateRefresh). */
+  private readonly rotations = statementBatcher<RefreshRotation, GrantTokensRow | undefined>((batch) =>
+    this.rotateTogether(batch),
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The non-transactional manager (for the services that take one). */
@@ -149,31 +224,74 @@ export class TokensRepository {
   }
 
   /**
-   * Rotation (one statement): marks the presented refresh token rotated — only if it is this client's,
-   * unrotated, unrevoked, unexpired, its grant live and the requested scope (space-separated, or null) within
-   * its scope — and inserts its successor with the same grant, scope and absolute expiry. The
-   * `rotated_at IS NULL` condition is re-checked after a concurrent rotation commits, so of concurrent uses
-   * exactly one succeeds.
+   * Rotation: marks the presented refresh token rotated — only if it is this client's, unrotated, unrevoked,
+   * unexpired, its grant live and the requested scope (space-separated, or null) within its scope — and inserts
+   * its successor with the same grant, scope and absolute expiry. Returns the grant row, or undefined when the
+   * token was not rotated (the caller reads why). Of concurrent uses of one token exactly one succeeds.
+   *
+   * When ROTATION_BATCH_MIN or more rotations reach the repository in the same turn of the event loop, they are
+   * made by one statement (ROTATION_BATCH_SQL: one round trip and one commit for all). A rotation that statement
+   * did not make — refused, or its token held by another transaction — and every rotation of a statement the
+   * database refused (it rolled back) then runs the statement of its own (`rotateOne`), which waits for locks and
+   * decides. When the database cannot be reached every rotation of the batch fails, as a statement of its own
+   * would.
    */
-  async rotateRefresh(input: {
-    tokenHash: string;
-    clientId: string;
-    successorHash: string;
-    requestedScope: string | null;
-    /** the thumbprint of the request's DPoP proof; a bound refresh token rotates only with that key */
-    proofJkt?: string | null;
-  }): Promise<GrantTokensRow | undefined> {
+  async rotateRefresh(input: RefreshRotation): Promise<GrantTokensRow | undefined> {
+    const together = await this.rotations.load(input);
+    return together ?? this.rotateOne(input);
+  }
+
+  /**
+   * The batch's rotations made by one statement, by position; undefined for a rotation it did not make (each
+   * caller then runs its own statement, so that no caller waits for another's lock).
+   */
+  private async rotateTogether(batch: readonly RefreshRotation[]): Promise<(GrantTokensRow | undefined)[]> {
+    return batch.length >= ROTATION_BATCH_MIN ? this.rotateInOneStatement(batch) : batch.map(() => undefined);
+  }
+
+  /** One statement for the batch: the rows it rotated, by position; none when the database refused the statement. */
+  private async rotateInOneStatement(
+    batch: readonly RefreshRotation[],
+  ): Promise<(GrantTokensRow | undefined)[]> {
+    const size = statementBatchSize(batch.length);
+    let rows: (GrantTokensRow & { i: number })[];
+    try {
+      rows = await preparedSql<GrantTokensRow & { i: number }>(
+        this.dataSource,
+        `latchkey_rotate_refresh_batch_${size}`,
+        ROTATION_BATCH_SQL.get(size)!,
+        valuesParams(batch, size, 5, (r) => [
+          r.tokenHash,
+          r.clientId,
+          r.successorHash,
+          r.requestedScope,
+          r.proofJkt ?? null,
+        ]),
+      );
+    } catch (err) {
+      if (isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
+      this.logger.warn(
+        `a statement of ${batch.length} refresh rotations failed (${(err as Error)?.message}); each runs on its own`,
+      );
+      return batch.map(() => undefined);
+    }
+    const results: (GrantTokensRow | undefined)[] = batch.map(() => undefined);
+    for (const { i, ...row } of rows) results[i] = row;
+    return results;
+  }
+
+  /**
+   * The rotation's statement of its own. It waits for a concurrent transaction's lock, and the `rotated_at IS
+   * NULL` condition is re-checked after a concurrent rotation commits.
+   */
+  private async rotateOne(input: RefreshRotation): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
       'latchkey_rotate_refresh_v2',
       `WITH old AS (
          UPDATE refresh_tokens r SET rotated_at = now()
            FROM grants g
-          WHERE r.token_hash = $1 AND r.client_id = $2
-            AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-            AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
-            AND ($4::text IS NULL OR string_to_array(r.scope, ' ') @> string_to_array($4::text, ' '))
-            AND (r.dpop_jkt IS NULL OR r.dpop_jkt = $5::text)
+          WHERE ${ROTATABLE({ tokenHash: '$1', clientId: '$2', scope: '$4::text', jkt: '$5::text' })}
           RETURNING r.grant_id, r.scope, r.expires_at, g.user_id, g.nonce, g.auth_time, g.sid, r.dpop_jkt
        ), n AS (
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)

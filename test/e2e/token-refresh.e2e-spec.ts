@@ -231,4 +231,28 @@ describe('POST /oauth/token grant_type=refresh_token (REFRESH_REUSE_GRACE=0s)', 
     expect(await grantRow(t, gid)).toMatchObject({ revoke_cause: 'refresh_reused' });
     await refresh(t, client, ok[0].body.refresh_token).expect(400);
   });
+
+  it('refreshes many grants concurrently (rotations made in one turn share a statement): each in its own grant, each successor usable', async () => {
+    const holders = await Promise.all(Array.from({ length: 12 }, () => obtainTokens(t, client)));
+    audit.clear();
+    const responses = await Promise.all(holders.map((h) => refresh(t, client, h.refresh_token!)));
+    responses.forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect(jwtClaims(res.body.access_token).gid).toBe(jwtClaims(holders[i].access_token).gid);
+    });
+    const successors = responses.map((r) => r.body.refresh_token as string);
+    expect(new Set(successors).size).toBe(holders.length);
+    expect(audit.ofType('token.issued')).toHaveLength(holders.length);
+    // every old token is rotated (its reuse would now revoke its grant), every successor rotates once more
+    for (const h of holders) {
+      const [row] = await sql<{ rotated_at: Date | null }>(
+        t.dataSource,
+        `SELECT rotated_at FROM refresh_tokens WHERE token_hash = $1`,
+        [sha256Hex(h.refresh_token!)],
+      );
+      expect(row.rotated_at).toBeInstanceOf(Date);
+    }
+    const again = await Promise.all(successors.map((token) => refresh(t, client, token)));
+    expect(again.map((r) => r.status)).toEqual(successors.map(() => 200));
+  });
 });

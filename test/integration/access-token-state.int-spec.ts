@@ -2,7 +2,8 @@ import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { PGlitePool } from '../../src/database/pglite-pool';
 import { sql } from '../../src/database/sql';
-import { ACCESS_TOKEN_STATE_BATCH_MAX, GrantsRepository } from '../../src/grants/grants.repository';
+import { STATEMENT_BATCH_MAX } from '../../src/database/statement-batch';
+import { GrantsRepository } from '../../src/grants/grants.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -130,10 +131,10 @@ describe('access-token state checks on the real database', () => {
     expect(await grants.accessTokenActive(id, jti)).toBe(true);
   });
 
-  it(`splits more than ${ACCESS_TOKEN_STATE_BATCH_MAX} concurrent checks into statements of at most that many`, async () => {
+  it(`splits more than ${STATEMENT_BATCH_MAX} concurrent checks into statements of at most that many`, async () => {
     const live = await grant(client.clientId, userId);
     const revoked = await grant(client.clientId, userId, true);
-    const n = ACCESS_TOKEN_STATE_BATCH_MAX * 2 + 5;
+    const n = STATEMENT_BATCH_MAX * 2 + 5;
     const statements = countStateStatements();
     try {
       const answers = await Promise.all(

@@ -1,0 +1,84 @@
+import { jest } from '@jest/globals';
+import { Client } from 'pg';
+import { randomToken, sha256Hex } from '../../src/common/crypto';
+import { ROTATION_BATCH_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
+import { jwtClaims, obtainTokens, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
+import { createClient, type TestClient } from '../factories/clients';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
+
+jest.setTimeout(60_000);
+
+/**
+ * The shared refresh-rotation statement never waits for a row lock (SKIP LOCKED), so it cannot deadlock with a
+ * revocation or another instance's statement; a token another transaction holds is left to a statement of its
+ * own, which waits and decides as it always did. Needs a second connection holding the lock: PostgreSQL only.
+ */
+describe('batched refresh rotation and row locks on PostgreSQL', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let client: TestClient;
+  let holder: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp(TOKEN_TEST_ENV, { database: db });
+    client = await createClient(t);
+    holder = new Client({ connectionString: db.url });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder?.end();
+    await t?.close();
+    await db?.drop();
+  });
+
+  const lock = async (token: string) => {
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [sha256Hex(token)]);
+  };
+  const rotation = (token: string) => ({
+    tokenHash: sha256Hex(token),
+    clientId: client.clientId,
+    successorHash: sha256Hex(randomToken()),
+    requestedScope: null,
+  });
+
+  it('skips a token another transaction holds, rotates the others of its statement at once, then waits for it', async () => {
+    const repo = t.get(TokensRepository);
+    const [held, ...free] = await Promise.all(
+      Array.from({ length: ROTATION_BATCH_MIN }, () => obtainTokens(t, client)),
+    );
+    await lock(held.refresh_token!);
+    let heldSettled = false;
+    const heldRotation = repo.rotateRefresh(rotation(held.refresh_token!)).finally(() => {
+      heldSettled = true;
+    });
+    try {
+      const rotated = await Promise.all(free.map((f) => repo.rotateRefresh(rotation(f.refresh_token!))));
+      expect(rotated.map((row) => row?.grant_id)).toEqual(free.map((f) => jwtClaims(f.access_token).gid));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(heldSettled).toBe(false); // its own statement waits for the lock
+    } finally {
+      await holder.query('ROLLBACK');
+    }
+    expect((await heldRotation)?.grant_id).toBe(jwtClaims(held.access_token).gid);
+  });
+
+  it('a refresh whose token is held waits for the lock through the deciding statement, then succeeds once', async () => {
+    const held = await obtainTokens(t, client);
+    await lock(held.refresh_token!);
+    let settled = false;
+    const pending = refresh(t, client, held.refresh_token!).then((res) => {
+      settled = true;
+      return res;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled).toBe(false); // waiting for the lock, not refused
+    await holder.query('COMMIT');
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(jwtClaims(res.body.access_token).gid).toBe(jwtClaims(held.access_token).gid);
+    await refresh(t, client, res.body.refresh_token).expect(200);
+  });
+});

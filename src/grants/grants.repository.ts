@@ -10,6 +10,7 @@ import {
   valuesParams,
   valuesRows,
 } from '../database/statement-batch';
+import { isUuid } from '../common/uuid';
 
 /** A grant a revocation statement ended (it was live), for its grant.revoked event. */
 export interface RevokedGrantRow {
@@ -39,8 +40,6 @@ const ACCESS_TOKEN_STATE_SQL = new Map(
     return [size, text] as const;
   }),
 );
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface AccessTokenKey {
   grantId: string;
@@ -95,7 +94,7 @@ export class GrantsRepository {
    * query, so that one caller's input can never fail the statement it would share with others.
    */
   async accessTokenActive(grantId: string, jti: string): Promise<boolean> {
-    if (!UUID.test(grantId) || !UUID.test(jti)) return false;
+    if (!isUuid(grantId) || !isUuid(jti)) return false;
     return this.accessTokenStates.load({ grantId, jti });
   }
 

@@ -15,13 +15,12 @@ import { ConsentsRepository } from './consents.repository';
 import { normalizeUsername } from './username';
 import { UsersRepository, type UserProfileRow } from './users.repository';
 import { UsersService } from './users.service';
+import { isUuid } from '../common/uuid';
 
 /** Who changes users: an admin API client (its client_id is recorded as `actor`). */
 export interface UsersActor {
   clientId: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toUserResponse(row: UserProfileRow): UserResponseDto {
   return {
@@ -93,7 +92,7 @@ export class UsersAdminService {
 
   async list(limit = DEFAULT_PAGE_SIZE, cursor?: string, username?: string): Promise<UserListResponseDto> {
     const after = cursor === undefined ? null : decodeCursor(cursor);
-    if (cursor !== undefined && (!after || !UUID.test(after.clientId)))
+    if (cursor !== undefined && (!after || !isUuid(after.clientId)))
       throw invalidFields({ cursor: ['cursor is not a next_cursor of this list'] });
     const rows = await this.users.page(
       limit + 1,
@@ -116,7 +115,7 @@ export class UsersAdminService {
   }
 
   async update(id: string, dto: UpdateUserDto, actor: UsersActor): Promise<UserResponseDto> {
-    if (!UUID.test(id)) throw notFound();
+    if (!isUuid(id)) throw notFound();
     if (dto.password !== undefined) {
       const problem = this.usersService.passwordProblem(dto.password);
       if (problem) throw invalidFields({ password: [problem] });
@@ -157,7 +156,7 @@ export class UsersAdminService {
   }
 
   async delete(id: string, actor: UsersActor): Promise<void> {
-    if (!UUID.test(id)) throw notFound();
+    if (!isUuid(id)) throw notFound();
     await this.revocations.transaction(async (manager) => {
       await this.revokeGrants(id, null, 'user_deleted', actor, manager);
       // sessions, consents, codes and the (revoked) grants go with the user: ON DELETE CASCADE

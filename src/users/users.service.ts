@@ -13,10 +13,9 @@ import {
   usernameProblem,
 } from './username';
 import { UsersRepository, type UserProfileRow } from './users.repository';
+import { isUuid } from '../common/uuid';
 
 export type { UserProfileRow } from './users.repository';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type LoginFailureReason = 'invalid_credentials' | 'locked_out' | 'user_disabled';
 
@@ -79,13 +78,13 @@ export class UsersService implements OnModuleInit {
   }
 
   async findById(id: string): Promise<User | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return this.users.findById(id);
   }
 
   /** The profile of a user (admin API, OIDC claims), or undefined. */
   async findProfile(id: string): Promise<UserProfileRow | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return this.users.findProfile(id);
   }
 

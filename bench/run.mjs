@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
-  HARNESS, PASSWORD, ROOT, ensureBuild, harness, latchkeyEnv, latchkeyServer, pgCluster, postgresTicks, registerBenchClients,
+  HARNESS, PASSWORD, ROOT, clusterTicks, ensureBuild, harness, latchkeyEnv, latchkeyServer, pgCluster, postgresTicks, registerBenchClients,
   requireHarness,
 } from './common.mjs';
 
@@ -44,6 +44,12 @@ const cluster = pgCluster();
 const startCluster = () => cluster.start();
 const stopCluster = () => cluster.stop();
 const server = latchkeyServer();
+/**
+ * PostgreSQL's CPU ticks: of the cluster this run started (its postmaster, with the children that exited during
+ * the measure — backends, autovacuum workers — and the live ones), else of every postgres process on the machine
+ * (a DATABASE_URL server; a process that exits during the measure is then missed).
+ */
+const pgTicks = () => (cluster.dir ? clusterTicks(cluster.dir) ?? postgresTicks() : postgresTicks());
 const stopServer = () => server.stop();
 process.on('exit', () => {
   stopServer();
@@ -63,14 +69,14 @@ async function runLatchkey(label, env) {
   const { pub, rs } = registerBenchClients(env);
   for (const mode of MODES) {
     for (const c of LEVELS) {
-      const pg0 = postgresTicks();
+      const pg0 = pgTicks();
       const t0 = Date.now();
       const r = harness(['--issuer', ISSUER, '--client-id', pub.client_id, '--scope', SCOPE(mode),
         '--username', 'bench-user', '--password', PASSWORD, ...harnessMode(mode).args, '--concurrency', String(c),
         '--duration', DURATION, '--server-pid', String(pid),
         '--introspect-client-id', rs.client_id, `--introspect-client-secret=${rs.client_secret}`]);
       const secs = (Date.now() - t0) / 1000;
-      const pgPct = env.DATABASE_URL?.startsWith('postgres') ? ((postgresTicks() - pg0) / secs) : 0; // % of one core, whole run
+      const pgPct = env.DATABASE_URL?.startsWith('postgres') ? ((pgTicks() - pg0) / secs) : 0; // % of one core, whole run
       results.push({ system: label, mode, c, r, pgPct });
       log(`${label} ${mode} c=${c}: ${r.ops_per_s ?? r.error} ops/s`);
     }

@@ -44,92 +44,6 @@ const GRANT_WITH_PROFILE = (src: string, grantId: string) =>
      FROM ${src} LEFT JOIN users u
        ON u.id = ${src}.user_id AND 'openid' = ANY (string_to_array(${src}.scope, ' '))`;
 
-/** What a code exchange is asked to do (TokensRepository.exchangeCode). */
-export interface CodeExchange {
-  codeHash: string;
-  grantId: string;
-  clientId: string;
-  redirectUri: string;
-  /** S256 of the code_verifier sent */
-  codeChallenge: string;
-  grantTtlSeconds: number;
-  refreshHash: string | null;
-  /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
-  proofJkt?: string | null;
-  /** the key the refresh token is bound to (public clients presenting a proof), or null */
-  refreshJkt?: string | null;
-}
-
-/**
- * The conditions under which code `ac` may be exchanged by its client `cl` for exchange `k`, and the grant's
- * scope: the code's scope intersected with the client's current registration, in the code's order.
- */
-const EXCHANGEABLE = (k: {
-  codeHash: string;
-  clientId: string;
-  redirectUri: string;
-  challenge: string;
-  jkt: string;
-}) =>
-  `ac.code_hash = ${k.codeHash} AND ac.client_id = ${k.clientId} AND ac.redirect_uri = ${k.redirectUri}
-            AND ac.code_challenge = ${k.challenge}
-            AND ac.consumed_at IS NULL AND ac.expires_at > now()
-            AND (ac.dpop_jkt IS NULL OR ac.dpop_jkt = ${k.jkt})
-            AND cl.client_id = ac.client_id AND cl.enabled
-            AND (ac.scope = '' OR string_to_array(ac.scope, ' ') && string_to_array(cl.scope, ' '))`;
-const KEPT_SCOPE = `coalesce((SELECT string_agg(s, ' ' ORDER BY n)
-                        FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
-                       WHERE s = ANY (string_to_array(cl.scope, ' '))), '')`;
-
-/**
- * Fewer concurrent exchanges (or rotations) than this run one statement each: measured (docs/performance.md),
- * the shared statement costs PostgreSQL more per row than a statement of its own until about this many share it.
- */
-export const SHARED_STATEMENT_MIN = 4;
-
-/**
- * Concurrent code exchanges in one statement, by size (database/statement-batch.ts); result row `i` answers
- * exchange `i`. As for rotations (ROTATION_BATCH_SQL): each code found by its primary key in a LATERAL subquery
- * and locked SKIP LOCKED; an exchange this statement did not make runs its own, waiting statement, which decides.
- * Two exchanges of one code in one statement consume it once: one gets the grant.
- */
-const EXCHANGE_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
-    const casts = ['bpchar', 'uuid', 'varchar', 'int', 'bpchar', 'text', 'varchar', 'varchar', 'varchar'];
-    const text = `WITH k(code_hash, grant_id, client_id, grant_ttl, refresh_hash, redirect_uri, code_challenge,
-                   refresh_jkt, proof_jkt, i) AS (
-         VALUES ${valuesRows(size, casts)}
-       ), locked AS (
-         SELECT k.i, k.grant_id, k.client_id, k.grant_ttl, k.refresh_hash, k.refresh_jkt, x.*
-           FROM k CROSS JOIN LATERAL (
-             SELECT ac.code_hash, ac.user_id, ac.nonce, ac.auth_time, ac.sid, ${KEPT_SCOPE} AS scope
-               FROM authorization_codes ac, clients cl
-              WHERE ${EXCHANGEABLE({ codeHash: 'k.code_hash', clientId: 'k.client_id', redirectUri: 'k.redirect_uri', challenge: 'k.code_challenge', jkt: 'k.proof_jkt' })}
-                FOR UPDATE OF ac SKIP LOCKED
-           ) x
-       ), c AS (
-         UPDATE authorization_codes ac SET consumed_at = now(), grant_id = l.grant_id
-           FROM locked l
-          WHERE ac.code_hash = l.code_hash
-          RETURNING l.*
-       ), g AS (
-         INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
-         SELECT grant_id, client_id, user_id, 'authorization_code', scope,
-                now() + make_interval(secs => grant_ttl), nonce, auth_time, sid FROM c
-         RETURNING id, user_id, scope, expires_at, nonce, auth_time, sid
-       ), r AS (
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
-         SELECT c.refresh_hash, g.id, c.client_id, g.scope, g.expires_at, c.refresh_jkt
-           FROM c JOIN g ON g.id = c.grant_id WHERE c.refresh_hash IS NOT NULL
-         RETURNING 1
-       ), created AS (
-         SELECT c.i, g.* FROM g JOIN c ON c.grant_id = g.id
-       )
-       ${GRANT_WITH_PROFILE('created', 'created.id').replace('SELECT ', 'SELECT created.i, ')}`;
-    return [size, text] as const;
-  }),
-);
-
 /** What a refresh rotation is asked to do (TokensRepository.rotateRefresh). */
 export interface RefreshRotation {
   tokenHash: string;
@@ -150,6 +64,12 @@ const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: string; jkt:
             AND (r.dpop_jkt IS NULL OR r.dpop_jkt = ${k.jkt})`;
 
 /**
+ * Fewer concurrent rotations than this run one statement each: measured (docs/performance.md), the shared
+ * statement costs PostgreSQL more per rotation than a statement of its own until about this many share it.
+ */
+export const ROTATION_BATCH_MIN = 4;
+
+/**
  * Concurrent rotations in one statement, by size (database/statement-batch.ts); result row `i` answers rotation
  * `i`. Each token is found by its primary key (the LATERAL subquery: the same lookup as a rotation of its own)
  * and locked `SKIP LOCKED`: the statement never waits for a lock while it holds others (so it cannot deadlock
@@ -158,7 +78,7 @@ const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: string; jkt:
  * in one statement update it once (PostgreSQL updates a row once per statement): one gets the successor.
  */
 const ROTATION_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+  STATEMENT_BATCH_SIZES.filter((size) => size >= ROTATION_BATCH_MIN).map((size) => {
     const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
          VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
        ), locked AS (
@@ -222,29 +142,9 @@ export interface ActiveRefreshTokenRow {
 @Injectable()
 export class TokensRepository {
   private readonly logger = new Logger(TokensRepository.name);
-  /** Concurrent exchanges share one statement (exchangeCode). */
-  private readonly exchanges = statementBatcher<CodeExchange, GrantTokensRow | undefined>((batch) =>
-    this.together(batch, 'latchkey_exchange_code_batch', EXCHANGE_BATCH_SQL, 9, (e) => [
-      e.codeHash,
-      e.grantId,
-      e.clientId,
-      e.grantTtlSeconds,
-      e.refreshHash,
-      e.redirectUri,
-      e.codeChallenge,
-      e.refreshJkt ?? null,
-      e.proofJkt ?? null,
-    ]),
-  );
   /** Concurrent rotations share one statement (rotateRefresh). */
   private readonly rotations = statementBatcher<RefreshRotation, GrantTokensRow | undefined>((batch) =>
-    this.together(batch, 'latchkey_rotate_refresh_batch', ROTATION_BATCH_SQL, 5, (r) => [
-      r.tokenHash,
-      r.clientId,
-      r.successorHash,
-      r.requestedScope,
-      r.proofJkt ?? null,
-    ]),
+    this.rotateTogether(batch),
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -266,25 +166,36 @@ export class TokensRepository {
    * transaction: a mismatch never commits a grant. Of concurrent callers at most one gets a row back; when
    * none does, the caller reads the code to tell why. A code whose scope the client no longer holds at all is
    * not exchanged (docs/admin-api.md: narrowing a client reaches codes in flight).
-   *
-   * SHARED_STATEMENT_MIN or more exchanges made in the same turn of the event loop share one statement
-   * (EXCHANGE_BATCH_SQL), exactly as rotations do (see rotateRefresh).
    */
-  async exchangeCode(input: CodeExchange): Promise<GrantTokensRow | undefined> {
-    const together = await this.exchanges.load(input);
-    return together ?? this.exchangeOne(input);
-  }
-
-  /** The code exchange's statement of its own: it waits for a concurrent transaction's lock, and decides. */
-  private async exchangeOne(input: CodeExchange): Promise<GrantTokensRow | undefined> {
+  async exchangeCode(input: {
+    codeHash: string;
+    grantId: string;
+    clientId: string;
+    redirectUri: string;
+    /** S256 of the code_verifier sent */
+    codeChallenge: string;
+    grantTtlSeconds: number;
+    refreshHash: string | null;
+    /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
+    proofJkt?: string | null;
+    /** the key the refresh token is bound to (public clients presenting a proof), or null */
+    refreshJkt?: string | null;
+  }): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
       'latchkey_exchange_code_v3',
       `WITH c AS (
          UPDATE authorization_codes ac SET consumed_at = now(), grant_id = $2
            FROM clients cl
-          WHERE ${EXCHANGEABLE({ codeHash: '$1', clientId: '$3', redirectUri: '$7', challenge: '$8', jkt: '$10::text' })}
-          RETURNING ac.user_id, ac.nonce, ac.auth_time, ac.sid, ${KEPT_SCOPE} AS scope
+          WHERE ac.code_hash = $1 AND ac.client_id = $3 AND ac.redirect_uri = $7 AND ac.code_challenge = $8
+            AND ac.consumed_at IS NULL AND ac.expires_at > now()
+            AND (ac.dpop_jkt IS NULL OR ac.dpop_jkt = $10::text)
+            AND cl.client_id = ac.client_id AND cl.enabled
+            AND (ac.scope = '' OR string_to_array(ac.scope, ' ') && string_to_array(cl.scope, ' '))
+          RETURNING ac.user_id, ac.nonce, ac.auth_time, ac.sid,
+            coalesce((SELECT string_agg(s, ' ' ORDER BY n)
+                        FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
+                       WHERE s = ANY (string_to_array(cl.scope, ' '))), '') AS scope
        ), g AS (
          INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
          SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int),
@@ -318,7 +229,7 @@ export class TokensRepository {
    * its successor with the same grant, scope and absolute expiry. Returns the grant row, or undefined when the
    * token was not rotated (the caller reads why). Of concurrent uses of one token exactly one succeeds.
    *
-   * When SHARED_STATEMENT_MIN or more rotations reach the repository in the same turn of the event loop, they are
+   * When ROTATION_BATCH_MIN or more rotations reach the repository in the same turn of the event loop, they are
    * made by one statement (ROTATION_BATCH_SQL: one round trip and one commit for all). A rotation that statement
    * did not make — refused, or its token held by another transaction — and every rotation of a statement the
    * database refused (it rolled back) then runs the statement of its own (`rotateOne`), which waits for locks and
@@ -331,36 +242,40 @@ export class TokensRepository {
   }
 
   /**
-   * The calls of a batch made by one shared statement (`name`_N, `sql` by size), by position: undefined for a
-   * call it did not make — each caller then runs its own statement, so that no caller waits for another's lock.
-   * Fewer than SHARED_STATEMENT_MIN calls are all left to their own statements. A statement the database
-   * refused rolled back: it made none of them. When the database cannot be reached, the batch fails.
+   * The batch's rotations made by one statement, by position; undefined for a rotation it did not make (each
+   * caller then runs its own statement, so that no caller waits for another's lock).
    */
-  private async together<K>(
-    batch: readonly K[],
-    name: string,
-    sqlBySize: ReadonlyMap<number, string>,
-    width: number,
-    paramsOf: (key: K) => readonly unknown[],
+  private async rotateTogether(batch: readonly RefreshRotation[]): Promise<(GrantTokensRow | undefined)[]> {
+    return batch.length >= ROTATION_BATCH_MIN ? this.rotateInOneStatement(batch) : batch.map(() => undefined);
+  }
+
+  /** One statement for the batch: the rows it rotated, by position; none when the database refused the statement. */
+  private async rotateInOneStatement(
+    batch: readonly RefreshRotation[],
   ): Promise<(GrantTokensRow | undefined)[]> {
-    const results: (GrantTokensRow | undefined)[] = batch.map(() => undefined);
-    if (batch.length < SHARED_STATEMENT_MIN) return results;
     const size = statementBatchSize(batch.length);
     let rows: (GrantTokensRow & { i: number })[];
     try {
       rows = await preparedSql<GrantTokensRow & { i: number }>(
         this.dataSource,
-        `${name}_${size}`,
-        sqlBySize.get(size)!,
-        valuesParams(batch, size, width, paramsOf),
+        `latchkey_rotate_refresh_batch_${size}`,
+        ROTATION_BATCH_SQL.get(size)!,
+        valuesParams(batch, size, 5, (r) => [
+          r.tokenHash,
+          r.clientId,
+          r.successorHash,
+          r.requestedScope,
+          r.proofJkt ?? null,
+        ]),
       );
     } catch (err) {
       if (isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
       this.logger.warn(
-        `a shared statement (${name}) of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
+        `a statement of ${batch.length} refresh rotations failed (${(err as Error)?.message}); each runs on its own`,
       );
-      return results;
+      return batch.map(() => undefined);
     }
+    const results: (GrantTokensRow | undefined)[] = batch.map(() => undefined);
     for (const { i, ...row } of rows) results[i] = row;
     return results;
   }

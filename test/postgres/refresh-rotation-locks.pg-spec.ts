@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Client } from 'pg';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
-import { SHARED_STATEMENT_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
+import { ROTATION_BATCH_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
 import { jwtClaims, obtainTokens, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createClient, type TestClient } from '../factories/clients';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -47,7 +47,7 @@ describe('batched refresh rotation and row locks on PostgreSQL', () => {
   it('skips a token another transaction holds, rotates the others of its statement at once, then waits for it', async () => {
     const repo = t.get(TokensRepository);
     const [held, ...free] = await Promise.all(
-      Array.from({ length: SHARED_STATEMENT_MIN }, () => obtainTokens(t, client)),
+      Array.from({ length: ROTATION_BATCH_MIN }, () => obtainTokens(t, client)),
     );
     await lock(held.refresh_token!);
     let heldSettled = false;

@@ -4,130 +4,20 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { preparedSql, sql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
+import { statementBatchSize, statementBatcher, valuesParams } from '../database/statement-batch';
 import {
-  STATEMENT_BATCH_SIZES,
-  statementBatchSize,
-  statementBatcher,
-  valuesParams,
-  valuesRows,
-} from '../database/statement-batch';
+  GRANT_WITH_PROFILE,
+  ROTATABLE,
+  ROTATION_BATCH_MIN,
+  ROTATION_BATCH_SQL,
+  type ActiveRefreshTokenRow,
+  type GrantTokensRow,
+  type RefreshRotation,
+  type RefreshTokenState,
+} from './tokens.sql';
 
-/** What a successful code exchange or refresh produced. */
-export interface GrantTokensRow {
-  grant_id: string;
-  user_id: string | null;
-  /** the grant's (refresh token's) scope */
-  scope: string;
-  /** OIDC: the authorization request's nonce, the login time and the session id (user grants) */
-  nonce: string | null;
-  auth_time: Date | null;
-  sid: string | null;
-  /**
-   * The user's profile (what the id_token's claims are made of), read by the same statement when the grant's scope
-   * has `openid`: null columns otherwise (and for a user deleted meanwhile).
-   */
-  username: string | null;
-  name: string | null;
-  email: string | null;
-  email_verified: boolean | null;
-  updated_at: Date | null;
-}
-
-/**
- * The closing SELECT of the exchange and rotation statements: the grant row `src` and, for an `openid` grant, the
- * user's profile — so that an id_token costs no statement of its own (the read-only join is the one place the
- * tokens module reads `users`; the users module owns the table and its writes).
- */
-const GRANT_WITH_PROFILE = (src: string, grantId: string) =>
-  `SELECT ${grantId} AS grant_id, ${src}.user_id, ${src}.scope, ${src}.nonce, ${src}.auth_time, ${src}.sid,
-          u.username, u.name, u.email, u.email_verified, u.updated_at
-     FROM ${src} LEFT JOIN users u
-       ON u.id = ${src}.user_id AND 'openid' = ANY (string_to_array(${src}.scope, ' '))`;
-
-/** What a refresh rotation is asked to do (TokensRepository.rotateRefresh). */
-export interface RefreshRotation {
-  tokenHash: string;
-  clientId: string;
-  successorHash: string;
-  /** requested scopes, space-separated, or null to keep the token's */
-  requestedScope: string | null;
-  /** the thumbprint of the request's DPoP proof; a bound refresh token rotates only with that key */
-  proofJkt?: string | null;
-}
-
-/** The conditions under which a refresh token `r` (of grant `g`) may be rotated, for the rotation `k`. */
-const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: string; jkt: string }) =>
-  `r.token_hash = ${k.tokenHash} AND r.client_id = ${k.clientId}
-            AND r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-            AND g.id = r.grant_id AND g.revoked_at IS NULL AND g.expires_at > now()
-            AND (${k.scope} IS NULL OR string_to_array(r.scope, ' ') @> string_to_array(${k.scope}, ' '))
-            AND (r.dpop_jkt IS NULL OR r.dpop_jkt = ${k.jkt})`;
-
-/**
- * Fewer concurrent rotations than this run one statement each: measured (docs/performance.md), the shared
- * statement costs PostgreSQL more per rotation than a statement of its own until about this many share it.
- */
-export const ROTATION_BATCH_MIN = 4;
-
-/**
- * Concurrent rotations in one statement, by size (database/statement-batch.ts); result row `i` answers rotation
- * `i`. Each token is found by its primary key (the LATERAL subquery: the same lookup as a rotation of its own)
- * and locked `SKIP LOCKED`: the statement never waits for a lock while it holds others (so it cannot deadlock
- * with a revocation or another instance's statement), and a token another transaction holds is not rotated here
- * — it is then rotated by its own, waiting statement, which decides as before. Two rotations of the same token
- * in one statement update it once (PostgreSQL updates a row once per statement): one gets the successor.
- */
-const ROTATION_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= ROTATION_BATCH_MIN).map((size) => {
-    const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
-         VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
-       ), locked AS (
-         SELECT k.i, k.successor_hash, t.*
-           FROM k CROSS JOIN LATERAL (
-             SELECT r.token_hash, r.grant_id, r.client_id, r.scope, r.expires_at, r.dpop_jkt,
-                    g.user_id, g.nonce, g.auth_time, g.sid
-               FROM refresh_tokens r, grants g
-              WHERE ${ROTATABLE({ tokenHash: 'k.token_hash', clientId: 'k.client_id', scope: 'k.requested_scope', jkt: 'k.proof_jkt' })}
-                FOR UPDATE OF r SKIP LOCKED
-           ) t
-       ), old AS (
-         UPDATE refresh_tokens r SET rotated_at = now()
-           FROM locked l
-          WHERE r.token_hash = l.token_hash
-          RETURNING l.*
-       ), n AS (
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
-         SELECT successor_hash, grant_id, client_id, scope, expires_at, dpop_jkt FROM old
-         RETURNING 1
-       )
-       ${GRANT_WITH_PROFILE('old', 'old.grant_id').replace('SELECT ', 'SELECT old.i, ')}`;
-    return [size, text] as const;
-  }),
-);
-
-/** A refresh token as the failure diagnosis sees it. */
-export interface RefreshTokenState {
-  client_id: string;
-  grant_id: string;
-  user_id: string | null;
-  scope: string;
-  rotated_at: Date | null;
-  revoked_at: Date | null;
-  expired: boolean;
-  grant_revoked: boolean;
-  in_grace: boolean;
-  /** the DPoP key a public client's refresh token is bound to (RFC 9449 §5) */
-  dpop_jkt: string | null;
-}
-
-/** An active refresh token as introspection reports it. */
-export interface ActiveRefreshTokenRow {
-  client_id: string;
-  user_id: string | null;
-  scope: string;
-  iat: number;
-  exp: number;
-}
+export { ROTATION_BATCH_MIN };
+export type { ActiveRefreshTokenRow, GrantTokensRow, RefreshRotation, RefreshTokenState };
 
 /**
  * The one writer of `refresh_tokens`: raw SQL, one statement per decision on the hot paths (no ORM hydration).

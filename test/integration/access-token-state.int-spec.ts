@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { PGlitePool } from '../../src/database/pglite-pool';
 import { sql } from '../../src/database/sql';
 import { STATEMENT_BATCH_MAX } from '../../src/database/statement-batch';
 import { GrantsRepository } from '../../src/grants/grants.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
+import { statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -47,16 +47,9 @@ describe('access-token state checks on the real database', () => {
     return id;
   };
 
-  /** The driver's pool and the method that runs a named statement on it (PGlite's or node-postgres'). */
-  const statementRunner = () => {
-    const pool = (t.dataSource.driver as unknown as { master: object }).master;
-    const method = pool instanceof PGlitePool ? 'prepared' : 'query';
-    return { pool: pool as Record<string, (...args: unknown[]) => Promise<unknown>>, method };
-  };
-
   /** Counts the statements that read token states. */
   const countStateStatements = () => {
-    const { pool, method } = statementRunner();
+    const { pool, method } = statementRunner(t);
     const spy = jest.spyOn(pool, method);
     return {
       calls: () =>
@@ -151,7 +144,7 @@ describe('access-token state checks on the real database', () => {
 
   it('fails every check of a statement that fails (the requests fail; none is answered active)', async () => {
     const live = await grant(client.clientId, userId);
-    const { pool, method } = statementRunner();
+    const { pool, method } = statementRunner(t);
     const spy = jest
       .spyOn(pool, method)
       .mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
-import { PGlitePool } from '../../src/database/pglite-pool';
 import { sql } from '../../src/database/sql';
 import { STATEMENT_BATCH_MAX } from '../../src/database/statement-batch';
 import {
@@ -12,6 +11,7 @@ import {
 } from '../../src/tokens/tokens.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
+import { statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -73,15 +73,9 @@ describe('refresh rotations batched on the real database', () => {
       )
     )[0];
 
-  /** The driver's pool and the method that runs a named statement on it (PGlite's or node-postgres'). */
-  const statementRunner = () => {
-    const pool = (t.dataSource.driver as unknown as { master: object }).master;
-    const method = pool instanceof PGlitePool ? 'prepared' : 'query';
-    return { pool: pool as Record<string, (...args: unknown[]) => Promise<unknown>>, method };
-  };
   /** Counts the batched rotation statements run while `work` runs. */
   const countingBatches = async <T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> => {
-    const { pool, method } = statementRunner();
+    const { pool, method } = statementRunner(t);
     const spy = jest.spyOn(pool, method);
     try {
       const result = await work();
@@ -176,7 +170,7 @@ describe('refresh rotations batched on the real database', () => {
 
   it('rotates each on its own when the database refuses the shared statement (one bad rotation fails no other)', async () => {
     const grants = await Promise.all(Array.from({ length: ROTATION_BATCH_MIN }, () => grantWithRefresh()));
-    const { pool, method } = statementRunner();
+    const { pool, method } = statementRunner(t);
     const failure = Object.assign(new Error('deadlock detected'), { code: '40P01' });
     const spy = jest.spyOn(pool, method).mockRejectedValueOnce(failure);
     let result: (GrantTokensRow | undefined)[];
@@ -191,7 +185,7 @@ describe('refresh rotations batched on the real database', () => {
 
   it('fails every rotation of a statement when the database cannot be reached (nothing is guessed)', async () => {
     const grants = await Promise.all(Array.from({ length: ROTATION_BATCH_MIN }, () => grantWithRefresh()));
-    const { pool, method } = statementRunner();
+    const { pool, method } = statementRunner(t);
     const spy = jest
       .spyOn(pool, method)
       .mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

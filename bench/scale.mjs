@@ -813,6 +813,12 @@ async function explainAll(databaseUrl) {
       ['token', 'code exchange', (ds) => new TokensRepository(ds).exchangeCode({
         codeHash, grantId: randomUUID(), clientId: session.client_id, redirectUri: session.redirect_uri, codeChallenge: challenge,
         grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null }), [codeSetup]],
+      ['token', 'code exchange, 16 concurrent in one statement', (ds) => {
+        const repository = new TokensRepository(ds);
+        return Promise.all(Array.from({ length: 16 }, (_, i) => repository.exchangeCode({
+          codeHash: i === 0 ? codeHash : hex(), grantId: randomUUID(), clientId: session.client_id, redirectUri: session.redirect_uri,
+          codeChallenge: challenge, grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null })));
+      }, [codeSetup]],
       ['userinfo', 'user profile for userinfo (UsersRepository.findProfile)', (ds) => new UsersRepository(ds).findProfile(session.user_id)],
       ['refresh', 'refresh rotation', (ds) => new TokensRepository(ds).rotateRefresh({
         tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })],

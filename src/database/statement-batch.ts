@@ -1,10 +1,14 @@
+import type { LoggerService } from '@nestjs/common';
 import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
+import { preparedSql } from './sql';
 
 /**
  * Statement batching: calls of one hot statement that reach a repository in the same turn of the event loop
  * (concurrent requests) are answered by one statement over a `VALUES` list of their parameters — one round trip,
- * one plan execution and one commit for all of them. Used by the access-token state check (read) and the refresh
- * rotation (write); docs/performance.md has the measurements.
+ * one plan execution and one commit for all of them. Used by the access-token state check (read), the refresh
+ * rotation and the code exchange (writes: sharedStatement below); docs/performance.md has the measurements.
  *
  * The `VALUES` list has a fixed size (the next of STATEMENT_BATCH_SIZES, padded with NULL rows that match
  * nothing), one named prepared statement per size, so that PostgreSQL plans each size once and keeps the plan.
@@ -64,4 +68,52 @@ export function statementBatcher<K, V>(
     // after the I/O callbacks of this turn: the requests that arrived together are in the batch
     batchScheduleFn: (dispatch) => setImmediate(dispatch),
   });
+}
+
+/** A write that several callers' calls can share (the refresh rotation, the code exchange): see sharedStatement. */
+export interface SharedWrite<K> {
+  /** the prepared statements' name, `_N` appended for size N */
+  name: string;
+  /** the statement's text by size (sizes of at least `min` only); its result row `i` answers call `i` */
+  sqlBySize: ReadonlyMap<number, string>;
+  /** parameters per call, in the order of the `VALUES` row */
+  width: number;
+  paramsOf: (key: K) => readonly unknown[];
+  /** fewer calls than this are left to their own statements (measured: below it sharing costs more) */
+  min: number;
+}
+
+/**
+ * The calls of a batch made by one shared write statement, by position: undefined for a call the statement did not
+ * make (each such caller then runs a statement of its own, which waits for locks and decides — so no caller waits
+ * for another's lock). A batch smaller than `write.min` is left to its own statements. A statement the database
+ * refused rolled back, so it made none of them (logged: the database's message and a count, nothing of the calls).
+ * When the database cannot be reached, or the statement timed out, the batch fails, as each call alone would.
+ */
+export async function sharedStatement<K, R extends object>(
+  dataSource: DataSource,
+  logger: LoggerService,
+  write: SharedWrite<K>,
+  batch: readonly K[],
+): Promise<(R | undefined)[]> {
+  const results: (R | undefined)[] = batch.map(() => undefined);
+  if (batch.length < write.min) return results;
+  const size = statementBatchSize(batch.length);
+  let rows: (R & { i: number })[];
+  try {
+    rows = await preparedSql<R & { i: number }>(
+      dataSource,
+      `${write.name}_${size}`,
+      write.sqlBySize.get(size)!,
+      valuesParams(batch, size, write.width, write.paramsOf),
+    );
+  } catch (err) {
+    if (isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
+    logger.warn(
+      `a shared statement (${write.name}) of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
+    );
+    return results;
+  }
+  for (const { i, ...row } of rows) results[i] = row as unknown as R;
+  return results;
 }

@@ -1,23 +1,54 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { preparedSql, sql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
-import { statementBatchSize, statementBatcher, valuesParams } from '../database/statement-batch';
+import { sharedStatement, statementBatcher, type SharedWrite } from '../database/statement-batch';
 import {
+  EXCHANGE_BATCH_SQL,
+  EXCHANGEABLE,
   GRANT_WITH_PROFILE,
+  KEPT_SCOPE,
   ROTATABLE,
-  ROTATION_BATCH_MIN,
   ROTATION_BATCH_SQL,
+  SHARED_STATEMENT_MIN,
   type ActiveRefreshTokenRow,
+  type CodeExchange,
   type GrantTokensRow,
   type RefreshRotation,
   type RefreshTokenState,
 } from './tokens.sql';
 
-export { ROTATION_BATCH_MIN };
-export type { ActiveRefreshTokenRow, GrantTokensRow, RefreshRotation, RefreshTokenState };
+export { SHARED_STATEMENT_MIN };
+export type { ActiveRefreshTokenRow, CodeExchange, GrantTokensRow, RefreshRotation, RefreshTokenState };
+
+/** Concurrent code exchanges in one statement (exchangeCode). */
+const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
+  name: 'latchkey_exchange_code_batch',
+  sqlBySize: EXCHANGE_BATCH_SQL,
+  width: 9,
+  paramsOf: (e) => [
+    e.codeHash,
+    e.grantId,
+    e.clientId,
+    e.grantTtlSeconds,
+    e.refreshHash,
+    e.redirectUri,
+    e.codeChallenge,
+    e.refreshJkt ?? null,
+    e.proofJkt ?? null,
+  ],
+  min: SHARED_STATEMENT_MIN,
+};
+
+/** Concurrent refresh rotations in one statement (rotateRefresh). */
+const SHARED_ROTATION: SharedWrite<RefreshRotation> = {
+  name: 'latchkey_rotate_refresh_batch',
+  sqlBySize: ROTATION_BATCH_SQL,
+  width: 5,
+  paramsOf: (r) => [r.tokenHash, r.clientId, r.successorHash, r.requestedScope, r.proofJkt ?? null],
+  min: SHARED_STATEMENT_MIN,
+};
 
 /**
  * The one writer of `refresh_tokens`: raw SQL, one statement per decision on the hot paths (no ORM hydration).
@@ -32,9 +63,12 @@ export type { ActiveRefreshTokenRow, GrantTokensRow, RefreshRotation, RefreshTok
 @Injectable()
 export class TokensRepository {
   private readonly logger = new Logger(TokensRepository.name);
-  /** Concurrent rotations share one statement (rotateRefresh). */
+  /** Concurrent exchanges and rotations share one statement (exchangeCode, rotateRefresh). */
+  private readonly exchanges = statementBatcher<CodeExchange, GrantTokensRow | undefined>((batch) =>
+    sharedStatement<CodeExchange, GrantTokensRow>(this.dataSource, this.logger, SHARED_EXCHANGE, batch),
+  );
   private readonly rotations = statementBatcher<RefreshRotation, GrantTokensRow | undefined>((batch) =>
-    this.rotateTogether(batch),
+    sharedStatement<RefreshRotation, GrantTokensRow>(this.dataSource, this.logger, SHARED_ROTATION, batch),
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -56,36 +90,26 @@ export class TokensRepository {
    * transaction: a mismatch never commits a grant. Of concurrent callers at most one gets a row back; when
    * none does, the caller reads the code to tell why. A code whose scope the client no longer holds at all is
    * not exchanged (docs/admin-api.md: narrowing a client reaches codes in flight).
+   *
+   * SHARED_STATEMENT_MIN or more exchanges that reach the repository in the same turn of the event loop are made
+   * by one statement (EXCHANGE_BATCH_SQL), exactly as rotations are (rotateRefresh): an exchange it did not make
+   * runs the statement of its own (`exchangeOne`), which waits for locks and decides.
    */
-  async exchangeCode(input: {
-    codeHash: string;
-    grantId: string;
-    clientId: string;
-    redirectUri: string;
-    /** S256 of the code_verifier sent */
-    codeChallenge: string;
-    grantTtlSeconds: number;
-    refreshHash: string | null;
-    /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
-    proofJkt?: string | null;
-    /** the key the refresh token is bound to (public clients presenting a proof), or null */
-    refreshJkt?: string | null;
-  }): Promise<GrantTokensRow | undefined> {
+  async exchangeCode(input: CodeExchange): Promise<GrantTokensRow | undefined> {
+    const together = await this.exchanges.load(input);
+    return together ?? this.exchangeOne(input);
+  }
+
+  /** The code exchange's statement of its own: it waits for a concurrent transaction's lock, and decides. */
+  private async exchangeOne(input: CodeExchange): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
       'latchkey_exchange_code_v3',
       `WITH c AS (
          UPDATE authorization_codes ac SET consumed_at = now(), grant_id = $2
            FROM clients cl
-          WHERE ac.code_hash = $1 AND ac.client_id = $3 AND ac.redirect_uri = $7 AND ac.code_challenge = $8
-            AND ac.consumed_at IS NULL AND ac.expires_at > now()
-            AND (ac.dpop_jkt IS NULL OR ac.dpop_jkt = $10::text)
-            AND cl.client_id = ac.client_id AND cl.enabled
-            AND (ac.scope = '' OR string_to_array(ac.scope, ' ') && string_to_array(cl.scope, ' '))
-          RETURNING ac.user_id, ac.nonce, ac.auth_time, ac.sid,
-            coalesce((SELECT string_agg(s, ' ' ORDER BY n)
-                        FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
-                       WHERE s = ANY (string_to_array(cl.scope, ' '))), '') AS scope
+          WHERE ${EXCHANGEABLE({ codeHash: '$1', clientId: '$3', redirectUri: '$7', challenge: '$8', jkt: '$10::text' })}
+          RETURNING ac.user_id, ac.nonce, ac.auth_time, ac.sid, ${KEPT_SCOPE} AS scope
        ), g AS (
          INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
          SELECT $2, $3, user_id, 'authorization_code', scope, now() + make_interval(secs => $4::int),
@@ -119,7 +143,7 @@ export class TokensRepository {
    * its successor with the same grant, scope and absolute expiry. Returns the grant row, or undefined when the
    * token was not rotated (the caller reads why). Of concurrent uses of one token exactly one succeeds.
    *
-   * When ROTATION_BATCH_MIN or more rotations reach the repository in the same turn of the event loop, they are
+   * When SHARED_STATEMENT_MIN or more rotations reach the repository in the same turn of the event loop, they are
    * made by one statement (ROTATION_BATCH_SQL: one round trip and one commit for all). A rotation that statement
    * did not make — refused, or its token held by another transaction — and every rotation of a statement the
    * database refused (it rolled back) then runs the statement of its own (`rotateOne`), which waits for locks and
@@ -129,45 +153,6 @@ export class TokensRepository {
   async rotateRefresh(input: RefreshRotation): Promise<GrantTokensRow | undefined> {
     const together = await this.rotations.load(input);
     return together ?? this.rotateOne(input);
-  }
-
-  /**
-   * The batch's rotations made by one statement, by position; undefined for a rotation it did not make (each
-   * caller then runs its own statement, so that no caller waits for another's lock).
-   */
-  private async rotateTogether(batch: readonly RefreshRotation[]): Promise<(GrantTokensRow | undefined)[]> {
-    return batch.length >= ROTATION_BATCH_MIN ? this.rotateInOneStatement(batch) : batch.map(() => undefined);
-  }
-
-  /** One statement for the batch: the rows it rotated, by position; none when the database refused the statement. */
-  private async rotateInOneStatement(
-    batch: readonly RefreshRotation[],
-  ): Promise<(GrantTokensRow | undefined)[]> {
-    const size = statementBatchSize(batch.length);
-    let rows: (GrantTokensRow & { i: number })[];
-    try {
-      rows = await preparedSql<GrantTokensRow & { i: number }>(
-        this.dataSource,
-        `latchkey_rotate_refresh_batch_${size}`,
-        ROTATION_BATCH_SQL.get(size)!,
-        valuesParams(batch, size, 5, (r) => [
-          r.tokenHash,
-          r.clientId,
-          r.successorHash,
-          r.requestedScope,
-          r.proofJkt ?? null,
-        ]),
-      );
-    } catch (err) {
-      if (isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
-      this.logger.warn(
-        `a statement of ${batch.length} refresh rotations failed (${(err as Error)?.message}); each runs on its own`,
-      );
-      return batch.map(() => undefined);
-    }
-    const results: (GrantTokensRow | undefined)[] = batch.map(() => undefined);
-    for (const { i, ...row } of rows) results[i] = row;
-    return results;
   }
 
   /**

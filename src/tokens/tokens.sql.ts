@@ -37,6 +37,92 @@ export const GRANT_WITH_PROFILE = (src: string, grantId: string) =>
      FROM ${src} LEFT JOIN users u
        ON u.id = ${src}.user_id AND 'openid' = ANY (string_to_array(${src}.scope, ' '))`;
 
+/** What a code exchange is asked to do (TokensRepository.exchangeCode). */
+export interface CodeExchange {
+  codeHash: string;
+  grantId: string;
+  clientId: string;
+  redirectUri: string;
+  /** S256 of the code_verifier sent */
+  codeChallenge: string;
+  grantTtlSeconds: number;
+  refreshHash: string | null;
+  /** the thumbprint of the request's DPoP proof: a code bound at PAR is consumed only with that key */
+  proofJkt?: string | null;
+  /** the key the refresh token is bound to (public clients presenting a proof), or null */
+  refreshJkt?: string | null;
+}
+
+/**
+ * The conditions under which code `ac` may be exchanged by its client `cl` for exchange `k`, and the grant's
+ * scope: the code's scope intersected with the client's current registration, in the code's order.
+ */
+export const EXCHANGEABLE = (k: {
+  codeHash: string;
+  clientId: string;
+  redirectUri: string;
+  challenge: string;
+  jkt: string;
+}) =>
+  `ac.code_hash = ${k.codeHash} AND ac.client_id = ${k.clientId} AND ac.redirect_uri = ${k.redirectUri}
+            AND ac.code_challenge = ${k.challenge}
+            AND ac.consumed_at IS NULL AND ac.expires_at > now()
+            AND (ac.dpop_jkt IS NULL OR ac.dpop_jkt = ${k.jkt})
+            AND cl.client_id = ac.client_id AND cl.enabled
+            AND (ac.scope = '' OR string_to_array(ac.scope, ' ') && string_to_array(cl.scope, ' '))`;
+export const KEPT_SCOPE = `coalesce((SELECT string_agg(s, ' ' ORDER BY n)
+                        FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
+                       WHERE s = ANY (string_to_array(cl.scope, ' '))), '')`;
+
+/**
+ * Fewer concurrent exchanges (or rotations) than this run one statement each: measured (docs/performance.md),
+ * the shared statement costs PostgreSQL more per row than a statement of its own until about this many share it.
+ */
+export const SHARED_STATEMENT_MIN = 4;
+
+/**
+ * Concurrent code exchanges in one statement, by size (database/statement-batch.ts); result row `i` answers
+ * exchange `i`. As for rotations (ROTATION_BATCH_SQL): each code found by its primary key in a LATERAL subquery
+ * and locked SKIP LOCKED; an exchange this statement did not make runs its own, waiting statement, which decides.
+ * Two exchanges of one code in one statement consume it once: one gets the grant.
+ */
+export const EXCHANGE_BATCH_SQL = new Map(
+  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+    const casts = ['bpchar', 'uuid', 'varchar', 'int', 'bpchar', 'text', 'varchar', 'varchar', 'varchar'];
+    const text = `WITH k(code_hash, grant_id, client_id, grant_ttl, refresh_hash, redirect_uri, code_challenge,
+                   refresh_jkt, proof_jkt, i) AS (
+         VALUES ${valuesRows(size, casts)}
+       ), locked AS (
+         SELECT k.i, k.grant_id, k.client_id, k.grant_ttl, k.refresh_hash, k.refresh_jkt, x.*
+           FROM k CROSS JOIN LATERAL (
+             SELECT ac.code_hash, ac.user_id, ac.nonce, ac.auth_time, ac.sid, ${KEPT_SCOPE} AS scope
+               FROM authorization_codes ac, clients cl
+              WHERE ${EXCHANGEABLE({ codeHash: 'k.code_hash', clientId: 'k.client_id', redirectUri: 'k.redirect_uri', challenge: 'k.code_challenge', jkt: 'k.proof_jkt' })}
+                FOR UPDATE OF ac SKIP LOCKED
+           ) x
+       ), c AS (
+         UPDATE authorization_codes ac SET consumed_at = now(), grant_id = l.grant_id
+           FROM locked l
+          WHERE ac.code_hash = l.code_hash
+          RETURNING l.*
+       ), g AS (
+         INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, nonce, auth_time, sid)
+         SELECT grant_id, client_id, user_id, 'authorization_code', scope,
+                now() + make_interval(secs => grant_ttl), nonce, auth_time, sid FROM c
+         RETURNING id, user_id, scope, expires_at, nonce, auth_time, sid
+       ), r AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
+         SELECT c.refresh_hash, g.id, c.client_id, g.scope, g.expires_at, c.refresh_jkt
+           FROM c JOIN g ON g.id = c.grant_id WHERE c.refresh_hash IS NOT NULL
+         RETURNING 1
+       ), created AS (
+         SELECT c.i, g.* FROM g JOIN c ON c.grant_id = g.id
+       )
+       ${GRANT_WITH_PROFILE('created', 'created.id').replace('SELECT ', 'SELECT created.i, ')}`;
+    return [size, text] as const;
+  }),
+);
+
 /** What a refresh rotation is asked to do (TokensRepository.rotateRefresh). */
 export interface RefreshRotation {
   tokenHash: string;
@@ -57,12 +143,6 @@ export const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: strin
             AND (r.dpop_jkt IS NULL OR r.dpop_jkt = ${k.jkt})`;
 
 /**
- * Fewer concurrent rotations than this run one statement each: measured (docs/performance.md), the shared
- * statement costs PostgreSQL more per rotation than a statement of its own until about this many share it.
- */
-export const ROTATION_BATCH_MIN = 4;
-
-/**
  * Concurrent rotations in one statement, by size (database/statement-batch.ts); result row `i` answers rotation
  * `i`. Each token is found by its primary key (the LATERAL subquery: the same lookup as a rotation of its own)
  * and locked `SKIP LOCKED`: the statement never waits for a lock while it holds others (so it cannot deadlock
@@ -71,7 +151,7 @@ export const ROTATION_BATCH_MIN = 4;
  * in one statement update it once (PostgreSQL updates a row once per statement): one gets the successor.
  */
 export const ROTATION_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= ROTATION_BATCH_MIN).map((size) => {
+  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
     const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
          VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
        ), locked AS (

@@ -328,4 +328,27 @@ describe('POST /oauth/token grant_type=authorization_code', () => {
     expect(grants[0].n).toBe(1);
     expect((await introspect(t, resourceServer, ok[0].body.access_token)).body.active).toBe(false);
   });
+
+  it('exchanges many codes concurrently (exchanges made in one turn share a statement): each its own grant, a wrong verifier refused alone', async () => {
+    const codes = await Promise.all(Array.from({ length: 12 }, () => issueCode(t, { client, userId })));
+    const wrong = 5;
+    const responses = await Promise.all(
+      codes.map((code, i) =>
+        exchangeCode(t, client, i === wrong ? { ...code, verifier: `${code.verifier}x` } : code),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(codes.map((_, i) => (i === wrong ? 400 : 200)));
+    expect(responses[wrong].body.error).toBe('invalid_grant');
+    expect(audit.ofType('token.request_failed').map((e) => e.reason)).toEqual(['pkce_verifier_mismatch']);
+    const issued = responses.filter((_, i) => i !== wrong);
+    const grantIds = issued.map((r) => jwtClaims(r.body.access_token).gid);
+    expect(new Set(grantIds).size).toBe(issued.length);
+    for (const [i, code] of codes.entries()) {
+      const state = await codeState(code.code);
+      expect(state.consumed_at).toBeInstanceOf(Date); // the wrong verifier's code is burned too
+      if (i !== wrong) expect(state.grant_id).toBe(jwtClaims(responses[i].body.access_token).gid);
+    }
+    const refreshed = await Promise.all(issued.map((r) => refresh(t, client, r.body.refresh_token)));
+    expect(refreshed.map((r) => r.status)).toEqual(issued.map(() => 200));
+  });
 });

@@ -4,7 +4,7 @@ import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { STATEMENT_BATCH_MAX } from '../../src/database/statement-batch';
 import {
-  ROTATION_BATCH_MIN,
+  SHARED_STATEMENT_MIN,
   type GrantTokensRow,
   type RefreshRotation,
   TokensRepository,
@@ -15,7 +15,7 @@ import { statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
- * TokensRepository.rotateRefresh: ROTATION_BATCH_MIN or more refresh rotations that reach the repository in the
+ * TokensRepository.rotateRefresh: SHARED_STATEMENT_MIN or more refresh rotations that reach the repository in the
  * same turn of the event loop are made by one statement. Each caller gets its own grant's row, or nothing when
  * its token is not rotatable — decided, for a rotation the shared statement did not make, by a statement of its
  * own.
@@ -133,7 +133,7 @@ describe('refresh rotations batched on the real database', () => {
   it('rotates a token presented twice in one statement once: one caller gets the successor, the other nothing', async () => {
     const { token, grantId } = await grantWithRefresh();
     const others = await Promise.all(
-      Array.from({ length: ROTATION_BATCH_MIN - 1 }, () => grantWithRefresh()),
+      Array.from({ length: SHARED_STATEMENT_MIN - 1 }, () => grantWithRefresh()),
     );
     const inputs = [rotation(token), ...others.map((g) => rotation(g.token)), rotation(token)];
     const { result, statements } = await countingBatches(() =>
@@ -148,7 +148,7 @@ describe('refresh rotations batched on the real database', () => {
   });
 
   it(`splits more than ${STATEMENT_BATCH_MAX} concurrent rotations into statements of at most that many`, async () => {
-    const count = STATEMENT_BATCH_MAX + ROTATION_BATCH_MIN;
+    const count = STATEMENT_BATCH_MAX + SHARED_STATEMENT_MIN;
     const grants = await Promise.all(Array.from({ length: count }, () => grantWithRefresh()));
     const { result, statements } = await countingBatches(() =>
       Promise.all(grants.map((g) => repo.rotateRefresh(rotation(g.token)))),
@@ -157,9 +157,9 @@ describe('refresh rotations batched on the real database', () => {
     expect(result.map((row) => row?.grant_id)).toEqual(grants.map((g) => g.grantId));
   });
 
-  it(`runs fewer than ${ROTATION_BATCH_MIN} concurrent rotations one statement each`, async () => {
+  it(`runs fewer than ${SHARED_STATEMENT_MIN} concurrent rotations one statement each`, async () => {
     const grants = await Promise.all(
-      Array.from({ length: ROTATION_BATCH_MIN - 1 }, () => grantWithRefresh()),
+      Array.from({ length: SHARED_STATEMENT_MIN - 1 }, () => grantWithRefresh()),
     );
     const { result, statements } = await countingBatches(() =>
       Promise.all(grants.map((g) => repo.rotateRefresh(rotation(g.token)))),
@@ -169,7 +169,7 @@ describe('refresh rotations batched on the real database', () => {
   });
 
   it('rotates each on its own when the database refuses the shared statement (one bad rotation fails no other)', async () => {
-    const grants = await Promise.all(Array.from({ length: ROTATION_BATCH_MIN }, () => grantWithRefresh()));
+    const grants = await Promise.all(Array.from({ length: SHARED_STATEMENT_MIN }, () => grantWithRefresh()));
     const { pool, method } = statementRunner(t);
     const failure = Object.assign(new Error('deadlock detected'), { code: '40P01' });
     const spy = jest.spyOn(pool, method).mockRejectedValueOnce(failure);
@@ -184,7 +184,7 @@ describe('refresh rotations batched on the real database', () => {
   });
 
   it('fails every rotation of a statement when the database cannot be reached (nothing is guessed)', async () => {
-    const grants = await Promise.all(Array.from({ length: ROTATION_BATCH_MIN }, () => grantWithRefresh()));
+    const grants = await Promise.all(Array.from({ length: SHARED_STATEMENT_MIN }, () => grantWithRefresh()));
     const { pool, method } = statementRunner(t);
     const spy = jest
       .spyOn(pool, method)

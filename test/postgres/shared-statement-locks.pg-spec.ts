@@ -1,8 +1,16 @@
 import { jest } from '@jest/globals';
 import { Client } from 'pg';
-import { randomToken, sha256Hex } from '../../src/common/crypto';
-import { ROTATION_BATCH_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
-import { jwtClaims, obtainTokens, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
+import { randomUUID } from 'node:crypto';
+import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { SHARED_STATEMENT_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
+import {
+  insertUserRow,
+  issueCode,
+  jwtClaims,
+  obtainTokens,
+  refresh,
+  TOKEN_TEST_ENV,
+} from '../factories/tokens';
 import { createClient, type TestClient } from '../factories/clients';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database';
@@ -10,11 +18,12 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 jest.setTimeout(60_000);
 
 /**
- * The shared refresh-rotation statement never waits for a row lock (SKIP LOCKED), so it cannot deadlock with a
- * revocation or another instance's statement; a token another transaction holds is left to a statement of its
- * own, which waits and decides as it always did. Needs a second connection holding the lock: PostgreSQL only.
+ * The shared refresh-rotation and code-exchange statements never wait for a row lock (SKIP LOCKED), so they cannot
+ * deadlock with a revocation or another instance's statement; a token or code another transaction holds is left
+ * to a statement of its own, which waits and decides as it always did. Needs a second connection holding the
+ * lock: PostgreSQL only.
  */
-describe('batched refresh rotation and row locks on PostgreSQL', () => {
+describe('shared write statements and row locks on PostgreSQL', () => {
   let db: TestDatabase;
   let t: TestApp;
   let client: TestClient;
@@ -47,7 +56,7 @@ describe('batched refresh rotation and row locks on PostgreSQL', () => {
   it('skips a token another transaction holds, rotates the others of its statement at once, then waits for it', async () => {
     const repo = t.get(TokensRepository);
     const [held, ...free] = await Promise.all(
-      Array.from({ length: ROTATION_BATCH_MIN }, () => obtainTokens(t, client)),
+      Array.from({ length: SHARED_STATEMENT_MIN }, () => obtainTokens(t, client)),
     );
     await lock(held.refresh_token!);
     let heldSettled = false;
@@ -80,5 +89,38 @@ describe('batched refresh rotation and row locks on PostgreSQL', () => {
     expect(res.status).toBe(200);
     expect(jwtClaims(res.body.access_token).gid).toBe(jwtClaims(held.access_token).gid);
     await refresh(t, client, res.body.refresh_token).expect(200);
+  });
+
+  it('skips a code another transaction holds, exchanges the others of its statement at once, then waits for it', async () => {
+    const repo = t.get(TokensRepository);
+    const userId = await insertUserRow(t);
+    const codes = await Promise.all(
+      Array.from({ length: SHARED_STATEMENT_MIN }, () => issueCode(t, { client, userId, ttlSeconds: 60 })),
+    );
+    const exchange = ({ code, verifier }: { code: string; verifier: string }) => ({
+      codeHash: sha256Hex(code),
+      grantId: randomUUID(),
+      clientId: client.clientId,
+      redirectUri: client.redirectUri,
+      codeChallenge: sha256Base64url(verifier),
+      grantTtlSeconds: 3600,
+      refreshHash: sha256Hex(randomToken()),
+    });
+    const [held, ...free] = codes.map(exchange);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM authorization_codes WHERE code_hash = $1 FOR UPDATE`, [held.codeHash]);
+    let heldSettled = false;
+    const heldExchange = repo.exchangeCode(held).finally(() => {
+      heldSettled = true;
+    });
+    try {
+      const exchanged = await Promise.all(free.map((e) => repo.exchangeCode(e)));
+      expect(exchanged.map((row) => row?.grant_id)).toEqual(free.map((e) => e.grantId));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(heldSettled).toBe(false); // its own statement waits for the lock
+    } finally {
+      await holder.query('ROLLBACK');
+    }
+    expect((await heldExchange)?.grant_id).toBe(held.grantId);
   });
 });

@@ -807,6 +807,12 @@ async function explainAll(databaseUrl) {
       ['authorize', 'session + consent + code insert', (ds) => new AuthorizationCodesRepository(ds).insertForSession(
         { idHash: session.id_hash, idleSeconds: 1800, touchAfterSeconds: 60 },
         { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true)],
+      ['authorize', 'session + consent + code insert, 16 concurrent in one statement', (ds) => {
+        const repository = new AuthorizationCodesRepository(ds);
+        return Promise.all(Array.from({ length: 16 }, () => repository.insertForSession(
+          { idHash: session.id_hash, idleSeconds: 1800, touchAfterSeconds: 60 },
+          { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true)));
+      }],
       ['authorize', 'client lookup (ClientsRepository.findRow, the cache fill)', (ds) => new ClientsRepository(ds).findRow(session.client_id)],
       ['consent', 'consent upsert (ConsentsRepository.grant)', (ds) => new ConsentsRepository(ds).grant(session.user_id, session.client_id, scope)],
       ['consent', 'pending request used (AuthorizationRequestsRepository.markUsed)', (ds) => new AuthorizationRequestsRepository(ds).markUsed(hex(), new Date(Date.now() + 600_000))],

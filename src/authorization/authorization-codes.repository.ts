@@ -1,8 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
-import { liveSessionCtes, liveSessionParams, type PresentedSession } from '../users/session-sql';
+import {
+  SHARED_STATEMENT_MIN,
+  sharedStatement,
+  STATEMENT_BATCH_SIZES,
+  statementBatcher,
+  valuesRows,
+  type SharedWrite,
+} from '../database/statement-batch';
+import {
+  liveSessionBatchCtes,
+  liveSessionCtes,
+  liveSessionParams,
+  type PresentedSession,
+} from '../users/session-sql';
 import { purgeExpiredRows } from '../database/expired-rows';
 
 export interface AuthorizationCodeRow {
@@ -63,9 +76,99 @@ export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued A
         ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8)) AS fresh
    FROM live`;
 
+/** What the authorize statement answers: the session's user, whether the code was inserted, whether fresh. */
+interface CodeForSessionRow {
+  user_id: string | null;
+  inserted: boolean;
+  fresh: boolean;
+}
+
+/** One authorize statement's parameters (`insertForSession`). */
+interface CodeForSession {
+  session: PresentedSession;
+  code: NewCodeForSession;
+  issue: boolean;
+}
+
+/**
+ * Concurrent authorize statements in one (database/statement-batch.ts), by size: INSERT_CODE_FOR_SESSION_SQL's
+ * rules per `VALUES` row (the session's by liveSessionBatchCtes), result row `i` answering call `i` — a row for
+ * every call, its user_id null when the session is not live, so every answer is final. Nothing here waits for a
+ * lock: the session is read, its touch skips a row another transaction holds, and the code is a new row.
+ */
+const AUTHORIZE_BATCH_SQL = new Map(
+  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+    const casts = [
+      'bpchar',
+      'float8',
+      'float8',
+      'bpchar',
+      'text',
+      'text',
+      'text',
+      'text',
+      'float8',
+      'boolean',
+      'text',
+      'float8',
+      'text',
+    ];
+    const text = `WITH k(id_hash, idle_s, touch_s, code_hash, client_id, redirect_uri, scope, code_challenge, ttl_s,
+                   issue, nonce, max_age_s, dpop_jkt, i) AS (
+         VALUES ${valuesRows(size, casts)}
+       ), ${liveSessionBatchCtes('k')}, issued AS (
+         INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
+                                          nonce, auth_time, sid, dpop_jkt)
+         SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, now() + make_interval(secs => ttl_s),
+                nonce, auth_time, sid, dpop_jkt
+           FROM live
+          WHERE issue
+            AND (max_age_s IS NULL OR auth_time >= now() - make_interval(secs => max_age_s))
+            AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = live.client_id
+                          AND string_to_array(c.scope, ' ') @> string_to_array(live.scope, ' '))
+         RETURNING code_hash
+       )
+       SELECT k.i, live.user_id, EXISTS (SELECT 1 FROM issued WHERE issued.code_hash = k.code_hash) AS inserted,
+              (live.max_age_s IS NULL OR live.auth_time >= now() - make_interval(secs => live.max_age_s)) AS fresh
+         FROM k LEFT JOIN live ON live.i = k.i
+        WHERE k.id_hash IS NOT NULL`;
+    return [size, text] as const;
+  }),
+);
+
+const SHARED_AUTHORIZE: SharedWrite<CodeForSession> = {
+  name: 'latchkey_insert_code_for_sessions',
+  sqlBySize: AUTHORIZE_BATCH_SQL,
+  width: 13,
+  paramsOf: ({ session, code, issue }) => [...liveSessionParams(session), ...codeParams(code, issue)],
+  min: SHARED_STATEMENT_MIN,
+};
+
+/** The code's parameters of both authorize statements, after the session's ($4–$13, see insertForSession). */
+function codeParams(code: NewCodeForSession, issue: boolean): unknown[] {
+  return [
+    code.codeHash,
+    code.clientId,
+    code.redirectUri,
+    code.scope,
+    code.codeChallenge,
+    code.ttlSeconds,
+    issue,
+    code.nonce,
+    code.maxAgeSeconds,
+    code.dpopJkt ?? null,
+  ];
+}
+
 /** Authorization codes, stored only as SHA-256 hashes (the clear code exists only in the redirect). */
 @Injectable()
 export class AuthorizationCodesRepository {
+  private readonly logger = new Logger(AuthorizationCodesRepository.name);
+  /** Concurrent authorize statements share one (insertForSession). */
+  private readonly authorizations = statementBatcher<CodeForSession, CodeForSessionRow | undefined>((batch) =>
+    sharedStatement<CodeForSession, CodeForSessionRow>(this.dataSource, this.logger, SHARED_AUTHORIZE, batch),
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async insert(code: NewAuthorizationCode): Promise<void> {
@@ -101,37 +204,29 @@ export class AuthorizationCodesRepository {
    * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time,
    * prompt=consent), $11 nonce, $12 max_age (s) or null, $13 the DPoP key the code is bound to (RFC 9449 §10)
    * or null.
+   *
+   * SHARED_STATEMENT_MIN or more calls made in the same turn of the event loop share one statement
+   * (AUTHORIZE_BATCH_SQL), whose answer is final for each of them; when the database refused it (it then rolled
+   * back), each call runs the statement of its own.
    */
   async insertForSession(
     session: PresentedSession,
     code: NewCodeForSession,
     issue: boolean,
   ): Promise<{ userId: string; inserted: boolean; fresh: boolean } | undefined> {
-    const rows = await preparedSql<{ user_id: string; inserted: boolean; fresh: boolean }>(
-      this.dataSource,
-      'latchkey_insert_code_for_session',
-      INSERT_CODE_FOR_SESSION_SQL,
-      [
-        ...liveSessionParams(session),
-        code.codeHash,
-        code.clientId,
-        code.redirectUri,
-        code.scope,
-        code.codeChallenge,
-        code.ttlSeconds,
-        issue,
-        code.nonce,
-        code.maxAgeSeconds,
-        code.dpopJkt ?? null,
-      ],
-    );
-    return (
-      rows[0] && {
-        userId: rows[0].user_id,
-        inserted: rows[0].inserted === true,
-        fresh: rows[0].fresh === true,
-      }
-    );
+    const row =
+      (await this.authorizations.load({ session, code, issue })) ??
+      (
+        await preparedSql<CodeForSessionRow>(
+          this.dataSource,
+          'latchkey_insert_code_for_session',
+          INSERT_CODE_FOR_SESSION_SQL,
+          [...liveSessionParams(session), ...codeParams(code, issue)],
+        )
+      )[0];
+    return row?.user_id
+      ? { userId: row.user_id, inserted: row.inserted === true, fresh: row.fresh === true }
+      : undefined;
   }
 
   async findByHash(codeHash: string, manager?: EntityManager): Promise<AuthorizationCodeRow | undefined> {

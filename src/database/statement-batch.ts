@@ -70,6 +70,13 @@ export function statementBatcher<K, V>(
   });
 }
 
+/**
+ * Fewer concurrent calls of a shared write than this run one statement each: measured on the refresh rotation
+ * (docs/performance.md), the shared statement costs PostgreSQL more per row than a statement of its own until
+ * about this many share it. The code exchange and the authorize statement use the same threshold.
+ */
+export const SHARED_STATEMENT_MIN = 4;
+
 /** A write that several callers' calls can share (the refresh rotation, the code exchange): see sharedStatement. */
 export interface SharedWrite<K> {
   /** the prepared statements' name, `_N` appended for size N */
@@ -114,6 +121,6 @@ export async function sharedStatement<K, R extends object>(
     );
     return results;
   }
-  for (const { i, ...row } of rows) results[i] = row as unknown as R;
+  for (const { i, ...row } of rows) if (i < results.length) results[i] = row as unknown as R;
   return results;
 }

@@ -3,7 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
-import { sharedStatement, statementBatcher, type SharedWrite } from '../database/statement-batch';
+import {
+  SHARED_STATEMENT_MIN,
+  sharedStatement,
+  statementBatcher,
+  type SharedWrite,
+} from '../database/statement-batch';
 import {
   EXCHANGE_BATCH_SQL,
   EXCHANGEABLE,
@@ -11,7 +16,6 @@ import {
   KEPT_SCOPE,
   ROTATABLE,
   ROTATION_BATCH_SQL,
-  SHARED_STATEMENT_MIN,
   type ActiveRefreshTokenRow,
   type CodeExchange,
   type GrantTokensRow,

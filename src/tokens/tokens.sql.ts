@@ -1,4 +1,4 @@
-import { STATEMENT_BATCH_SIZES, valuesRows } from '../database/statement-batch';
+import { SHARED_STATEMENT_MIN, STATEMENT_BATCH_SIZES, valuesRows } from '../database/statement-batch';
 
 /*
  * The row shapes and SQL texts of TokensRepository's hot statements (the code exchange and the refresh rotation),
@@ -73,12 +73,6 @@ export const EXCHANGEABLE = (k: {
 export const KEPT_SCOPE = `coalesce((SELECT string_agg(s, ' ' ORDER BY n)
                         FROM unnest(string_to_array(ac.scope, ' ')) WITH ORDINALITY AS t(s, n)
                        WHERE s = ANY (string_to_array(cl.scope, ' '))), '')`;
-
-/**
- * Fewer concurrent exchanges (or rotations) than this run one statement each: measured (docs/performance.md),
- * the shared statement costs PostgreSQL more per row than a statement of its own until about this many share it.
- */
-export const SHARED_STATEMENT_MIN = 4;
 
 /**
  * Concurrent code exchanges in one statement, by size (database/statement-batch.ts); result row `i` answers

@@ -1,3 +1,10 @@
+/** The session rules both forms below share (one place): live, the touch (sliding idle expiry) and when it is due. */
+const LIVE = `idle_expires_at > now() AND absolute_expires_at > now()`;
+const TOUCH = (idleSeconds: string) =>
+  `last_seen_at = now(), idle_expires_at = LEAST(now() + make_interval(secs => ${idleSeconds}), absolute_expires_at)`;
+const TOUCH_DUE = (touchAfterSeconds: string) =>
+  `last_seen_at < now() - make_interval(secs => ${touchAfterSeconds})`;
+
 /**
  * The session lookup as SQL, for statements that need the signed-in user and do something with it in the
  * same round trip (the authorize hot path: session + consent + code insert in one statement, composed by
@@ -16,13 +23,42 @@
 export function liveSessionCtes(p: number): string {
   return `live AS (
          SELECT id_hash, user_id, created_at AS auth_time, sid FROM sessions
-          WHERE id_hash = $${p} AND idle_expires_at > now() AND absolute_expires_at > now()
+          WHERE id_hash = $${p} AND ${LIVE}
        ), touched AS (
          UPDATE sessions
-            SET last_seen_at = now(),
-                idle_expires_at = LEAST(now() + make_interval(secs => $${p + 1}::float8), absolute_expires_at)
+            SET ${TOUCH(`$${p + 1}::float8`)}
           WHERE id_hash IN (SELECT id_hash FROM live)
-            AND last_seen_at < now() - make_interval(secs => $${p + 2}::float8)
+            AND ${TOUCH_DUE(`$${p + 2}::float8`)}
+       )`;
+}
+
+/**
+ * `liveSessionCtes` for several presented sessions in one statement (AuthorizationCodesRepository's shared
+ * authorize statement). `k` names a CTE with the columns `id_hash` (char(64)), `idle_s` and `touch_s` (the
+ * parameters of liveSessionCtes, per row) and `i`; yields `live` (each of k's rows whose session is live, with its
+ * columns and the session's user_id, auth_time and sid) and `touched` (the sliding idle expiry, as above). The
+ * touch skips a session another transaction holds (`SKIP LOCKED`): a shared statement never waits for a lock
+ * while it holds others, and that transaction is touching (or ending) the session itself.
+ */
+export function liveSessionBatchCtes(k: string): string {
+  return `live AS (
+         SELECT ${k}.*, s.user_id, s.auth_time, s.sid
+           FROM ${k} CROSS JOIN LATERAL (
+             SELECT user_id, created_at AS auth_time, sid FROM sessions
+              WHERE id_hash = ${k}.id_hash AND ${LIVE}
+           ) s
+       ), touchable AS (
+         SELECT l.id_hash, l.idle_s
+           FROM live l CROSS JOIN LATERAL (
+             SELECT 1 FROM sessions
+              WHERE id_hash = l.id_hash AND ${TOUCH_DUE('l.touch_s')}
+                FOR UPDATE SKIP LOCKED
+           ) x
+       ), touched AS (
+         UPDATE sessions
+            SET ${TOUCH('t.idle_s')}
+           FROM touchable t
+          WHERE sessions.id_hash = t.id_hash
        )`;
 }
 

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { AuthorizationCodesRepository } from '../../src/authorization/authorization-codes.repository';
 import { SHARED_STATEMENT_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
 import {
   insertUserRow,
@@ -18,9 +19,10 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database'
 jest.setTimeout(60_000);
 
 /**
- * The shared refresh-rotation and code-exchange statements never wait for a row lock (SKIP LOCKED), so they cannot
- * deadlock with a revocation or another instance's statement; a token or code another transaction holds is left
- * to a statement of its own, which waits and decides as it always did. Needs a second connection holding the
+ * The shared refresh-rotation, code-exchange and authorize statements never wait for a row lock (SKIP LOCKED), so
+ * they cannot deadlock with a revocation or another instance's statement; a token or code another transaction
+ * holds is left to a statement of its own, which waits and decides as it always did, and a session another
+ * transaction holds is not touched (its idle expiry slides at the next request). Needs a second connection holding the
  * lock: PostgreSQL only.
  */
 describe('shared write statements and row locks on PostgreSQL', () => {
@@ -122,5 +124,57 @@ describe('shared write statements and row locks on PostgreSQL', () => {
       await holder.query('ROLLBACK');
     }
     expect((await heldExchange)?.grant_id).toBe(held.grantId);
+  });
+
+  it('issues codes for sessions another transaction holds without waiting, leaving the held session untouched', async () => {
+    const repo = t.get(AuthorizationCodesRepository);
+    const sessions = await Promise.all(
+      Array.from({ length: SHARED_STATEMENT_MIN }, async () => {
+        const userId = await insertUserRow(t);
+        const idHash = sha256Hex(randomToken());
+        await holder.query(
+          `INSERT INTO sessions (id_hash, user_id, last_seen_at, idle_expires_at, absolute_expires_at)
+           VALUES ($1, $2, now() - interval '5 minutes', now() + interval '10 minutes', now() + interval '8 hours')`,
+          [idHash, userId],
+        );
+        await holder.query(`INSERT INTO consents (user_id, client_id, scope) VALUES ($1, $2, '')`, [
+          userId,
+          client.clientId,
+        ]);
+        return { userId, idHash };
+      }),
+    );
+    const seen = async (idHash: string) =>
+      (await holder.query(`SELECT last_seen_at FROM sessions WHERE id_hash = $1`, [idHash])).rows[0]
+        .last_seen_at;
+    const heldSeen = await seen(sessions[0].idHash);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM sessions WHERE id_hash = $1 FOR UPDATE`, [sessions[0].idHash]);
+    try {
+      const answered = await Promise.all(
+        sessions.map((s) =>
+          repo.insertForSession(
+            { idHash: s.idHash, idleSeconds: 1800, touchAfterSeconds: 60 },
+            {
+              codeHash: sha256Hex(randomToken()),
+              clientId: client.clientId,
+              redirectUri: client.redirectUri,
+              scope: '',
+              codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+              ttlSeconds: 60,
+              nonce: null,
+              maxAgeSeconds: null,
+            },
+            true,
+          ),
+        ),
+      );
+      expect(answered).toEqual(sessions.map((s) => ({ userId: s.userId, inserted: true, fresh: true })));
+    } finally {
+      await holder.query('ROLLBACK');
+    }
+    expect(await seen(sessions[0].idHash)).toEqual(heldSeen); // skipped: the holder had it
+    for (const s of sessions.slice(1))
+      expect((await seen(s.idHash)).getTime()).toBeGreaterThan(heldSeen.getTime());
   });
 });

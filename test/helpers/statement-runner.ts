@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { PGlitePool } from '../../src/database/pglite-pool';
 import type { TestApp } from './test-app';
 
@@ -12,4 +13,21 @@ export function statementRunner(t: TestApp): {
   const pool = (t.dataSource.driver as unknown as { master: object }).master;
   const method = pool instanceof PGlitePool ? 'prepared' : 'query';
   return { pool: pool as Record<string, (...args: unknown[]) => Promise<unknown>>, method };
+}
+
+/** Runs `work` and counts the named statements whose name starts with `namePrefix` that it sent. */
+export async function countingStatements<T>(
+  t: TestApp,
+  namePrefix: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; statements: number }> {
+  const { pool, method } = statementRunner(t);
+  const spy = jest.spyOn(pool, method);
+  try {
+    const result = await work();
+    const statements = spy.mock.calls.filter((call) => JSON.stringify(call).includes(namePrefix)).length;
+    return { result, statements };
+  } finally {
+    spy.mockRestore();
+  }
 }

@@ -9,7 +9,7 @@ import {
 import type { PresentedSession } from '../../src/users/session-sql';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
-import { statementRunner } from '../helpers/statement-runner';
+import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -74,19 +74,9 @@ describe('authorize statements batched on the real database', () => {
         [idHash],
       )
     )[0];
-  const countingShared = async <T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> => {
-    const { pool, method } = statementRunner(t);
-    const spy = jest.spyOn(pool, method);
-    try {
-      const result = await work();
-      const statements = spy.mock.calls.filter((call) =>
-        JSON.stringify(call).includes('latchkey_insert_code_for_sessions_'),
-      ).length;
-      return { result, statements };
-    } finally {
-      spy.mockRestore();
-    }
-  };
+  /** Counts the shared statements (`latchkey_insert_code_for_sessions_N`) run while `work` runs. */
+  const countingShared = <T>(work: () => Promise<T>) =>
+    countingStatements(t, 'latchkey_insert_code_for_sessions_', work);
 
   it('answers each call of one shared statement as a statement of its own would', async () => {
     const consenting = await signedIn({ consent: 'api:read api:write' });

@@ -10,7 +10,7 @@ import {
 } from '../../src/tokens/tokens.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
-import { statementRunner } from '../helpers/statement-runner';
+import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -48,19 +48,9 @@ describe('code exchanges batched on the real database', () => {
       ...extra,
     };
   };
-  const countingShared = async <T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> => {
-    const { pool, method } = statementRunner(t);
-    const spy = jest.spyOn(pool, method);
-    try {
-      const result = await work();
-      const statements = spy.mock.calls.filter((call) =>
-        JSON.stringify(call).includes('latchkey_exchange_code_batch_'),
-      ).length;
-      return { result, statements };
-    } finally {
-      spy.mockRestore();
-    }
-  };
+  /** Counts the shared statements (`latchkey_exchange_code_batch_N`) run while `work` runs. */
+  const countingShared = <T>(work: () => Promise<T>) =>
+    countingStatements(t, 'latchkey_exchange_code_batch_', work);
   const codeRow = async (hash: string) =>
     (
       await sql<{ consumed_at: Date | null; grant_id: string | null }>(

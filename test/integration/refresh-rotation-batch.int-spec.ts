@@ -11,7 +11,7 @@ import {
 } from '../../src/tokens/tokens.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
-import { statementRunner } from '../helpers/statement-runner';
+import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -73,20 +73,9 @@ describe('refresh rotations batched on the real database', () => {
       )
     )[0];
 
-  /** Counts the batched rotation statements run while `work` runs. */
-  const countingBatches = async <T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> => {
-    const { pool, method } = statementRunner(t);
-    const spy = jest.spyOn(pool, method);
-    try {
-      const result = await work();
-      const statements = spy.mock.calls.filter((call) =>
-        JSON.stringify(call).includes('latchkey_rotate_refresh_batch_'),
-      ).length;
-      return { result, statements };
-    } finally {
-      spy.mockRestore();
-    }
-  };
+  /** Counts the shared statements (`latchkey_rotate_refresh_batch_N`) run while `work` runs. */
+  const countingBatches = <T>(work: () => Promise<T>) =>
+    countingStatements(t, 'latchkey_rotate_refresh_batch_', work);
 
   it('rotates concurrent refresh tokens of different grants in one statement, each answered with its own grant', async () => {
     const live = await Promise.all(Array.from({ length: 5 }, () => grantWithRefresh()));

@@ -63,7 +63,11 @@ process.on('SIGINT', () => process.exit(130));
 const baseEnv = (extra) => latchkeyEnv(PORT, extra);
 const startServer = (env) => server.start(env);
 
-async function runLatchkey(label, env) {
+/**
+ * Runs every mode on one Latchkey server. `afterMode(mode)` runs between modes (the peer's run of the same mode,
+ * so that both sides of a ratio are measured minutes apart, not a quarter of an hour: this VM's speed drifts).
+ */
+async function runLatchkey(label, env, afterMode = () => []) {
   const results = [];
   const pid = await startServer(env);
   const { pub, rs } = registerBenchClients(env);
@@ -80,32 +84,33 @@ async function runLatchkey(label, env) {
       results.push({ system: label, mode, c, r, pgPct });
       log(`${label} ${mode} c=${c}: ${r.ops_per_s ?? r.error} ops/s`);
     }
+    results.push(...afterMode(mode));
   }
   await stopServer();
   return results;
 }
 
-function runPeer() {
+/** The peer's levels of one mode (run-peer.sh starts it fresh per level on its own port). */
+function runPeerMode(mode) {
   const results = [];
-  for (const mode of MODES) {
-    const out = spawnSync('bash', [join(HARNESS, 'run-peer.sh'), ...LEVELS.map(String)], {
-      encoding: 'utf8',
-      env: { ...process.env, ...harnessMode(mode).env, BENCH_SCOPE: SCOPE(mode), BENCH_DURATION: DURATION, IDLE_WAIT: '20',
-        ...(mode === 'introspect' ? { BENCH_INTROSPECT_TOKEN: 'refresh' } : {}) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 900_000,
-    });
-    const lines = (out.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{'));
-    LEVELS.forEach((c, i) => {
-      let r;
-      try {
-        r = JSON.parse(lines[i]);
-      } catch {
-        r = { error: 'peer run failed' };
-      }
-      results.push({ system: 'peer', mode, c, r, pgPct: 0 });
-    });
-  }
+  const out = spawnSync('bash', [join(HARNESS, 'run-peer.sh'), ...LEVELS.map(String)], {
+    encoding: 'utf8',
+    env: { ...process.env, ...harnessMode(mode).env, BENCH_SCOPE: SCOPE(mode), BENCH_DURATION: DURATION, IDLE_WAIT: '20',
+      ...(mode === 'introspect' ? { BENCH_INTROSPECT_TOKEN: 'refresh' } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 900_000,
+  });
+  const lines = (out.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{'));
+  LEVELS.forEach((c, i) => {
+    let r;
+    try {
+      r = JSON.parse(lines[i]);
+    } catch {
+      r = { error: 'peer run failed' };
+    }
+    results.push({ system: 'peer', mode, c, r, pgPct: 0 });
+    log(`peer ${mode} c=${c}: ${r.ops_per_s ?? r.error} ops/s`);
+  });
   return results;
 }
 
@@ -120,7 +125,8 @@ const pgUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DAT
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const env = baseEnv({ DATABASE_URL: url.href, DATA_DIR: dataDir, DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '16',
     ...(process.env.BENCH_WORKERS ? { CLUSTER_WORKERS: process.env.BENCH_WORKERS } : {}) });
-  all.push(...(await runLatchkey('latchkey-pg', env)));
+  // the peer runs each mode right after Latchkey on PostgreSQL ran it (its Latchkey server idle meanwhile)
+  all.push(...(await runLatchkey('latchkey-pg', env, (mode) => (WITH_PEER ? runPeerMode(mode) : []))));
   execFileSync('psql', [pgUrl, '-qc', `DROP DATABASE ${db} WITH (FORCE)`]);
   rmSync(dataDir, { recursive: true, force: true });
 }
@@ -132,7 +138,6 @@ if (WITH_PGLITE) {
   all.push(...(await runLatchkey('latchkey-pglite', env)));
   rmSync(dataDir, { recursive: true, force: true });
 }
-if (WITH_PEER) all.push(...runPeer());
 
 // ---- report -------------------------------------------------------------------------------------------
 const find = (system, mode, c) => all.find((x) => x.system === system && x.mode === mode && x.c === c);

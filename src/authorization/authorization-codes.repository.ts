@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import {
-  SHARED_STATEMENT_MIN,
+  SHARED_STATEMENT_SIZES,
   sharedStatement,
-  STATEMENT_BATCH_SIZES,
   statementBatcher,
   valuesRows,
   type SharedWrite,
@@ -59,6 +58,17 @@ export type NewCodeForSession = Omit<NewAuthorizationCode, 'userId' | 'authTime'
   maxAgeSeconds: number | null;
 };
 
+/**
+ * The authorize rules both statements below apply to the live session `live`: whether it signed in recently enough
+ * for max_age (`maxAge`: seconds, or null), and whether the user's remembered consent for the client covers every
+ * scope asked for (array containment: a superset).
+ */
+const FRESH = (maxAge: string) =>
+  `(${maxAge} IS NULL OR live.auth_time >= now() - make_interval(secs => ${maxAge}))`;
+const CONSENTED = (clientId: string, scope: string) =>
+  `EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = ${clientId}
+             AND string_to_array(c.scope, ' ') @> string_to_array(${scope}, ' '))`;
+
 /** The authorize hot path's one statement (see `insertForSession`). */
 export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
    INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
@@ -66,14 +76,10 @@ export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued A
    SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8),
           $11::text, live.auth_time, live.sid, $13::text
      FROM live
-    WHERE $10::boolean
-      AND ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8))
-      AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = $5::text
-                    AND string_to_array(c.scope, ' ') @> string_to_array($7::text, ' '))
+    WHERE $10::boolean AND ${FRESH('$12::float8')} AND ${CONSENTED('$5::text', '$7::text')}
    RETURNING 1
  )
- SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted,
-        ($12::float8 IS NULL OR live.auth_time >= now() - make_interval(secs => $12::float8)) AS fresh
+ SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted, ${FRESH('$12::float8')} AS fresh
    FROM live`;
 
 /** What the authorize statement answers: the session's user, whether the code was inserted, whether fresh. */
@@ -97,7 +103,7 @@ interface CodeForSession {
  * lock: the session is read, its touch skips a row another transaction holds, and the code is a new row.
  */
 const AUTHORIZE_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+  SHARED_STATEMENT_SIZES.map((size) => {
     const casts = [
       'bpchar',
       'float8',
@@ -122,14 +128,11 @@ const AUTHORIZE_BATCH_SQL = new Map(
          SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, now() + make_interval(secs => ttl_s),
                 nonce, auth_time, sid, dpop_jkt
            FROM live
-          WHERE issue
-            AND (max_age_s IS NULL OR auth_time >= now() - make_interval(secs => max_age_s))
-            AND EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = live.client_id
-                          AND string_to_array(c.scope, ' ') @> string_to_array(live.scope, ' '))
+          WHERE issue AND ${FRESH('max_age_s')} AND ${CONSENTED('live.client_id', 'live.scope')}
          RETURNING code_hash
        )
        SELECT k.i, live.user_id, EXISTS (SELECT 1 FROM issued WHERE issued.code_hash = k.code_hash) AS inserted,
-              (live.max_age_s IS NULL OR live.auth_time >= now() - make_interval(secs => live.max_age_s)) AS fresh
+              ${FRESH('live.max_age_s')} AS fresh
          FROM k LEFT JOIN live ON live.i = k.i
         WHERE k.id_hash IS NOT NULL`;
     return [size, text] as const;
@@ -141,7 +144,6 @@ const SHARED_AUTHORIZE: SharedWrite<CodeForSession> = {
   sqlBySize: AUTHORIZE_BATCH_SQL,
   width: 13,
   paramsOf: ({ session, code, issue }) => [...liveSessionParams(session), ...codeParams(code, issue)],
-  min: SHARED_STATEMENT_MIN,
 };
 
 /** The code's parameters of both authorize statements, after the session's ($4–$13, see insertForSession). */

@@ -8,7 +8,8 @@ import { preparedSql } from './sql';
  * Statement batching: calls of one hot statement that reach a repository in the same turn of the event loop
  * (concurrent requests) are answered by one statement over a `VALUES` list of their parameters — one round trip,
  * one plan execution and one commit for all of them. Used by the access-token state check (read), the refresh
- * rotation and the code exchange (writes: sharedStatement below); docs/performance.md has the measurements.
+ * rotation, the code exchange and the authorize statement (writes: sharedStatement below); docs/performance.md has
+ * the measurements.
  *
  * The `VALUES` list has a fixed size (the next of STATEMENT_BATCH_SIZES, padded with NULL rows that match
  * nothing), one named prepared statement per size, so that PostgreSQL plans each size once and keeps the plan.
@@ -77,23 +78,26 @@ export function statementBatcher<K, V>(
  */
 export const SHARED_STATEMENT_MIN = 4;
 
-/** A write that several callers' calls can share (the refresh rotation, the code exchange): see sharedStatement. */
+/** The sizes a shared write statement is prepared in (its `sqlBySize` keys). */
+export const SHARED_STATEMENT_SIZES: readonly number[] = STATEMENT_BATCH_SIZES.filter(
+  (size) => size >= SHARED_STATEMENT_MIN,
+);
+
+/** A write that several callers' calls can share (refresh rotation, code exchange, authorize): see sharedStatement. */
 export interface SharedWrite<K> {
   /** the prepared statements' name, `_N` appended for size N */
   name: string;
-  /** the statement's text by size (sizes of at least `min` only); its result row `i` answers call `i` */
+  /** the statement's text by size (SHARED_STATEMENT_SIZES); its result row `i` answers call `i` */
   sqlBySize: ReadonlyMap<number, string>;
   /** parameters per call, in the order of the `VALUES` row */
   width: number;
   paramsOf: (key: K) => readonly unknown[];
-  /** fewer calls than this are left to their own statements (measured: below it sharing costs more) */
-  min: number;
 }
 
 /**
  * The calls of a batch made by one shared write statement, by position: undefined for a call the statement did not
  * make (each such caller then runs a statement of its own, which waits for locks and decides — so no caller waits
- * for another's lock). A batch smaller than `write.min` is left to its own statements. A statement the database
+ * for another's lock). A batch smaller than SHARED_STATEMENT_MIN is left to its own statements. A statement the database
  * refused rolled back, so it made none of them (logged: the database's message and a count, nothing of the calls).
  * When the database cannot be reached, or the statement timed out, the batch fails, as each call alone would.
  */
@@ -104,7 +108,7 @@ export async function sharedStatement<K, R extends object>(
   batch: readonly K[],
 ): Promise<(R | undefined)[]> {
   const results: (R | undefined)[] = batch.map(() => undefined);
-  if (batch.length < write.min) return results;
+  if (batch.length < SHARED_STATEMENT_MIN) return results;
   const size = statementBatchSize(batch.length);
   let rows: (R & { i: number })[];
   try {

@@ -42,7 +42,6 @@ const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
     e.refreshJkt ?? null,
     e.proofJkt ?? null,
   ],
-  min: SHARED_STATEMENT_MIN,
 };
 
 /** Concurrent refresh rotations in one statement (rotateRefresh). */
@@ -51,7 +50,6 @@ const SHARED_ROTATION: SharedWrite<RefreshRotation> = {
   sqlBySize: ROTATION_BATCH_SQL,
   width: 5,
   paramsOf: (r) => [r.tokenHash, r.clientId, r.successorHash, r.requestedScope, r.proofJkt ?? null],
-  min: SHARED_STATEMENT_MIN,
 };
 
 /**

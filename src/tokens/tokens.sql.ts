@@ -1,4 +1,4 @@
-import { SHARED_STATEMENT_MIN, STATEMENT_BATCH_SIZES, valuesRows } from '../database/statement-batch';
+import { SHARED_STATEMENT_SIZES, valuesRows } from '../database/statement-batch';
 
 /*
  * The row shapes and SQL texts of TokensRepository's hot statements (the code exchange and the refresh rotation),
@@ -81,7 +81,7 @@ export const KEPT_SCOPE = `coalesce((SELECT string_agg(s, ' ' ORDER BY n)
  * Two exchanges of one code in one statement consume it once: one gets the grant.
  */
 export const EXCHANGE_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+  SHARED_STATEMENT_SIZES.map((size) => {
     const casts = ['bpchar', 'uuid', 'varchar', 'int', 'bpchar', 'text', 'varchar', 'varchar', 'varchar'];
     const text = `WITH k(code_hash, grant_id, client_id, grant_ttl, refresh_hash, redirect_uri, code_challenge,
                    refresh_jkt, proof_jkt, i) AS (
@@ -145,7 +145,7 @@ export const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: strin
  * in one statement update it once (PostgreSQL updates a row once per statement): one gets the successor.
  */
 export const ROTATION_BATCH_SQL = new Map(
-  STATEMENT_BATCH_SIZES.filter((size) => size >= SHARED_STATEMENT_MIN).map((size) => {
+  SHARED_STATEMENT_SIZES.map((size) => {
     const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
          VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
        ), locked AS (

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AuthorizationCodesService } from '../../src/authorization/authorization-codes.service';
-import { randomToken } from '../../src/common/crypto';
+import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import type { CodeExchange } from '../../src/tokens/tokens.repository';
 import { sql } from '../../src/database/sql';
 import type { TestApp } from '../helpers/test-app';
 import { createClient, type TestClient } from './clients';
@@ -48,6 +49,19 @@ export async function issueCode(
     sid: randomUUID(),
   });
   return { code, verifier, challenge };
+}
+
+/** What TokensRepository.exchangeCode is asked to do for a code issued by `issueCode`, its verifier matching. */
+export function codeExchangeOf(client: TestClient, issued: { code: string; verifier: string }): CodeExchange {
+  return {
+    codeHash: sha256Hex(issued.code),
+    grantId: randomUUID(),
+    clientId: client.clientId,
+    redirectUri: client.redirectUri,
+    codeChallenge: sha256Base64url(issued.verifier),
+    grantTtlSeconds: 3600,
+    refreshHash: sha256Hex(randomToken()),
+  };
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined with ':' and base64-encoded. */

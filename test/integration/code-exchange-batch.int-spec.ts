@@ -9,7 +9,7 @@ import {
   TokensRepository,
 } from '../../src/tokens/tokens.repository';
 import { createClient, type TestClient } from '../factories/clients';
-import { insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
+import { codeExchangeOf, insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -36,17 +36,7 @@ describe('code exchanges batched on the real database', () => {
 
   /** A fresh code and the exchange that its verifier makes (overrides: what a caller got wrong). */
   const exchangeOf = async (extra: Partial<CodeExchange> = {}, ttlSeconds = 60): Promise<CodeExchange> => {
-    const { code, verifier } = await issueCode(t, { client, userId, ttlSeconds });
-    return {
-      codeHash: sha256Hex(code),
-      grantId: randomUUID(),
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      codeChallenge: sha256Base64url(verifier),
-      grantTtlSeconds: 3600,
-      refreshHash: sha256Hex(randomToken()),
-      ...extra,
-    };
+    return { ...codeExchangeOf(client, await issueCode(t, { client, userId, ttlSeconds })), ...extra };
   };
   /** Counts the shared statements (`latchkey_exchange_code_batch_N`) run while `work` runs. */
   const countingShared = <T>(work: () => Promise<T>) =>

@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import { Client } from 'pg';
-import { randomUUID } from 'node:crypto';
-import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { AuthorizationCodesRepository } from '../../src/authorization/authorization-codes.repository';
 import { SHARED_STATEMENT_MIN, TokensRepository } from '../../src/tokens/tokens.repository';
 import {
+  codeExchangeOf,
   insertUserRow,
   issueCode,
   jwtClaims,
@@ -99,16 +99,7 @@ describe('shared write statements and row locks on PostgreSQL', () => {
     const codes = await Promise.all(
       Array.from({ length: SHARED_STATEMENT_MIN }, () => issueCode(t, { client, userId, ttlSeconds: 60 })),
     );
-    const exchange = ({ code, verifier }: { code: string; verifier: string }) => ({
-      codeHash: sha256Hex(code),
-      grantId: randomUUID(),
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      codeChallenge: sha256Base64url(verifier),
-      grantTtlSeconds: 3600,
-      refreshHash: sha256Hex(randomToken()),
-    });
-    const [held, ...free] = codes.map(exchange);
+    const [held, ...free] = codes.map((issued) => codeExchangeOf(client, issued));
     await holder.query('BEGIN');
     await holder.query(`SELECT 1 FROM authorization_codes WHERE code_hash = $1 FOR UPDATE`, [held.codeHash]);
     let heldSettled = false;

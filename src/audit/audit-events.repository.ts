@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditCountUpdate } from '../events/refusal-auditor';
 import { preparedSql, sql } from '../database/sql';
 import type { AuditRow } from './audit-row';
+import { AUDIT_COLUMNS } from './audit-sql';
 
 /** Filters of GET /audit/events (all optional; `to` exclusive). */
 export interface AuditEventFilters {
@@ -44,10 +45,6 @@ export interface AuditEventPage {
   next: AuditCursorPosition | null;
 }
 
-const COLUMNS =
-  'occurred_at, type, outcome, error_code, reason, client_id, subject, ip, user_agent, duration_ms, request_id, ' +
-  'details, request_first, request_first_failure';
-
 /**
  * The only place that reads and writes audit_events rows. Inserts are multi-row (one statement per
  * group commit) through unnest() of one array per column: one parameter per column whatever the batch size.
@@ -59,7 +56,7 @@ export class AuditEventsRepository {
   /** Inserts the rows in one statement, in `manager`'s transaction when given (revocations). */
   async insertMany(rows: AuditRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const text = `INSERT INTO audit_events (${COLUMNS})
+    const text = `INSERT INTO audit_events (${AUDIT_COLUMNS})
        SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[],
                             $6::varchar[], $7::varchar[], $8::inet[], $9::varchar[], $10::int[], $11::varchar[],
                             $12::jsonb[], $13::boolean[], $14::boolean[])`;

@@ -17,6 +17,26 @@ export interface RequestFlags {
 export class AuditRequestTracker {
   private readonly seen = new WeakMap<RequestContext, { failed: boolean }>();
 
+  /**
+   * As `flags`, for a row a statement will write only if its change happens (AuditEmitter.stage): `undo` puts the
+   * request back as it was, for a change that did not happen.
+   */
+  stage(
+    ctx: RequestContext | undefined,
+    requestId: string | null,
+    failure: boolean,
+  ): { flags: RequestFlags; undo: () => void } {
+    const before = ctx ? this.seen.get(ctx) : undefined;
+    const saved = before ? { ...before } : undefined;
+    const flags = this.flags(ctx, requestId, failure);
+    const undo = () => {
+      if (!ctx) return;
+      if (saved) this.seen.set(ctx, saved);
+      else this.seen.delete(ctx);
+    };
+    return { flags, undo };
+  }
+
   flags(ctx: RequestContext | undefined, requestId: string | null, failure: boolean): RequestFlags {
     if (!requestId) return { requestFirst: false, requestFirstFailure: false };
     if (!ctx || ctx.requestId !== requestId) return { requestFirst: true, requestFirstFailure: failure };

@@ -34,7 +34,8 @@ const SECRET_SUFFIX = /_(password|secret|token|verifier)$/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const MAX_DEPTH = 6;
-const MAX_STRING = 1024;
+/** The longest string a details value keeps (audit-sql.ts caps what a statement adds the same way). */
+export const MAX_STRING = 1024;
 const MAX_ARRAY = 100;
 const MAX_KEYS = 100;
 /** A details object larger than this (as JSON) is replaced by a marker rather than stored. */

@@ -2,20 +2,17 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
-import {
-  SHARED_STATEMENT_SIZES,
-  sharedStatement,
-  statementBatcher,
-  valuesRows,
-  type SharedWrite,
-} from '../database/statement-batch';
-import {
-  liveSessionBatchCtes,
-  liveSessionCtes,
-  liveSessionParams,
-  type PresentedSession,
-} from '../users/session-sql';
+import { sharedStatement, statementBatcher, type SharedWrite } from '../database/statement-batch';
+import { liveSessionParams, type PresentedSession } from '../users/session-sql';
 import { purgeExpiredRows } from '../database/expired-rows';
+import {
+  AUTHORIZE_BATCH_SQL,
+  INSERT_CODE_FOR_SESSION_SQL,
+  type CodeForSessionEvents,
+  type CodeForSessionRow,
+} from './authorization-codes.sql';
+
+export type { CodeForSessionEvents };
 
 export interface AuthorizationCodeRow {
   code_hash: string;
@@ -58,96 +55,28 @@ export type NewCodeForSession = Omit<NewAuthorizationCode, 'userId' | 'authTime'
   maxAgeSeconds: number | null;
 };
 
-/**
- * The authorize rules both statements below apply to the live session `live`: whether it signed in recently enough
- * for max_age (`maxAge`: seconds, or null), and whether the user's remembered consent for the client covers every
- * scope asked for (array containment: a superset).
- */
-const FRESH = (maxAge: string) =>
-  `(${maxAge} IS NULL OR live.auth_time >= now() - make_interval(secs => ${maxAge}))`;
-const CONSENTED = (clientId: string, scope: string) =>
-  `EXISTS (SELECT 1 FROM consents c WHERE c.user_id = live.user_id AND c.client_id = ${clientId}
-             AND string_to_array(c.scope, ' ') @> string_to_array(${scope}, ' '))`;
-
-/** The authorize hot path's one statement (see `insertForSession`). */
-export const INSERT_CODE_FOR_SESSION_SQL = `WITH ${liveSessionCtes(1)}, issued AS (
-   INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
-                                    nonce, auth_time, sid, dpop_jkt)
-   SELECT $4::text, $5::text, live.user_id, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::float8),
-          $11::text, live.auth_time, live.sid, $13::text
-     FROM live
-    WHERE $10::boolean AND ${FRESH('$12::float8')} AND ${CONSENTED('$5::text', '$7::text')}
-   RETURNING 1
- )
- SELECT live.user_id, EXISTS (SELECT 1 FROM issued) AS inserted, ${FRESH('$12::float8')} AS fresh
-   FROM live`;
-
-/** What the authorize statement answers: the session's user, whether the code was inserted, whether fresh. */
-interface CodeForSessionRow {
-  user_id: string | null;
-  inserted: boolean;
-  fresh: boolean;
-}
+const NO_EVENTS: CodeForSessionEvents = { requested: null, issued: null };
 
 /** One authorize statement's parameters (`insertForSession`). */
 interface CodeForSession {
   session: PresentedSession;
   code: NewCodeForSession;
   issue: boolean;
+  events: CodeForSessionEvents;
 }
-
-/**
- * Concurrent authorize statements in one (database/statement-batch.ts), by size: INSERT_CODE_FOR_SESSION_SQL's
- * rules per `VALUES` row (the session's by liveSessionBatchCtes), result row `i` answering call `i` — a row for
- * every call, its user_id null when the session is not live, so every answer is final. Nothing here waits for a
- * lock: the session is read, its touch skips a row another transaction holds, and the code is a new row.
- */
-const AUTHORIZE_BATCH_SQL = new Map(
-  SHARED_STATEMENT_SIZES.map((size) => {
-    const casts = [
-      'bpchar',
-      'float8',
-      'float8',
-      'bpchar',
-      'text',
-      'text',
-      'text',
-      'text',
-      'float8',
-      'boolean',
-      'text',
-      'float8',
-      'text',
-    ];
-    const text = `WITH k(id_hash, idle_s, touch_s, code_hash, client_id, redirect_uri, scope, code_challenge, ttl_s,
-                   issue, nonce, max_age_s, dpop_jkt, i) AS (
-         VALUES ${valuesRows(size, casts)}
-       ), ${liveSessionBatchCtes('k')}, issued AS (
-         INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at,
-                                          nonce, auth_time, sid, dpop_jkt)
-         SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, now() + make_interval(secs => ttl_s),
-                nonce, auth_time, sid, dpop_jkt
-           FROM live
-          WHERE issue AND ${FRESH('max_age_s')} AND ${CONSENTED('live.client_id', 'live.scope')}
-         RETURNING code_hash
-       )
-       SELECT k.i, live.user_id, EXISTS (SELECT 1 FROM issued WHERE issued.code_hash = k.code_hash) AS inserted,
-              ${FRESH('live.max_age_s')} AS fresh
-         FROM k LEFT JOIN live ON live.i = k.i
-        WHERE k.id_hash IS NOT NULL`;
-    return [size, text] as const;
-  }),
-);
 
 const SHARED_AUTHORIZE: SharedWrite<CodeForSession> = {
   name: 'latchkey_insert_code_for_sessions',
   sqlBySize: AUTHORIZE_BATCH_SQL,
-  width: 13,
-  paramsOf: ({ session, code, issue }) => [...liveSessionParams(session), ...codeParams(code, issue)],
+  width: 15,
+  paramsOf: ({ session, code, issue, events }) => [
+    ...liveSessionParams(session),
+    ...codeParams(code, issue, events),
+  ],
 };
 
-/** The code's parameters of both authorize statements, after the session's ($4–$13, see insertForSession). */
-function codeParams(code: NewCodeForSession, issue: boolean): unknown[] {
+/** The code's and events' parameters of both authorize statements, after the session's ($4–$15, see insertForSession). */
+function codeParams(code: NewCodeForSession, issue: boolean, events: CodeForSessionEvents): unknown[] {
   return [
     code.codeHash,
     code.clientId,
@@ -159,6 +88,8 @@ function codeParams(code: NewCodeForSession, issue: boolean): unknown[] {
     code.nonce,
     code.maxAgeSeconds,
     code.dpopJkt ?? null,
+    events.requested,
+    events.issued,
   ];
 }
 
@@ -205,7 +136,7 @@ export class AuthorizationCodesRepository {
    * Parameters: $1–$3 the session (liveSessionParams), $4 code hash, $5 client id, $6 redirect URI, $7 scope,
    * $8 code challenge, $9 lifetime (s), $10 whether to issue at all (false: a client that asks every time,
    * prompt=consent), $11 nonce, $12 max_age (s) or null, $13 the DPoP key the code is bound to (RFC 9449 §10)
-   * or null.
+   * or null, $14 and $15 the request's audit events the statement writes (CodeForSessionEvents).
    *
    * SHARED_STATEMENT_MIN or more calls made in the same turn of the event loop share one statement
    * (AUTHORIZE_BATCH_SQL), whose answer is final for each of them; when the database refused it (it then rolled
@@ -215,15 +146,16 @@ export class AuthorizationCodesRepository {
     session: PresentedSession,
     code: NewCodeForSession,
     issue: boolean,
+    events: CodeForSessionEvents = NO_EVENTS,
   ): Promise<{ userId: string; inserted: boolean; fresh: boolean } | undefined> {
     const row =
-      (await this.authorizations.load({ session, code, issue })) ??
+      (await this.authorizations.load({ session, code, issue, events })) ??
       (
         await preparedSql<CodeForSessionRow>(
           this.dataSource,
           'latchkey_insert_code_for_session',
           INSERT_CODE_FOR_SESSION_SQL,
-          [...liveSessionParams(session), ...codeParams(code, issue)],
+          [...liveSessionParams(session), ...codeParams(code, issue, events)],
         )
       )[0];
     return row?.user_id

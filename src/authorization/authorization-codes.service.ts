@@ -5,6 +5,7 @@ import { randomToken, sha256Hex } from '../common/crypto';
 import type { PresentedSession } from '../users/session-sql';
 import {
   AuthorizationCodesRepository,
+  type CodeForSessionEvents,
   type NewAuthorizationCode,
   type NewCodeForSession,
 } from './authorization-codes.repository';
@@ -49,15 +50,22 @@ export class AuthorizationCodesService implements PendingAuthorizationsVoider, O
    * Like `issue`, for the user of a presented session and only when that user already consented to this
    * client for (a superset of) the scope — session lookup, consent check and insert in one statement.
    * `issue: false` only looks the session up. Undefined when the session is not live; otherwise its user
-   * and the clear code, or null when no code was issued (consent needed).
+   * and the clear code, or null when no code was issued (consent needed). `events`: the request's staged audit
+   * rows the statement writes (CodeForSessionEvents).
    */
   async issueForSession(
     session: PresentedSession,
     input: Omit<NewCodeForSession, 'codeHash'>,
     issue: boolean,
+    events?: CodeForSessionEvents,
   ): Promise<{ userId: string; code: string | null; fresh: boolean } | undefined> {
     const code = randomToken();
-    const result = await this.codes.insertForSession(session, { ...input, codeHash: sha256Hex(code) }, issue);
+    const result = await this.codes.insertForSession(
+      session,
+      { ...input, codeHash: sha256Hex(code) },
+      issue,
+      events,
+    );
     return result && { userId: result.userId, code: result.inserted ? code : null, fresh: result.fresh };
   }
 

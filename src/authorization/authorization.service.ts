@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sha256Hex } from '../common/crypto';
-import { AuditEmitter } from '../events/events';
+import { AuditEmitter, type AuditEventInput } from '../events/events';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
 import type { PresentedSession } from '../users/session-sql';
 import { AuthorizationCodesService } from './authorization-codes.service';
@@ -64,28 +64,40 @@ export class AuthorizationService {
 
   /**
    * The hot path, in one statement: the session presented, and — unless the client asks every time — the
-   * code if that user's remembered consent covers the request. Says what the browser needs next.
+   * code if that user's remembered consent covers the request. Says what the browser needs next. The statement
+   * also writes the request's `requested` event and, with the code, `authorization_code.issued` (staged: one
+   * commit for the request).
    */
   async issueCodeForSession(
     request: CodeRequest,
     session: PresentedSession,
     client: { requireConsent: boolean },
     maxAgeSeconds: number | null,
+    requestedEvent: AuditEventInput,
   ): Promise<
     | { next: 'login' }
     | { next: 'reauthenticate' }
     | { next: 'consent' }
     | { next: 'client'; location: string }
   > {
+    const requested = await this.audit.stage(requestedEvent);
+    const issued = await this.audit.stage(this.issuedEvent(request, null));
     const result = await this.codes.issueForSession(
       session,
       { ...this.codeInput(request), maxAgeSeconds },
       !client.requireConsent && !request.forceConsent,
+      { requested: requested.row, issued: issued.row },
     );
+    await this.audit.recordStaged(requested);
+    if (!result?.code) issued.discard();
     if (!result) return { next: 'login' };
     if (!result.fresh) return { next: 'reauthenticate' }; // max_age: signed in too long ago
     if (result.code === null) return { next: 'consent' };
-    return { next: 'client', location: await this.issued(request, result.userId, result.code) };
+    await this.audit.recordStaged(issued, { subject: result.userId });
+    return {
+      next: 'client',
+      location: successRedirect(request.redirectUri, result.code, request.state, this.oauth.issuer),
+    };
   }
 
   private codeInput(request: CodeRequest) {
@@ -121,15 +133,19 @@ export class AuthorizationService {
   }
 
   private async issued(request: CodeRequest, userId: string, code: string): Promise<string> {
-    await this.audit.record({
+    await this.audit.record(this.issuedEvent(request, userId));
+    return successRedirect(request.redirectUri, code, request.state, this.oauth.issuer);
+  }
+
+  private issuedEvent(request: CodeRequest, userId: string | null): AuditEventInput {
+    return {
       type: 'authorization_code.issued',
       outcome: 'success',
       clientId: request.clientId,
       subject: userId,
       // the challenge's hash lets the report spot a challenge used twice; never the code itself
       details: { scope: request.scope, challenge_sha256: sha256Hex(request.codeChallenge) },
-    });
-    return successRedirect(request.redirectUri, code, request.state, this.oauth.issuer);
+    };
   }
 
   /** The user approved: remember the consent, then issue the code. */

@@ -108,13 +108,16 @@ export class AuthorizeController {
     const { client, redirectUri, scopes, state, codeChallenge, oidc } = validation.request;
     const scope = scopes.join(' ');
     const session = this.sessions.presented(req);
-    // recorded while the consent lookup and the code insert run; committed before the response is sent
-    const requested = this.recordRequested(req, !session, {
+    const requestedEvent: AuditEventInput = {
       type: 'authorization.requested',
       outcome: 'success',
       clientId: client.clientId,
       details: { scope },
-    });
+    };
+    // The hot path (a session presented) writes the event in its one statement. Otherwise it is recorded while the
+    // pending request is stored; either way it is committed before the response is sent.
+    const hotPath = !!session && !oidc.forceLogin;
+    const requested = hotPath ? Promise.resolve() : this.recordRequested(req, !session, requestedEvent);
     requested.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const request = {
       clientId: client.clientId,
@@ -146,7 +149,13 @@ export class AuthorizeController {
     if (!session) location = await page('login');
     else if (oidc.forceLogin) location = await page('reauthenticate');
     else {
-      const outcome = await this.authorization.issueCodeForSession(request, session, client, oidc.maxAge);
+      const outcome = await this.authorization.issueCodeForSession(
+        request,
+        session,
+        client,
+        oidc.maxAge,
+        requestedEvent,
+      );
       location = outcome.next === 'client' ? outcome.location : await page(outcome.next);
     }
     await requested;

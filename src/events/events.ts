@@ -73,10 +73,36 @@ export interface AuditEventPayload extends AuditEventInput {
   userAgent: string | null;
   durationMs: number | null;
   requestId: string | null;
+  /** Already stored by the statement that made the change (AuditEmitter.stage): listeners other than the store act. */
+  stored?: boolean;
 }
 
 /** The one event name the audit listener subscribes to; `type` says what happened. */
 export const AUDIT_EVENT = 'audit.event';
+
+/**
+ * Asked of the audit store before a hot-path statement (AuditEmitter.stage): the event's row for that statement to
+ * write in its own transaction (audit/audit-sql.ts), so that the change and its event commit together.
+ */
+export const AUDIT_STAGE_EVENT = 'audit.stage';
+
+/** The audit store's answer to AUDIT_STAGE_EVENT. */
+export interface AuditStaging {
+  /** the row as one jsonb parameter of audit/audit-sql.ts's insert */
+  row: string;
+  /** the statement did not write the row (the change did not happen): the store forgets it */
+  discard: () => void;
+}
+
+/**
+ * An event prepared for the statement that stores it. `row` is null when no audit store listens (the event is then
+ * recorded as any other once the statement ran: AuditEmitter.recordStaged).
+ */
+export interface StagedAuditEvent {
+  readonly payload: AuditEventPayload;
+  readonly row: string | null;
+  readonly discard: () => void;
+}
 
 /**
  * Modules record audit events through this emitter (EventEmitter2 underneath, as docs/architecture.md says:
@@ -88,8 +114,40 @@ export class AuditEmitter {
   constructor(private readonly events: EventEmitter2) {}
 
   async record(event: AuditEventInput): Promise<void> {
+    await this.events.emitAsync(AUDIT_EVENT, this.payloadOf(event));
+  }
+
+  /**
+   * An event the state statement writes itself, in its transaction (one commit per request instead of two: the
+   * hot paths, docs/performance.md). Staged before the statement; the time and request facts are taken now.
+   * Afterwards the caller either calls `recordStaged` (the statement wrote it: the other listeners hear it) or,
+   * when the change did not happen, `discard`.
+   */
+  async stage(event: Omit<AuditEventInput, 'manager'>): Promise<StagedAuditEvent> {
+    const payload = this.payloadOf(event);
+    const answers: unknown[] = await this.events.emitAsync(AUDIT_STAGE_EVENT, payload);
+    const staging = answers.find(
+      (a): a is AuditStaging => typeof (a as AuditStaging | undefined)?.row === 'string',
+    );
+    return { payload, row: staging?.row ?? null, discard: staging?.discard ?? (() => undefined) };
+  }
+
+  /**
+   * A staged event whose change happened: its statement wrote the row, and now the other listeners hear it
+   * (`filled`: what only the statement knew — the subject, details). An event no store staged is stored now.
+   */
+  async recordStaged(
+    staged: StagedAuditEvent,
+    filled: Pick<AuditEventInput, 'subject' | 'details'> = {},
+  ): Promise<void> {
+    const payload: AuditEventPayload = { ...staged.payload, ...filled, stored: staged.row !== null };
+    if (filled.subject !== undefined) payload.subject = filled.subject ? truncate(filled.subject, 128) : null;
+    await this.events.emitAsync(AUDIT_EVENT, payload);
+  }
+
+  private payloadOf(event: AuditEventInput): AuditEventPayload {
     const ctx = currentRequestContext();
-    const payload: AuditEventPayload = {
+    return {
       ...event,
       clientId: event.clientId ? truncate(event.clientId, 128) : null,
       subject: event.subject ? truncate(event.subject, 128) : null,
@@ -99,7 +157,6 @@ export class AuditEmitter {
       durationMs: elapsedMs(ctx),
       requestId: ctx?.requestId ?? null,
     };
-    await this.events.emitAsync(AUDIT_EVENT, payload);
   }
 }
 

@@ -9,7 +9,7 @@ import { DpopProofVerifier } from '../dpop/dpop-proof.verifier';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
-import type { TokenGrant, TokenResponseBody } from './grants/token-grant';
+import type { IssuedTokens, TokenGrant, TokenResponseBody } from './grants/token-grant';
 import { TokenRequestError, type FormParams } from './oauth-request';
 
 /** A token request after its syntax check: which grant, with its parsed parameters. */
@@ -76,22 +76,41 @@ export class TokenEndpointService {
           'dpop_proof_missing',
         );
       }
-      const issued = await request.grant.exchange(client, request.params, proof);
+      // token.issued is written by the grant's own statement when it can (one commit for the request)
+      const staged = request.grant.writesIssuedEvent
+        ? await this.audit.stage({
+            type: 'token.issued',
+            outcome: 'success',
+            clientId: client.clientId,
+            details: { grant_type: grantType, ...(proof ? { token_type: 'DPoP' } : {}) },
+          })
+        : undefined;
+      let issued: IssuedTokens;
+      try {
+        issued = await request.grant.exchange(client, request.params, proof, staged?.row ?? null);
+      } catch (err) {
+        staged?.discard();
+        throw err;
+      }
       // a public client is authenticated by the code or refresh token it just redeemed: only now it counts
       if (client.isPublic) await this.rateLimit.charge(client.clientId, '/oauth/token', { refuse: false });
-      await this.audit.record({
-        type: 'token.issued',
-        outcome: 'success',
-        clientId: client.clientId,
-        subject: issued.subject,
-        details: {
-          grant_type: grantType,
-          scope: issued.body.scope,
-          grant_id: issued.grantId,
-          ...(issued.body.token_type === 'DPoP' ? { token_type: 'DPoP' } : {}),
-          ...issued.details,
-        },
-      });
+      const details = {
+        grant_type: grantType,
+        scope: issued.body.scope,
+        grant_id: issued.grantId,
+        ...(issued.body.token_type === 'DPoP' ? { token_type: 'DPoP' } : {}),
+        ...issued.details,
+      };
+      if (staged) await this.audit.recordStaged(staged, { subject: issued.subject, details });
+      else {
+        await this.audit.record({
+          type: 'token.issued',
+          outcome: 'success',
+          clientId: client.clientId,
+          subject: issued.subject,
+          details,
+        });
+      }
       return issued.body;
     } catch (err) {
       if (err instanceof OAuthError && !(err instanceof TokenRequestError && err.audited)) {

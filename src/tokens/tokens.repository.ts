@@ -12,6 +12,7 @@ import {
 import {
   EXCHANGE_BATCH_SQL,
   EXCHANGEABLE,
+  ISSUED_EVENT,
   GRANT_WITH_PROFILE,
   KEPT_SCOPE,
   ROTATABLE,
@@ -30,7 +31,7 @@ export type { ActiveRefreshTokenRow, CodeExchange, GrantTokensRow, RefreshRotati
 const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
   name: 'latchkey_exchange_code_batch',
   sqlBySize: EXCHANGE_BATCH_SQL,
-  width: 9,
+  width: 10,
   paramsOf: (e) => [
     e.codeHash,
     e.grantId,
@@ -41,6 +42,7 @@ const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
     e.codeChallenge,
     e.refreshJkt ?? null,
     e.proofJkt ?? null,
+    e.issuedEvent ?? null,
   ],
 };
 
@@ -121,6 +123,8 @@ export class TokensRepository {
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
          SELECT $5, id, $3, scope, expires_at, $9::text FROM g WHERE $6::boolean
          RETURNING 1
+       ), issued_event AS (
+         ${ISSUED_EVENT('$11::jsonb', 'g')}
        )
        ${GRANT_WITH_PROFILE('g', 'g.id')}`,
       [
@@ -134,6 +138,7 @@ export class TokensRepository {
         input.codeChallenge,
         input.refreshJkt ?? null,
         input.proofJkt ?? null,
+        input.issuedEvent ?? null,
       ],
     );
     return rows[0];

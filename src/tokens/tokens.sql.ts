@@ -1,3 +1,4 @@
+import { insertStagedAudit, stagedDetailsWith } from '../audit/audit-sql';
 import { SHARED_STATEMENT_SIZES, valuesRows } from '../database/statement-batch';
 
 /*
@@ -51,7 +52,22 @@ export interface CodeExchange {
   proofJkt?: string | null;
   /** the key the refresh token is bound to (public clients presenting a proof), or null */
   refreshJkt?: string | null;
+  /** the request's staged `token.issued` row (audit/audit-sql.ts), written with the grant: ISSUED_EVENT */
+  issuedEvent?: string | null;
 }
+
+/**
+ * The `token.issued` row of exchange `row` (a jsonb expression: the staged row, or NULL for none), written in the
+ * exchange's statement for each grant of `from` (its columns `id`, `user_id`, `scope`): subject, scope and grant id
+ * are the statement's.
+ */
+export const ISSUED_EVENT = (row: string, from: string, grant = 'g') =>
+  insertStagedAudit({
+    row,
+    from,
+    subject: `${grant}.user_id`,
+    details: stagedDetailsWith({ scope: `${grant}.scope`, grant_id: `${grant}.id` }),
+  });
 
 /**
  * The conditions under which code `ac` may be exchanged by its client `cl` for exchange `k`, and the grant's
@@ -82,9 +98,20 @@ export const KEPT_SCOPE = `coalesce((SELECT string_agg(s, ' ' ORDER BY n)
  */
 export const EXCHANGE_BATCH_SQL = new Map(
   SHARED_STATEMENT_SIZES.map((size) => {
-    const casts = ['bpchar', 'uuid', 'varchar', 'int', 'bpchar', 'text', 'varchar', 'varchar', 'varchar'];
+    const casts = [
+      'bpchar',
+      'uuid',
+      'varchar',
+      'int',
+      'bpchar',
+      'text',
+      'varchar',
+      'varchar',
+      'varchar',
+      'jsonb',
+    ];
     const text = `WITH k(code_hash, grant_id, client_id, grant_ttl, refresh_hash, redirect_uri, code_challenge,
-                   refresh_jkt, proof_jkt, i) AS (
+                   refresh_jkt, proof_jkt, issued_event, i) AS (
          VALUES ${valuesRows(size, casts)}
        ), locked AS (
          SELECT k.i, k.grant_id, k.client_id, k.grant_ttl, k.refresh_hash, k.refresh_jkt, x.*
@@ -111,6 +138,8 @@ export const EXCHANGE_BATCH_SQL = new Map(
          RETURNING 1
        ), created AS (
          SELECT c.i, g.* FROM g JOIN c ON c.grant_id = g.id
+       ), issued_event AS (
+         ${ISSUED_EVENT('k.issued_event', 'created JOIN k ON k.i = created.i', 'created')}
        )
        ${GRANT_WITH_PROFILE('created', 'created.id').replace('SELECT ', 'SELECT created.i, ')}`;
     return [size, text] as const;

@@ -9,6 +9,7 @@ import {
 import type { PresentedSession } from '../../src/users/session-sql';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
+import { signedInSession } from '../factories/users';
 import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -35,23 +36,14 @@ describe('authorize statements batched on the real database', () => {
     opts: { consent?: string; seenAgo?: string; signedInAgo?: string; expired?: boolean } = {},
   ) => {
     const userId = await insertUserRow(t);
-    const idHash = sha256Hex(randomToken());
-    await sql(
-      t.dataSource,
-      `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
-       VALUES ($1, $2, now() - $3::interval, now() - $4::interval,
-               now() + CASE WHEN $5::boolean THEN interval '-1 minute' ELSE interval '10 minutes' END,
-               now() + interval '8 hours')`,
-      [idHash, userId, opts.signedInAgo ?? '1 minute', opts.seenAgo ?? '1 second', opts.expired === true],
-    );
-    if (opts.consent !== undefined)
-      await sql(t.dataSource, `INSERT INTO consents (user_id, client_id, scope) VALUES ($1, $2, $3)`, [
-        userId,
-        client.clientId,
-        opts.consent,
-      ]);
-    const session: PresentedSession = { idHash, idleSeconds: 1800, touchAfterSeconds: 60 };
-    return { userId, session };
+    const { consent, ...session } = opts;
+    return {
+      userId,
+      session: await signedInSession(t, userId, {
+        ...session,
+        consent: consent === undefined ? undefined : { clientId: client.clientId, scope: consent },
+      }),
+    };
   };
   const code = (extra: Partial<NewCodeForSession> = {}): NewCodeForSession => ({
     codeHash: sha256Hex(randomToken()),

@@ -1,4 +1,4 @@
-import { INSERT_CODE_FOR_SESSION_SQL } from '../../src/authorization/authorization-codes.repository';
+import { INSERT_CODE_FOR_SESSION_SQL } from '../../src/authorization/authorization-codes.sql';
 import { FIND_LIVE_SESSION_SQL } from '../../src/users/session-sql';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
@@ -45,6 +45,9 @@ describe('query plans of the hot statements', () => {
   }
 
   const SESSION_ARGS = `'${'a'.repeat(64)}', 1800, 60`;
+  /** A staged audit row (audit/audit-sql.ts) as the statement's jsonb parameter: its insert is in the plan too. */
+  const STAGED = (type: string) =>
+    `'${JSON.stringify({ type, outcome: 'success', occurred_at: new Date().toISOString(), details: {} })}'`;
   const scanned = (nodes: PlanNode[]) =>
     nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
   /** The session key is an index condition wherever it is used, never a filter over other rows. */
@@ -61,7 +64,7 @@ describe('query plans of the hot statements', () => {
   it('authorize: session, consent and code insert without a sequential scan', async () => {
     const nodes = await plan(
       INSERT_CODE_FOR_SESSION_SQL,
-      `${SESSION_ARGS}, '${'b'.repeat(64)}', 'client', 'http://127.0.0.1/cb', 'api:read', 'challenge', 60, true, 'nonce', 300, NULL`,
+      `${SESSION_ARGS}, '${'b'.repeat(64)}', 'client', 'http://127.0.0.1/cb', 'api:read', 'challenge', 60, true, 'nonce', 300, NULL, ${STAGED('authorization.requested')}, ${STAGED('authorization_code.issued')}`,
     );
     expect(scanned(nodes)).toEqual([]);
     expect(sessionKeyIndexed(nodes)).toBe(true);

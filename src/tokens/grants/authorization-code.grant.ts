@@ -43,6 +43,8 @@ export function isWellFormedVerifier(verifier: string): boolean {
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParams> {
   readonly grantType = 'authorization_code' as const;
+  /** the exchange statement writes `token.issued` (one commit for the request) */
+  readonly writesIssuedEvent = true;
 
   constructor(
     private readonly codes: AuthorizationCodesService,
@@ -74,6 +76,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     client: AuthenticatableClient,
     params: AuthorizationCodeParams,
     dpop?: VerifiedDpopProof,
+    issuedEvent: string | null = null,
   ): Promise<IssuedTokens> {
     const codeHash = sha256Hex(params.code);
     const withRefresh = client.grantTypes.includes('refresh_token');
@@ -95,6 +98,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       proofJkt: dpop?.jkt ?? null,
       // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is not
       refreshJkt: client.isPublic && dpop ? dpop.jkt : null,
+      issuedEvent,
     });
     if (!created) return this.diagnose(codeHash, client, params, dpop);
     const { accessToken, expiresIn } = await this.issuer.issue({

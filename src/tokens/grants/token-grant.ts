@@ -33,8 +33,18 @@ export interface TokenGrant<P = unknown> {
   readonly grantType: GrantType;
   /** Syntax only, before client authentication and without any lookup; throws invalid_request. */
   parse(params: FormParams): P;
+  /**
+   * True when the grant's statement writes the request's `token.issued` event with the grant (`issuedEvent`, a
+   * staged row: audit/audit-sql.ts); the subject, `scope` and `grant_id` are then the statement's.
+   */
+  readonly writesIssuedEvent?: boolean;
   /** Runs the grant for an authenticated client allowed to use it. Throws OAuth errors. */
-  exchange(client: AuthenticatableClient, params: P, dpop?: VerifiedDpopProof): Promise<IssuedTokens>;
+  exchange(
+    client: AuthenticatableClient,
+    params: P,
+    dpop?: VerifiedDpopProof,
+    issuedEvent?: string | null,
+  ): Promise<IssuedTokens>;
 }
 
 /** RFC 9449 §5: the token_type of a response whose access token is bound to `dpop` (or not). */

@@ -51,4 +51,26 @@ describe('AuditRequestTracker (request flags for the report counts)', () => {
       requestFirstFailure: false,
     });
   });
+
+  it('a staged event takes its flags at once, and an undone one leaves the request as it was', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r5');
+    // token.issued staged for the exchange statement, which then refuses the code: token.request_failed opens the request
+    const staged = tracker.stage(c, 'r5', false);
+    expect(staged.flags).toEqual({ requestFirst: true, requestFirstFailure: false });
+    staged.undo();
+    expect(tracker.flags(c, 'r5', true)).toEqual({ requestFirst: true, requestFirstFailure: true });
+    // undone after earlier events: back to their state, not to an empty one
+    const later = tracker.stage(c, 'r5', true);
+    expect(later.flags).toEqual({ requestFirst: false, requestFirstFailure: false });
+    later.undo();
+    expect(tracker.flags(c, 'r5', false)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
+
+  it('a staged event that was kept counts as the request’s first', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r6');
+    expect(tracker.stage(c, 'r6', false).flags.requestFirst).toBe(true);
+    expect(tracker.flags(c, 'r6', true)).toEqual({ requestFirst: false, requestFirstFailure: true });
+  });
 });

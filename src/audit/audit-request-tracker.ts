@@ -18,8 +18,9 @@ export class AuditRequestTracker {
   private readonly seen = new WeakMap<RequestContext, { failed: boolean }>();
 
   /**
-   * As `flags`, for a row a statement will write only if its change happens (AuditEmitter.stage): `undo` puts the
-   * request back as it was, for a change that did not happen.
+   * As `flags`, for a row a statement will write only if its change happens (AuditEmitter.stage): `undo` (once) puts
+   * the request back as it was, for a change that did not happen. It must run before the request records anything
+   * else: an event recorded in between took its flags with the staged row counted.
    */
   stage(
     ctx: RequestContext | undefined,
@@ -29,8 +30,10 @@ export class AuditRequestTracker {
     const before = ctx ? this.seen.get(ctx) : undefined;
     const saved = before ? { ...before } : undefined;
     const flags = this.flags(ctx, requestId, failure);
+    let undone = false;
     const undo = () => {
-      if (!ctx) return;
+      if (!ctx || undone) return;
+      undone = true;
       if (saved) this.seen.set(ctx, saved);
       else this.seen.delete(ctx);
     };

@@ -121,7 +121,8 @@ export class AuditEmitter {
    * An event the state statement writes itself, in its transaction (one commit per request instead of two: the
    * hot paths, docs/performance.md). Staged before the statement; the time and request facts are taken now.
    * Afterwards the caller either calls `recordStaged` (the statement wrote it: the other listeners hear it) or,
-   * when the change did not happen, `discard`.
+   * when the change did not happen, `discard` — before the request records any other event (the request-counting
+   * flags of those are taken with the staged row counted until it is discarded).
    */
   async stage(event: Omit<AuditEventInput, 'manager'>): Promise<StagedAuditEvent> {
     const payload = this.payloadOf(event);

@@ -87,7 +87,7 @@ export class TokenEndpointService {
         : undefined;
       let issued: IssuedTokens;
       try {
-        issued = await request.grant.exchange(client, request.params, proof, staged?.row ?? null);
+        issued = await request.grant.exchange(client, request.params, proof, staged);
       } catch (err) {
         staged?.discard();
         throw err;

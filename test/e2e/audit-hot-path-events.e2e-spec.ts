@@ -113,4 +113,32 @@ describe('audit events of the hot paths, through HTTP', () => {
       request_first_failure: true,
     });
   });
+
+  it('a replayed code: its refusal and the revocation are the request’s rows, the refusal first', async () => {
+    const pair = pkcePair();
+    const { code } = await loginAndConsent(t, {
+      clientId: client.clientId,
+      redirectUri: client.redirectUri,
+      challenge: pair.challenge,
+      scope: 'api:read',
+    });
+    await exchangeCode(t, client, { code, verifier: pair.verifier }).expect(200);
+    const issuedBefore = (await eventsOf(['token.issued'])).length;
+    const res = await exchangeCode(t, client, { code, verifier: pair.verifier }).expect(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(await eventsOf(['token.issued'])).toHaveLength(issuedBefore);
+    const failed = (await eventsOf(['token.request_failed'])).at(-1)!;
+    expect(failed).toMatchObject({
+      details: expect.objectContaining({ reason: 'code_replayed' }),
+      request_first: true,
+      request_first_failure: true,
+    });
+    const [revoked] = await sql<StoredEvent>(
+      t.dataSource,
+      `SELECT type, request_first, request_first_failure FROM audit_events
+        WHERE type = 'grant.revoked' AND request_id = $1`,
+      [failed.request_id],
+    );
+    expect(revoked).toMatchObject({ request_first: false, request_first_failure: false });
+  });
 });

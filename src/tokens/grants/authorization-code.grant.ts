@@ -10,6 +10,7 @@ import { GrantRevocations } from '../../grants/grant-revocations.service';
 import { required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository } from '../tokens.repository';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
+import type { StagedAuditEvent } from '../../events/events';
 import { grantError, profileOf, tokenTypeFor, type IssuedTokens, type TokenGrant } from './token-grant';
 
 export interface AuthorizationCodeParams {
@@ -76,7 +77,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     client: AuthenticatableClient,
     params: AuthorizationCodeParams,
     dpop?: VerifiedDpopProof,
-    issuedEvent: string | null = null,
+    issuedEvent?: StagedAuditEvent,
   ): Promise<IssuedTokens> {
     const codeHash = sha256Hex(params.code);
     const withRefresh = client.grantTypes.includes('refresh_token');
@@ -98,9 +99,12 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
       proofJkt: dpop?.jkt ?? null,
       // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is not
       refreshJkt: client.isPublic && dpop ? dpop.jkt : null,
-      issuedEvent,
+      issuedEvent: issuedEvent?.row ?? null,
     });
-    if (!created) return this.diagnose(codeHash, client, params, dpop);
+    if (!created) {
+      issuedEvent?.discard(); // before the refusal records its own events
+      return this.diagnose(codeHash, client, params, dpop);
+    }
     const { accessToken, expiresIn } = await this.issuer.issue({
       subject: created.user_id!,
       clientId: client.clientId,

@@ -2,6 +2,7 @@ import type { GrantType } from '../../clients/client';
 import type { AuthenticatableClient } from '../../clients/clients.service';
 import type { OAuthErrorCode } from '../../common/oauth-errors';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
+import type { StagedAuditEvent } from '../../events/events';
 import type { ClaimsSource } from '../../oidc/user-claims';
 import { TokenRequestError, type FormParams } from '../oauth-request';
 import type { GrantTokensRow } from '../tokens.repository';
@@ -34,8 +35,9 @@ export interface TokenGrant<P = unknown> {
   /** Syntax only, before client authentication and without any lookup; throws invalid_request. */
   parse(params: FormParams): P;
   /**
-   * True when the grant's statement writes the request's `token.issued` event with the grant (`issuedEvent`, a
-   * staged row: audit/audit-sql.ts); the subject, `scope` and `grant_id` are then the statement's.
+   * True when the grant's statement writes the request's `token.issued` event with the grant (`issuedEvent`,
+   * staged: audit/audit-sql.ts); the subject, `scope` and `grant_id` are then the statement's. When the statement
+   * makes no grant, the grant discards the event before it records anything else (the refusal's own events).
    */
   readonly writesIssuedEvent?: boolean;
   /** Runs the grant for an authenticated client allowed to use it. Throws OAuth errors. */
@@ -43,7 +45,7 @@ export interface TokenGrant<P = unknown> {
     client: AuthenticatableClient,
     params: P,
     dpop?: VerifiedDpopProof,
-    issuedEvent?: string | null,
+    issuedEvent?: StagedAuditEvent,
   ): Promise<IssuedTokens>;
 }
 

@@ -73,4 +73,14 @@ describe('AuditRequestTracker (request flags for the report counts)', () => {
     expect(tracker.stage(c, 'r6', false).flags.requestFirst).toBe(true);
     expect(tracker.flags(c, 'r6', true)).toEqual({ requestFirst: false, requestFirstFailure: true });
   });
+
+  it('undoes a staged event once: a second undo after later events changes nothing', () => {
+    const tracker = new AuditRequestTracker();
+    const c = ctx('r7');
+    const staged = tracker.stage(c, 'r7', false);
+    staged.undo();
+    expect(tracker.flags(c, 'r7', true)).toEqual({ requestFirst: true, requestFirstFailure: true });
+    staged.undo();
+    expect(tracker.flags(c, 'r7', true)).toEqual({ requestFirst: false, requestFirstFailure: false });
+  });
 });

@@ -54,3 +54,36 @@ export function toAuditRow(
     requestFirstFailure: flags.requestFirstFailure,
   };
 }
+
+/** A row by its column names (what an audit sink receives, and a staged row's jsonb without the request flags). */
+export interface AuditRowColumns {
+  occurred_at: string;
+  type: string;
+  outcome: 'success' | 'failure';
+  error_code: string | null;
+  reason: string | null;
+  client_id: string | null;
+  subject: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  duration_ms: number | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export function auditRowColumns(row: AuditRow): AuditRowColumns {
+  return {
+    occurred_at: row.occurredAt.toISOString(),
+    type: row.type,
+    outcome: row.outcome,
+    error_code: row.errorCode,
+    reason: row.reason,
+    client_id: row.clientId,
+    subject: row.subject,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    duration_ms: row.durationMs,
+    request_id: row.requestId,
+    details: row.details,
+  };
+}

@@ -1,4 +1,4 @@
-import type { AuditRow } from './audit-row';
+import { auditRowColumns, type AuditRow } from './audit-row';
 import { MAX_STRING } from './audit-sanitizer';
 
 /*
@@ -17,18 +17,7 @@ export const AUDIT_COLUMNS =
 /** A staged row as the one jsonb parameter `insertStagedAudit` reads (its keys are the column names). */
 export function stagedAuditRow(row: AuditRow): string {
   return JSON.stringify({
-    occurred_at: row.occurredAt.toISOString(),
-    type: row.type,
-    outcome: row.outcome,
-    error_code: row.errorCode,
-    reason: row.reason,
-    client_id: row.clientId,
-    subject: row.subject,
-    ip: row.ip,
-    user_agent: row.userAgent,
-    duration_ms: row.durationMs,
-    request_id: row.requestId,
-    details: row.details,
+    ...auditRowColumns(row),
     request_first: row.requestFirst,
     request_first_failure: row.requestFirstFailure,
   });

@@ -1,5 +1,6 @@
 import type { AuditEventType } from '../events/events';
 import type { ReportRule } from '../audit/rules/report-rule';
+import type { AuditRowColumns } from '../audit/audit-row';
 
 /**
  * Latchkey's extension points (docs/extending.md). A team adds behaviour by writing one Nest module of its own
@@ -108,20 +109,13 @@ export const REGISTERED_CLAIMS: readonly string[] = [
   'c_hash',
 ];
 
-/** An audit event as a sink receives it: the stored row's fields (details sanitised), never a secret. */
-export interface AuditSinkEvent {
-  occurred_at: string;
+/**
+ * An audit event as a sink receives it: the stored row's fields by their column names (`occurred_at`, `type`,
+ * `outcome`, `error_code`, `reason`, `client_id`, `subject`, `ip`, `user_agent`, `duration_ms`, `request_id`,
+ * `details` — sanitised), never a secret.
+ */
+export interface AuditSinkEvent extends Omit<AuditRowColumns, 'type'> {
   type: AuditEventType;
-  outcome: 'success' | 'failure';
-  error_code: string | null;
-  reason: string | null;
-  client_id: string | null;
-  subject: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  duration_ms: number | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { toAuditRow } from '../audit/audit-row';
+import { auditRowColumns, toAuditRow } from '../audit/audit-row';
 import type { ReportRule } from '../audit/rules/report-rule';
 import { AUDIT_EVENT, type AuditEventPayload } from '../events/events';
 import { UsersService } from '../users/users.service';
@@ -85,21 +85,7 @@ export class LatchkeyExtensions implements OnModuleInit {
   }
 
   private deliver(sinks: AuditSink[], payload: AuditEventPayload): void {
-    const row = toAuditRow(payload);
-    const event: AuditSinkEvent = {
-      occurred_at: row.occurredAt.toISOString(),
-      type: payload.type,
-      outcome: row.outcome,
-      error_code: row.errorCode,
-      reason: row.reason,
-      client_id: row.clientId,
-      subject: row.subject,
-      ip: row.ip,
-      user_agent: row.userAgent,
-      duration_ms: row.durationMs,
-      request_id: row.requestId,
-      details: row.details,
-    };
+    const event: AuditSinkEvent = { ...auditRowColumns(toAuditRow(payload)), type: payload.type };
     // off the request's path: the response never waits for a sink, and a sink's failure is only logged
     setImmediate(() => {
       for (const sink of sinks)

@@ -1,5 +1,5 @@
 import { sql } from '../../src/database/sql';
-import { loginAndConsent } from '../factories/authorize';
+import { loginAndConsent, type CookieJar, type TestUser } from '../factories/authorize';
 import { createClient, type TestClient } from '../factories/clients';
 import { pkcePair } from '../factories/pkce';
 import { exchangeCode, TOKEN_TEST_ENV } from '../factories/tokens';
@@ -31,6 +31,16 @@ describe('audit events of the hot paths, through HTTP', () => {
   });
   afterAll(() => t.close());
 
+  /** A browser's authorize with its PKCE pair (signing in unless `jar` carries a session). */
+  const authorize = (pair: { challenge: string }, signedIn?: { cookies: CookieJar; user: TestUser }) =>
+    loginAndConsent(t, {
+      clientId: client.clientId,
+      redirectUri: client.redirectUri,
+      challenge: pair.challenge,
+      scope: 'api:read',
+      ...(signedIn ? { jar: signedIn.cookies, user: signedIn.user } : {}),
+    });
+
   const eventsOf = (types: string[]) =>
     sql<StoredEvent>(
       t.dataSource,
@@ -42,22 +52,10 @@ describe('audit events of the hot paths, through HTTP', () => {
 
   it('a signed-in authorize and its exchange: each request one first row, with the request facts', async () => {
     const first = pkcePair();
-    const signIn = await loginAndConsent(t, {
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      challenge: first.challenge,
-      scope: 'api:read',
-    });
+    const signIn = await authorize(first);
     // the hot path: the session and the remembered consent, one statement
     const again = pkcePair();
-    const hot = await loginAndConsent(t, {
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      challenge: again.challenge,
-      scope: 'api:read',
-      jar: signIn.cookies,
-      user: signIn.user,
-    });
+    const hot = await authorize(again, signIn);
     const res = await exchangeCode(t, client, { code: hot.code, verifier: again.verifier }).expect(200);
 
     const rows = await eventsOf(['authorization.requested', 'authorization_code.issued', 'token.issued']);
@@ -96,12 +94,7 @@ describe('audit events of the hot paths, through HTTP', () => {
 
   it('an exchange refused after its token.issued was staged: the failure is its request’s first row, nothing issued', async () => {
     const pair = pkcePair();
-    const { code } = await loginAndConsent(t, {
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      challenge: pair.challenge,
-      scope: 'api:read',
-    });
+    const { code } = await authorize(pair);
     const before = (await eventsOf(['token.issued'])).length;
     const res = await exchangeCode(t, client, { code, verifier: pkcePair().verifier }).expect(400);
     expect(res.body.error).toBe('invalid_grant');
@@ -116,12 +109,7 @@ describe('audit events of the hot paths, through HTTP', () => {
 
   it('a replayed code: its refusal and the revocation are the request’s rows, the refusal first', async () => {
     const pair = pkcePair();
-    const { code } = await loginAndConsent(t, {
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      challenge: pair.challenge,
-      scope: 'api:read',
-    });
+    const { code } = await authorize(pair);
     await exchangeCode(t, client, { code, verifier: pair.verifier }).expect(200);
     const issuedBefore = (await eventsOf(['token.issued'])).length;
     const res = await exchangeCode(t, client, { code, verifier: pair.verifier }).expect(400);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
+import type { NewCodeForSession } from '../../src/authorization/authorization-codes.repository';
 import type { PresentedSession } from '../../src/users/session-sql';
 import { UsersService } from '../../src/users/users.service';
 import type { TestApp } from '../helpers/test-app';
@@ -53,4 +54,22 @@ export async function signedInSession(
       opts.consent.scope,
     ]);
   return { idHash, idleSeconds: 1800, touchAfterSeconds: 60 };
+}
+
+/** A code the authorize statement is asked to issue for a signed-in session (`insertForSession`), for `client`. */
+export function codeForSession(
+  client: { clientId: string; redirectUri: string },
+  extra: Partial<NewCodeForSession> = {},
+): NewCodeForSession {
+  return {
+    codeHash: sha256Hex(randomToken()),
+    clientId: client.clientId,
+    redirectUri: client.redirectUri,
+    scope: 'api:read',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    ttlSeconds: 60,
+    nonce: null,
+    maxAgeSeconds: null,
+    ...extra,
+  };
 }

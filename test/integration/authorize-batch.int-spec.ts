@@ -9,7 +9,7 @@ import {
 import type { PresentedSession } from '../../src/users/session-sql';
 import { createClient, type TestClient } from '../factories/clients';
 import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
-import { signedInSession } from '../factories/users';
+import { codeForSession, signedInSession } from '../factories/users';
 import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -45,17 +45,7 @@ describe('authorize statements batched on the real database', () => {
       }),
     };
   };
-  const code = (extra: Partial<NewCodeForSession> = {}): NewCodeForSession => ({
-    codeHash: sha256Hex(randomToken()),
-    clientId: client.clientId,
-    redirectUri: client.redirectUri,
-    scope: 'api:read',
-    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    ttlSeconds: 60,
-    nonce: null,
-    maxAgeSeconds: null,
-    ...extra,
-  });
+  const code = (extra: Partial<NewCodeForSession> = {}) => codeForSession(client, extra);
   const codeExists = async (hash: string) =>
     (await sql(t.dataSource, `SELECT 1 FROM authorization_codes WHERE code_hash = $1`, [hash])).length === 1;
   const lastSeen = async (idHash: string) =>

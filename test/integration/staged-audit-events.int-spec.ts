@@ -1,17 +1,16 @@
 import { jest } from '@jest/globals';
-import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
+import { randomToken, sha256Base64url } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { SHARED_STATEMENT_MIN } from '../../src/database/statement-batch';
 import {
   AuthorizationCodesRepository,
   type CodeForSessionEvents,
-  type NewCodeForSession,
 } from '../../src/authorization/authorization-codes.repository';
 import { AuditEmitter, type AuditEventInput } from '../../src/events/events';
 import { TokensRepository } from '../../src/tokens/tokens.repository';
 import { createClient, type TestClient } from '../factories/clients';
 import { codeExchangeOf, insertUserRow, issueCode, TOKEN_TEST_ENV } from '../factories/tokens';
-import { signedInSession } from '../factories/users';
+import { codeForSession, signedInSession } from '../factories/users';
 import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -73,16 +72,7 @@ describe('audit events written by the hot statements', () => {
       outcome: 'success',
       details: { marker, scope: 'api:read' },
     });
-    const code: NewCodeForSession = {
-      codeHash: sha256Hex(randomToken()),
-      clientId: client.clientId,
-      redirectUri: client.redirectUri,
-      scope: 'api:read',
-      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-      ttlSeconds: 60,
-      nonce: null,
-      maxAgeSeconds: null,
-    };
+    const code = codeForSession(client);
     const events: CodeForSessionEvents = { requested: requested.row, issued: issued.row };
     return { userId, session, marker, code, events, expectInserted: opts.consent && opts.live !== false };
   };

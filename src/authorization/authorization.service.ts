@@ -82,12 +82,19 @@ export class AuthorizationService {
   > {
     const requested = await this.audit.stage(requestedEvent);
     const issued = await this.audit.stage(this.issuedEvent(request, null));
-    const result = await this.codes.issueForSession(
-      session,
-      { ...this.codeInput(request), maxAgeSeconds },
-      !client.requireConsent && !request.forceConsent,
-      { requested: requested.row, issued: issued.row },
-    );
+    const result = await this.codes
+      .issueForSession(
+        session,
+        { ...this.codeInput(request), maxAgeSeconds },
+        !client.requireConsent && !request.forceConsent,
+        { requested: requested.row, issued: issued.row },
+      )
+      .catch((err: unknown) => {
+        // the statement rolled back: neither event was written
+        issued.discard();
+        requested.discard();
+        throw err;
+      });
     await this.audit.recordStaged(requested);
     if (!result?.code) issued.discard();
     if (!result) return { next: 'login' };

@@ -101,8 +101,10 @@ export class TokenEndpointService {
         ...(issued.body.token_type === 'DPoP' ? { token_type: 'DPoP' } : {}),
         ...issued.details,
       };
-      if (staged) await this.audit.recordStaged(staged, { subject: issued.subject, details });
-      else {
+      if (staged && issued.issuedEventWritten) {
+        await this.audit.recordStaged(staged, { subject: issued.subject, details });
+      } else {
+        staged?.discard(); // the grant's statement did not write it (no-op when the grant already discarded it)
         await this.audit.record({
           type: 'token.issued',
           outcome: 'success',

@@ -16,6 +16,7 @@ import {
   GRANT_WITH_PROFILE,
   KEPT_SCOPE,
   ROTATABLE,
+  ROTATED_EVENT,
   ROTATION_BATCH_SQL,
   type ActiveRefreshTokenRow,
   type CodeExchange,
@@ -50,8 +51,15 @@ const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
 const SHARED_ROTATION: SharedWrite<RefreshRotation> = {
   name: 'latchkey_rotate_refresh_batch',
   sqlBySize: ROTATION_BATCH_SQL,
-  width: 5,
-  paramsOf: (r) => [r.tokenHash, r.clientId, r.successorHash, r.requestedScope, r.proofJkt ?? null],
+  width: 6,
+  paramsOf: (r) => [
+    r.tokenHash,
+    r.clientId,
+    r.successorHash,
+    r.requestedScope,
+    r.proofJkt ?? null,
+    r.issuedEvent ?? null,
+  ],
 };
 
 /**
@@ -169,7 +177,7 @@ export class TokensRepository {
   private async rotateOne(input: RefreshRotation): Promise<GrantTokensRow | undefined> {
     const rows = await preparedSql<GrantTokensRow>(
       this.dataSource,
-      'latchkey_rotate_refresh_v2',
+      'latchkey_rotate_refresh_v3',
       `WITH old AS (
          UPDATE refresh_tokens r SET rotated_at = now()
            FROM grants g
@@ -179,9 +187,18 @@ export class TokensRepository {
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
          SELECT $3, grant_id, $2, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
+       ), issued_event AS (
+         ${ROTATED_EVENT('$6::jsonb', 'old', '$4::text')}
        )
        ${GRANT_WITH_PROFILE('old', 'old.grant_id')}`,
-      [input.tokenHash, input.clientId, input.successorHash, input.requestedScope, input.proofJkt ?? null],
+      [
+        input.tokenHash,
+        input.clientId,
+        input.successorHash,
+        input.requestedScope,
+        input.proofJkt ?? null,
+        input.issuedEvent ?? null,
+      ],
     );
     return rows[0];
   }

@@ -57,16 +57,24 @@ export interface CodeExchange {
 }
 
 /**
- * The `token.issued` row of exchange `row` (a jsonb expression: the staged row, or NULL for none), written in the
- * exchange's statement for each grant of `from` (its columns `id`, `user_id`, `scope`): subject, scope and grant id
- * are the statement's.
+ * The `token.issued` row of an exchange or rotation (`row`: a jsonb expression, the staged row or NULL for none),
+ * written in its statement for each row of `from`: subject, scope and grant id are the statement's (`of` names
+ * them; by default the columns `user_id`, `scope` and `id` of the grant `g`).
  */
-export const ISSUED_EVENT = (row: string, from: string, grant = 'g') =>
+export const ISSUED_EVENT = (
+  row: string,
+  from: string,
+  of: { subject: string; scope: string; grantId: string } = {
+    subject: 'g.user_id',
+    scope: 'g.scope',
+    grantId: 'g.id',
+  },
+) =>
   insertStagedAudit({
     row,
     from,
-    subject: `${grant}.user_id`,
-    details: stagedDetailsWith({ scope: `${grant}.scope`, grant_id: `${grant}.id` }),
+    subject: of.subject,
+    details: stagedDetailsWith({ scope: of.scope, grant_id: of.grantId }),
   });
 
 /**
@@ -139,7 +147,7 @@ export const EXCHANGE_BATCH_SQL = new Map(
        ), created AS (
          SELECT c.i, g.* FROM g JOIN c ON c.grant_id = g.id
        ), issued_event AS (
-         ${ISSUED_EVENT('k.issued_event', 'created JOIN k ON k.i = created.i', 'created')}
+         ${ISSUED_EVENT('k.issued_event', 'created JOIN k ON k.i = created.i', { subject: 'created.user_id', scope: 'created.scope', grantId: 'created.id' })}
        )
        ${GRANT_WITH_PROFILE('created', 'created.id').replace('SELECT ', 'SELECT created.i, ')}`;
     return [size, text] as const;
@@ -155,7 +163,20 @@ export interface RefreshRotation {
   requestedScope: string | null;
   /** the thumbprint of the request's DPoP proof; a bound refresh token rotates only with that key */
   proofJkt?: string | null;
+  /** the request's staged `token.issued` row (audit/audit-sql.ts), written with the rotation: ROTATED_EVENT */
+  issuedEvent?: string | null;
 }
+
+/**
+ * The `token.issued` row of a rotation (`row`: the staged row or NULL) for each rotated token of `from` (columns of
+ * `old`: `user_id`, `grant_id`, `scope`); the scope recorded is the new access token's, `requested` or the token's.
+ */
+export const ROTATED_EVENT = (row: string, from: string, requested: string) =>
+  ISSUED_EVENT(row, from, {
+    subject: 'old.user_id',
+    scope: `coalesce(${requested}, old.scope)`,
+    grantId: 'old.grant_id',
+  });
 
 /** The conditions under which a refresh token `r` (of grant `g`) may be rotated, for the rotation `k`. */
 export const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: string; jkt: string }) =>
@@ -175,8 +196,8 @@ export const ROTATABLE = (k: { tokenHash: string; clientId: string; scope: strin
  */
 export const ROTATION_BATCH_SQL = new Map(
   SHARED_STATEMENT_SIZES.map((size) => {
-    const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, i) AS (
-         VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar'])}
+    const text = `WITH k(token_hash, client_id, successor_hash, requested_scope, proof_jkt, issued_event, i) AS (
+         VALUES ${valuesRows(size, ['bpchar', 'varchar', 'bpchar', 'text', 'varchar', 'jsonb'])}
        ), locked AS (
          SELECT k.i, k.successor_hash, t.*
            FROM k CROSS JOIN LATERAL (
@@ -195,6 +216,8 @@ export const ROTATION_BATCH_SQL = new Map(
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, expires_at, dpop_jkt)
          SELECT successor_hash, grant_id, client_id, scope, expires_at, dpop_jkt FROM old
          RETURNING 1
+       ), issued_event AS (
+         ${ROTATED_EVENT('k.issued_event', 'old JOIN k ON k.i = old.i', 'k.requested_scope')}
        )
        ${GRANT_WITH_PROFILE('old', 'old.grant_id').replace('SELECT ', 'SELECT old.i, ')}`;
     return [size, text] as const;

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { randomToken, sha256Base64url } from '../../src/common/crypto';
+import { randomToken, sha256Base64url, sha256Hex } from '../../src/common/crypto';
 import { sql } from '../../src/database/sql';
 import { SHARED_STATEMENT_MIN } from '../../src/database/statement-batch';
 import {
@@ -17,7 +17,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 /**
  * The hot statements write their request's audit events themselves (AuditEmitter.stage, audit/audit-sql.ts): the
  * authorize statement `authorization.requested` always and `authorization_code.issued` with the code, the code
- * exchange `token.issued` with the grant — in the change's own transaction, the statement's values (subject,
+ * exchange and the refresh rotation `token.issued` with the grant — in the change's own transaction, the statement's values (subject,
  * scope, grant id) filled in, and nothing for a change that did not happen. Alone, shared, and when the shared
  * statement is refused (each call then writes its rows once, in a statement of its own).
  */
@@ -190,5 +190,67 @@ describe('audit events written by the hot statements', () => {
     );
     expect(statements).toBe(1);
     for (const c of [...alone, ...together]) await expectExchangeRows(c);
+  });
+
+  /** One rotation with its token.issued staged; `narrow`: a narrower scope; `rotated`: its token already used. */
+  const rotationCall = async (opts: { narrow?: boolean; rotated?: boolean } = {}) => {
+    const c = await exchangeCall();
+    const refreshToken = randomToken();
+    const created = await tokens.exchangeCode({ ...c.exchange, refreshHash: sha256Hex(refreshToken) });
+    const rotation = (issuedEvent: string | null) => ({
+      tokenHash: sha256Hex(refreshToken),
+      clientId: client.clientId,
+      successorHash: sha256Hex(randomToken()),
+      requestedScope: opts.narrow ? 'api:write' : null,
+      issuedEvent,
+    });
+    if (opts.rotated) await tokens.rotateRefresh(rotation(null));
+    const marker = randomToken(8);
+    const event = await staged({
+      type: 'token.issued',
+      outcome: 'success',
+      details: { marker, grant_type: 'refresh_token' },
+    });
+    return { userId: c.userId, grantId: created!.grant_id, marker, rotation: rotation(event.row), opts };
+  };
+  type RotationCall = Awaited<ReturnType<typeof rotationCall>>;
+
+  const expectRotationRows = async (c: RotationCall) => {
+    const rows = await rowsOf(c.marker);
+    if (c.opts.rotated) return expect(rows).toEqual([]);
+    expect(rows).toEqual([
+      {
+        type: 'token.issued',
+        outcome: 'success',
+        client_id: client.clientId,
+        subject: c.userId,
+        details: {
+          marker: c.marker,
+          grant_type: 'refresh_token',
+          scope: c.opts.narrow ? 'api:write' : 'api:read api:write',
+          grant_id: c.grantId,
+        },
+      },
+    ]);
+  };
+
+  it('the refresh rotation writes token.issued with the grant and the new access token’s scope, and nothing when refused', async () => {
+    const alone = [
+      await rotationCall(),
+      await rotationCall({ narrow: true }),
+      await rotationCall({ rotated: true }),
+    ];
+    for (const c of alone)
+      expect((await tokens.rotateRefresh(c.rotation)) === undefined).toBe(c.opts.rotated === true);
+    const together = await Promise.all(
+      Array.from({ length: SHARED_STATEMENT_MIN + 2 }, (_, i) =>
+        rotationCall({ narrow: i % 3 === 1, rotated: i % 3 === 2 }),
+      ),
+    );
+    const { statements } = await countingStatements(t, 'latchkey_rotate_refresh_batch_', () =>
+      Promise.all(together.map((c) => tokens.rotateRefresh(c.rotation))),
+    );
+    expect(statements).toBe(1);
+    for (const c of [...alone, ...together]) await expectRotationRows(c);
   });
 });

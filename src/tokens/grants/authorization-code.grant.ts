@@ -128,6 +128,7 @@ export class AuthorizationCodeGrant implements TokenGrant<AuthorizationCodeParam
     return {
       subject: created.user_id!,
       grantId: created.grant_id,
+      issuedEventWritten: issuedEvent !== undefined,
       body: {
         access_token: accessToken,
         token_type: tokenTypeFor(dpop),

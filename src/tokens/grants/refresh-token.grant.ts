@@ -8,6 +8,7 @@ import { GrantRevocations } from '../../grants/grant-revocations.service';
 import { parseScope, required, TokenRequestError, type FormParams } from '../oauth-request';
 import { TokensRepository, type GrantTokensRow } from '../tokens.repository';
 import type { VerifiedDpopProof } from '../../dpop/dpop-proof.verifier';
+import type { StagedAuditEvent } from '../../events/events';
 import {
   grantError,
   isSubset,
@@ -32,12 +33,13 @@ export interface RefreshTokenParams {
  * the whole grant revoked, atomically with its events — except within REFRESH_REUSE_GRACE of the rotation, when
  * it gets another successor in the same grant (the first successor stays valid).
  *
- * The success path is one statement (rotate + insert successor); the reasons for a refusal are read only when
- * that statement changed nothing.
+ * The success path is one statement (rotate + insert successor + the request's `token.issued`, staged); the reasons
+ * for a refusal are read only when that statement changed nothing.
  */
 @Injectable()
 export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
   readonly grantType = 'refresh_token' as const;
+  readonly writesIssuedEvent = true;
 
   constructor(
     private readonly repository: TokensRepository,
@@ -55,6 +57,7 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
     client: AuthenticatableClient,
     params: RefreshTokenParams,
     dpop?: VerifiedDpopProof,
+    issuedEvent?: StagedAuditEvent,
   ): Promise<IssuedTokens> {
     const tokenHash = sha256Hex(params.refreshToken);
     const requestedScope = params.scopes ? params.scopes.join(' ') : null;
@@ -68,8 +71,16 @@ export class RefreshTokenGrant implements TokenGrant<RefreshTokenParams> {
         requestedScope,
         proofJkt: dpop?.jkt ?? null,
       };
-      const rotated = await this.repository.rotateRefresh(input);
-      if (rotated) return this.issued(client, rotated, successor, requestedScope, dpop);
+      // the staged token.issued rides on the first rotation only; after that the event is recorded as usual
+      const rotated = await this.repository.rotateRefresh({
+        ...input,
+        issuedEvent: attempt === 0 ? (issuedEvent?.row ?? null) : null,
+      });
+      if (rotated) {
+        const issued = await this.issued(client, rotated, successor, requestedScope, dpop);
+        return { ...issued, issuedEventWritten: attempt === 0 && issuedEvent !== undefined };
+      }
+      issuedEvent?.discard(); // before the refusal (or the grace reissue) records its own events
       // reuse of an already rotated token within REFRESH_REUSE_GRACE: served, but never without a trace
       const reissued =
         grace > 0 ? await this.repository.reissueWithinGrace({ ...input, graceSeconds: grace }) : undefined;

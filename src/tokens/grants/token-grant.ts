@@ -27,6 +27,11 @@ export interface IssuedTokens {
   grantId: string;
   /** extra `token.issued` details (e.g. `grace_reuse` for a refresh token reused within REFRESH_REUSE_GRACE) */
   details?: Record<string, unknown>;
+  /**
+   * True when the grant's statement wrote the staged `token.issued` (writesIssuedEvent); otherwise the grant has
+   * discarded it and the event is recorded as any other (e.g. a refresh token reissued within the grace period).
+   */
+  issuedEventWritten?: boolean;
 }
 
 /** One grant type of the token endpoint (one file per grant under tokens/grants/). */
@@ -35,9 +40,10 @@ export interface TokenGrant<P = unknown> {
   /** Syntax only, before client authentication and without any lookup; throws invalid_request. */
   parse(params: FormParams): P;
   /**
-   * True when the grant's statement writes the request's `token.issued` event with the grant (`issuedEvent`,
-   * staged: audit/audit-sql.ts); the subject, `scope` and `grant_id` are then the statement's. When the statement
-   * makes no grant, the grant discards the event before it records anything else (the refusal's own events).
+   * True when the grant's statement can write the request's `token.issued` event with the grant (`issuedEvent`,
+   * staged: audit/audit-sql.ts); the subject, `scope` and `grant_id` are then the statement's, and the result says
+   * so (`issuedEventWritten`). When the statement makes no grant, the grant discards the event before it records
+   * anything else (the refusal's own events).
    */
   readonly writesIssuedEvent?: boolean;
   /** Runs the grant for an authenticated client allowed to use it. Throws OAuth errors. */

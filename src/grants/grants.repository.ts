@@ -11,6 +11,7 @@ import {
   valuesRows,
 } from '../database/statement-batch';
 import { isUuid } from '../common/uuid';
+import { ACCESS_TOKEN_ACTIVE, ACCESS_TOKEN_STATE_JOINS } from './access-token-state.sql';
 
 /** A grant a revocation statement ended (it was live), for its grant.revoked event. */
 export interface RevokedGrantRow {
@@ -31,12 +32,10 @@ export interface UserGrantRow {
 /** The state check for `size` (grant id, jti) pairs; row `i` answers pair `i` (0-based). */
 const ACCESS_TOKEN_STATE_SQL = new Map(
   STATEMENT_BATCH_SIZES.map((size) => {
-    const text = `SELECT k.i, (g.revoked_at IS NULL AND c.enabled AND COALESCE(u.enabled, true)
-               AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = k.jti)) AS active
+    const text = `SELECT k.i, ${ACCESS_TOKEN_ACTIVE('k')} AS active
          FROM (VALUES ${valuesRows(size, ['uuid', 'uuid'])}) AS k(grant_id, jti, i)
-         JOIN grants g ON g.id = k.grant_id
-         JOIN clients c ON c.client_id = g.client_id
-         LEFT JOIN users u ON u.id = g.user_id`;
+         ${ACCESS_TOKEN_STATE_JOINS('k')}
+        WHERE k.grant_id IS NOT NULL`;
     return [size, text] as const;
   }),
 );

@@ -19,6 +19,7 @@ import { ClientAuthenticator } from './client-auth/client-authenticator.service'
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import { IntrospectionRepository } from './introspection.repository';
 import { IntrospectionService } from './introspection.service';
 import { MetadataController } from './metadata.controller';
 import { ParController } from './par.controller';
@@ -53,6 +54,7 @@ import { TokensRepository } from './tokens.repository';
   providers: [
     TokensPurge,
     TokensRepository,
+    IntrospectionRepository,
     AccessTokenIssuer,
     AuthorizationCodeGrant,
     RefreshTokenGrant,

@@ -759,6 +759,8 @@ async function explainAll(databaseUrl) {
   const { LockoutsRepository } = dist('rate-limit/lockouts.repository.js');
   const { AuditEventsRepository } = dist('audit/audit-events.repository.js');
   const { DpopProofsRepository } = dist('dpop/dpop-proofs.repository.js');
+  const { IntrospectionRepository } = dist('tokens/introspection.repository.js');
+  const { stagedAuditRow } = dist('audit/audit-sql.js');
   const { randomUUID, randomBytes, createHash } = await import('node:crypto');
   const hex = () => createHash('sha256').update(randomBytes(32)).digest('hex');
 
@@ -795,6 +797,9 @@ async function explainAll(databaseUrl) {
       userAgent: 'Mozilla/5.0', durationMs: 3, requestId: randomUUID(),
       details: { scope, grant_id: refresh.grant_id, grant_type: 'authorization_code' }, requestFirst: i !== 1, requestFirstFailure: false,
     }));
+    // the staged audit rows the hot statements write with their change (audit/audit-sql.ts), as the services stage them
+    const staged = (type) => stagedAuditRow({ ...auditRows[0], type, subject: null, details: { grant_type: 'authorization_code' } });
+    const authorizeEvents = () => ({ requested: staged('authorization.requested'), issued: staged('authorization_code.issued') });
     const policy = { threshold: 5, baseSeconds: 60, maxSeconds: 3600, resetSeconds: 14400 };
 
     /** [path, statement name, capture, setup statements] — the hot paths first, then the secondary ones. */
@@ -806,35 +811,41 @@ async function explainAll(databaseUrl) {
       ['authorize', 'session lookup', (ds) => new SessionsRepository(ds).findLive(session.id_hash, 1800, 60)],
       ['authorize', 'session + consent + code insert', (ds) => new AuthorizationCodesRepository(ds).insertForSession(
         { idHash: session.id_hash, idleSeconds: 1800, touchAfterSeconds: 60 },
-        { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true)],
+        { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true, authorizeEvents())],
       ['authorize', 'session + consent + code insert, 16 concurrent in one statement', (ds) => {
         const repository = new AuthorizationCodesRepository(ds);
         return Promise.all(Array.from({ length: 16 }, () => repository.insertForSession(
           { idHash: session.id_hash, idleSeconds: 1800, touchAfterSeconds: 60 },
-          { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true)));
+          { codeHash: hex(), clientId: session.client_id, redirectUri: session.redirect_uri, scope, codeChallenge: challenge, ttlSeconds: 60, nonce: null, maxAgeSeconds: null, dpopJkt: null }, true, authorizeEvents())));
       }],
       ['authorize', 'client lookup (ClientsRepository.findRow, the cache fill)', (ds) => new ClientsRepository(ds).findRow(session.client_id)],
       ['consent', 'consent upsert (ConsentsRepository.grant)', (ds) => new ConsentsRepository(ds).grant(session.user_id, session.client_id, scope)],
       ['consent', 'pending request used (AuthorizationRequestsRepository.markUsed)', (ds) => new AuthorizationRequestsRepository(ds).markUsed(hex(), new Date(Date.now() + 600_000))],
       ['token', 'code exchange', (ds) => new TokensRepository(ds).exchangeCode({
         codeHash, grantId: randomUUID(), clientId: session.client_id, redirectUri: session.redirect_uri, codeChallenge: challenge,
-        grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null }), [codeSetup]],
+        grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null, issuedEvent: staged('token.issued') }), [codeSetup]],
       ['token', 'code exchange, 16 concurrent in one statement', (ds) => {
         const repository = new TokensRepository(ds);
         return Promise.all(Array.from({ length: 16 }, (_, i) => repository.exchangeCode({
           codeHash: i === 0 ? codeHash : hex(), grantId: randomUUID(), clientId: session.client_id, redirectUri: session.redirect_uri,
-          codeChallenge: challenge, grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null })));
+          codeChallenge: challenge, grantTtlSeconds: 2592000, refreshHash: hex(), proofJkt: null, refreshJkt: null, issuedEvent: staged('token.issued') })));
       }, [codeSetup]],
       ['userinfo', 'user profile for userinfo (UsersRepository.findProfile)', (ds) => new UsersRepository(ds).findProfile(session.user_id)],
       ['refresh', 'refresh rotation', (ds) => new TokensRepository(ds).rotateRefresh({
-        tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })],
+        tokenHash: refresh.token_hash, clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null, issuedEvent: staged('token.issued') })],
       ['refresh', 'refresh rotation, 16 concurrent in one statement', (ds) => {
         const repository = new TokensRepository(ds);
         return Promise.all(Array.from({ length: 16 }, (_, i) => repository.rotateRefresh({
-          tokenHash: i === 0 ? refresh.token_hash : hex(), clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null })));
+          tokenHash: i === 0 ? refresh.token_hash : hex(), clientId: refresh.client_id, successorHash: hex(), requestedScope: null, proofJkt: null, issuedEvent: staged('token.issued') })));
       }],
-      ['introspect', 'access-token state', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
-      ['introspect', 'access-token state, 16 concurrent checks in one statement', (ds) => {
+      ['introspect', 'access-token introspection: state + its event (IntrospectionRepository)', (ds) =>
+        new IntrospectionRepository(ds).accessTokenActive(refresh.grant_id, randomUUID(), staged('token.introspected'))],
+      ['introspect', 'access-token introspection, 16 concurrent in one statement', (ds) => {
+        const repository = new IntrospectionRepository(ds);
+        return Promise.all(Array.from({ length: 16 }, () => repository.accessTokenActive(refresh.grant_id, randomUUID(), staged('token.introspected'))));
+      }],
+      ['bearer', 'access-token state (bearer guard, userinfo)', (ds) => new GrantsRepository(ds).accessTokenActive(refresh.grant_id, randomUUID())],
+      ['bearer', 'access-token state, 16 concurrent checks in one statement', (ds) => {
         const repository = new GrantsRepository(ds);
         return Promise.all(Array.from({ length: 16 }, () => repository.accessTokenActive(refresh.grant_id, randomUUID())));
       }],

@@ -26,7 +26,7 @@ interface Introspection {
  * The state of `size` access tokens (row `i` answers token `i`), each one's staged `token.introspected` row written
  * with the answer in its details: `active`, and `token_type` when it is active — what IntrospectionService records.
  */
-const INTROSPECTION_SQL = new Map(
+export const INTROSPECTION_SQL = new Map(
   STATEMENT_BATCH_SIZES.map((size) => {
     const text = `WITH k(grant_id, jti, event, i) AS (
          VALUES ${valuesRows(size, ['uuid', 'uuid', 'jsonb'])}

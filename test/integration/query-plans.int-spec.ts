@@ -1,4 +1,6 @@
 import { INSERT_CODE_FOR_SESSION_SQL } from '../../src/authorization/authorization-codes.sql';
+import { INTROSPECTION_SQL } from '../../src/tokens/introspection.repository';
+import { ROTATION_BATCH_SQL } from '../../src/tokens/tokens.sql';
 import { FIND_LIVE_SESSION_SQL } from '../../src/users/session-sql';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
@@ -70,5 +72,39 @@ describe('query plans of the hot statements', () => {
     expect(sessionKeyIndexed(nodes)).toBe(true);
     // the remembered consent: by its primary key (user, client), not a filter over the user's consents
     expect(nodes.some((n) => n['Index Cond']?.includes('client_id'))).toBe(true);
+  });
+
+  /** The relations a plan reads through an index. */
+  const indexed = (nodes: PlanNode[]) =>
+    new Set(nodes.filter((n) => n['Index Name']).map((n) => n['Relation Name']));
+
+  it('introspection: the token’s grant, client, user and revocation by their keys, with its event insert', async () => {
+    const uuid = () => `'${crypto.randomUUID()}'`;
+    const args = [uuid(), uuid(), STAGED('token.introspected'), uuid(), uuid(), 'NULL'].join(', ');
+    const nodes = await plan(INTROSPECTION_SQL.get(2)!, args);
+    expect(scanned(nodes)).toEqual([]);
+    expect([...indexed(nodes)]).toEqual(
+      expect.arrayContaining(['grants', 'clients', 'users', 'revoked_access_tokens']),
+    );
+  });
+
+  it('refresh rotation, shared: each token by its primary key, with its event insert', async () => {
+    const row = (i: number) => [
+      `'${String(i).repeat(64)}'`,
+      "'client'",
+      `'${'f'.repeat(63)}${i}'`,
+      'NULL',
+      'NULL',
+      STAGED('token.issued'),
+    ];
+    const args = [1, 2, 3, 4].flatMap(row).join(', ');
+    const nodes = await plan(ROTATION_BATCH_SQL.get(4)!, args);
+    expect(scanned(nodes)).toEqual([]);
+    // each token by the primary key (the grant's join is planned at scale: bench/SCALE-PLANS.md)
+    expect(
+      nodes.some(
+        (n) => n['Index Name'] === 'refresh_tokens_pkey' && n['Index Cond']?.includes('k.token_hash'),
+      ),
+    ).toBe(true);
   });
 });

@@ -1,15 +1,17 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { openPGlite } from '../../src/database/data-source';
 import { PGlitePool } from '../../src/database/pglite-pool';
 
 /**
  * PGlitePool.prepared: named prepared statements on the embedded database through PGlite's node-postgres adapter
- * (one pg Client per PGlite session, under the pool's lease). Runs on a PGlite of its own whatever DATABASE_URL is.
+ * (one pg Client per PGlite session, under the pool's lease). Runs on a PGlite of its own whatever DATABASE_URL is,
+ * started as the app starts one (from the build's template when there is one: no initdb per test).
  */
 describe('PGlite named prepared statements', () => {
   let db: PGlite;
   let pool: PGlitePool;
   beforeEach(async () => {
-    db = await PGlite.create();
+    db = await openPGlite(null);
     pool = new PGlitePool(db as never, 2000);
     await pool.query('CREATE TABLE t (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), n bigint)');
   });

@@ -21,6 +21,20 @@ describe('crypto helpers', () => {
     expect(randomToken()).not.toBe(a);
   });
 
+  it('hands out distinct tokens across refills of its pool, of any length asked, and refuses absurd lengths', () => {
+    // 4 KiB per pool: 1,000 tokens of 32 bytes cross eight refills, and odd lengths straddle the pool's end
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) seen.add(randomToken());
+    expect(seen.size).toBe(1000);
+    for (const bytes of [1, 16, 33, 100, 4096]) {
+      expect(Buffer.from(randomToken(bytes), 'base64url')).toHaveLength(bytes);
+    }
+    // 256 random bits are never all zero: a slice of a pool that was not filled would be
+    for (let i = 0; i < 200; i++)
+      expect(Buffer.from(randomToken(), 'base64url').some((b) => b !== 0)).toBe(true);
+    for (const bytes of [0, -1, 1.5, 4097]) expect(() => randomToken(bytes)).toThrow(RangeError);
+  });
+
   it('compares strings of equal and unequal length', () => {
     expect(constantTimeEqual('abc', 'abc')).toBe(true);
     expect(constantTimeEqual('abc', 'abd')).toBe(false);

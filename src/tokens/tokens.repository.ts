@@ -3,21 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedSql, sql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
+import { SHARED_STATEMENT_MIN, sharedStatement, statementBatcher } from '../database/statement-batch';
 import {
-  SHARED_STATEMENT_MIN,
-  sharedStatement,
-  statementBatcher,
-  type SharedWrite,
-} from '../database/statement-batch';
-import {
-  EXCHANGE_BATCH_SQL,
   EXCHANGEABLE,
   ISSUED_EVENT,
   GRANT_WITH_PROFILE,
   KEPT_SCOPE,
   ROTATABLE,
   ROTATED_EVENT,
-  ROTATION_BATCH_SQL,
+  SHARED_EXCHANGE,
+  SHARED_ROTATION,
   type ActiveRefreshTokenRow,
   type CodeExchange,
   type GrantTokensRow,
@@ -27,40 +22,6 @@ import {
 
 export { SHARED_STATEMENT_MIN };
 export type { ActiveRefreshTokenRow, CodeExchange, GrantTokensRow, RefreshRotation, RefreshTokenState };
-
-/** Concurrent code exchanges in one statement (exchangeCode). */
-const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
-  name: 'latchkey_exchange_code_batch',
-  sqlBySize: EXCHANGE_BATCH_SQL,
-  width: 10,
-  paramsOf: (e) => [
-    e.codeHash,
-    e.grantId,
-    e.clientId,
-    e.grantTtlSeconds,
-    e.refreshHash,
-    e.redirectUri,
-    e.codeChallenge,
-    e.refreshJkt ?? null,
-    e.proofJkt ?? null,
-    e.issuedEvent ?? null,
-  ],
-};
-
-/** Concurrent refresh rotations in one statement (rotateRefresh). */
-const SHARED_ROTATION: SharedWrite<RefreshRotation> = {
-  name: 'latchkey_rotate_refresh_batch',
-  sqlBySize: ROTATION_BATCH_SQL,
-  width: 6,
-  paramsOf: (r) => [
-    r.tokenHash,
-    r.clientId,
-    r.successorHash,
-    r.requestedScope,
-    r.proofJkt ?? null,
-    r.issuedEvent ?? null,
-  ],
-};
 
 /**
  * The one writer of `refresh_tokens`: raw SQL, one statement per decision on the hot paths (no ORM hydration).

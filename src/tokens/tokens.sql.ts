@@ -1,9 +1,9 @@
 import { insertStagedAudit, stagedDetailsWith } from '../audit/audit-sql';
-import { SHARED_STATEMENT_SIZES, valuesRows } from '../database/statement-batch';
+import { SHARED_STATEMENT_SIZES, valuesRows, type SharedWrite } from '../database/statement-batch';
 
 /*
- * The row shapes and SQL texts of TokensRepository's hot statements (the code exchange and the refresh rotation),
- * kept apart from the repository's methods. Only the repository runs them.
+ * The row shapes, SQL texts and shared-statement definitions of TokensRepository's hot statements (the code
+ * exchange and the refresh rotation), kept apart from the repository's methods. Only the repository runs them.
  */
 
 /** What a successful code exchange or refresh produced. */
@@ -247,3 +247,37 @@ export interface ActiveRefreshTokenRow {
   iat: number;
   exp: number;
 }
+
+/** Concurrent code exchanges in one statement (exchangeCode). */
+export const SHARED_EXCHANGE: SharedWrite<CodeExchange> = {
+  name: 'latchkey_exchange_code_batch',
+  sqlBySize: EXCHANGE_BATCH_SQL,
+  width: 10,
+  paramsOf: (e) => [
+    e.codeHash,
+    e.grantId,
+    e.clientId,
+    e.grantTtlSeconds,
+    e.refreshHash,
+    e.redirectUri,
+    e.codeChallenge,
+    e.refreshJkt ?? null,
+    e.proofJkt ?? null,
+    e.issuedEvent ?? null,
+  ],
+};
+
+/** Concurrent refresh rotations in one statement (rotateRefresh). */
+export const SHARED_ROTATION: SharedWrite<RefreshRotation> = {
+  name: 'latchkey_rotate_refresh_batch',
+  sqlBySize: ROTATION_BATCH_SQL,
+  width: 6,
+  paramsOf: (r) => [
+    r.tokenHash,
+    r.clientId,
+    r.successorHash,
+    r.requestedScope,
+    r.proofJkt ?? null,
+    r.issuedEvent ?? null,
+  ],
+};

@@ -1,21 +1,10 @@
+import { type StoredAuditRow as StoredEvent } from '../factories/audit-events';
 import { sql } from '../../src/database/sql';
 import { loginAndConsent, type CookieJar, type TestUser } from '../factories/authorize';
 import { createClient, type TestClient } from '../factories/clients';
 import { pkcePair } from '../factories/pkce';
 import { exchangeCode, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-
-interface StoredEvent {
-  type: string;
-  subject: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  duration_ms: number | null;
-  details: Record<string, unknown>;
-  request_first: boolean;
-  request_first_failure: boolean;
-}
 
 /**
  * The events the hot statements write themselves (docs/audit.md, durability): through the real endpoints, each row

@@ -1,3 +1,4 @@
+import { type StoredAuditRow as StoredEvent } from '../factories/audit-events';
 import { sql } from '../../src/database/sql';
 import { createClient, type TestClient } from '../factories/clients';
 import {
@@ -9,15 +10,6 @@ import {
   TOKEN_TEST_ENV,
 } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-
-interface StoredEvent {
-  ip: string | null;
-  request_id: string | null;
-  duration_ms: number | null;
-  details: Record<string, unknown>;
-  request_first: boolean;
-  request_first_failure: boolean;
-}
 
 /**
  * An introspection of an access token writes its `token.introspected` in the statement that reads the token's

@@ -1,18 +1,8 @@
+import { type StoredAuditRow as StoredEvent } from '../factories/audit-events';
 import { sql } from '../../src/database/sql';
 import { createClient, type TestClient } from '../factories/clients';
 import { obtainTokens, refresh, TOKEN_TEST_ENV } from '../factories/tokens';
 import { createTestApp, type TestApp } from '../helpers/test-app';
-
-interface StoredEvent {
-  type: string;
-  subject: string | null;
-  ip: string | null;
-  request_id: string | null;
-  duration_ms: number | null;
-  details: Record<string, unknown>;
-  request_first: boolean;
-  request_first_failure: boolean;
-}
 
 /**
  * A refresh rotation writes its request's `token.issued` itself, in the rotation statement (docs/audit.md,

@@ -31,3 +31,16 @@ export function recordAuditEvents(t: TestApp): AuditEventRecorder {
     },
   };
 }
+
+/** An `audit_events` row as the hot-path e2e tests read it: the request's facts and the report's request flags. */
+export interface StoredAuditRow {
+  type: string;
+  subject: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  duration_ms: number | null;
+  details: Record<string, unknown>;
+  request_first: boolean;
+  request_first_failure: boolean;
+}

@@ -24,6 +24,22 @@ export async function insertUserRow(t: TestApp, username = `user-${randomToken(6
   return rows[0].id;
 }
 
+/** A bare grant row (live for an hour; `revoked`: already revoked), for tests of the access-token state. */
+export async function insertGrantRow(
+  t: TestApp,
+  input: { clientId: string; userId: string | null; revoked?: boolean },
+): Promise<string> {
+  const id = randomUUID();
+  await sql(
+    t.dataSource,
+    `INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, revoked_at)
+     VALUES ($1, $2, $3, 'authorization_code', 'api:read', now() + interval '1 hour',
+             CASE WHEN $4::boolean THEN now() END)`,
+    [id, input.clientId, input.userId, input.revoked === true],
+  );
+  return id;
+}
+
 /** An authorization code as the authorize endpoint would issue it. */
 export async function issueCode(
   t: TestApp,

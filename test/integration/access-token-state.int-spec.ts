@@ -4,7 +4,7 @@ import { sql } from '../../src/database/sql';
 import { STATEMENT_BATCH_MAX } from '../../src/database/statement-batch';
 import { GrantsRepository } from '../../src/grants/grants.repository';
 import { createClient, type TestClient } from '../factories/clients';
-import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
+import { insertGrantRow, insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
 import { statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -35,17 +35,8 @@ describe('access-token state checks on the real database', () => {
   });
   afterAll(() => t.close());
 
-  const grant = async (clientId: string, user: string | null, revoked = false): Promise<string> => {
-    const id = randomUUID();
-    await sql(
-      t.dataSource,
-      `INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, revoked_at)
-       VALUES ($1, $2, $3, 'authorization_code', 'api:read', now() + interval '1 hour',
-               CASE WHEN $4::boolean THEN now() END)`,
-      [id, clientId, user, revoked],
-    );
-    return id;
-  };
+  const grant = (clientId: string, user: string | null, revoked = false) =>
+    insertGrantRow(t, { clientId, userId: user, revoked });
 
   /** Counts the statements that read token states. */
   const countStateStatements = () => {

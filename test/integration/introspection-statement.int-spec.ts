@@ -5,7 +5,7 @@ import { sql } from '../../src/database/sql';
 import { AuditEmitter } from '../../src/events/events';
 import { IntrospectionRepository } from '../../src/tokens/introspection.repository';
 import { createClient, type TestClient } from '../factories/clients';
-import { insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
+import { insertGrantRow, insertUserRow, TOKEN_TEST_ENV } from '../factories/tokens';
 import { countingStatements, statementRunner } from '../helpers/statement-runner';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -30,17 +30,7 @@ describe('the introspection statement on the real database', () => {
   });
   afterAll(() => t.close());
 
-  const grant = async (revoked = false): Promise<string> => {
-    const id = randomUUID();
-    await sql(
-      t.dataSource,
-      `INSERT INTO grants (id, client_id, user_id, grant_type, scope, expires_at, revoked_at)
-       VALUES ($1, $2, $3, 'authorization_code', 'api:read', now() + interval '1 hour',
-               CASE WHEN $4::boolean THEN now() END)`,
-      [id, client.clientId, userId, revoked],
-    );
-    return id;
-  };
+  const grant = (revoked = false) => insertGrantRow(t, { clientId: client.clientId, userId, revoked });
 
   /** One introspection call with its event staged (marked, to find its row). */
   const call = async (grantId: string, active: boolean) => {

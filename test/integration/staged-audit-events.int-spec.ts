@@ -160,24 +160,36 @@ describe('audit events written by the hot statements', () => {
   };
   type ExchangeCall = Awaited<ReturnType<typeof exchangeCall>>;
 
-  const expectExchangeRows = async (c: ExchangeCall) => {
-    const rows = await rowsOf(c.marker);
-    if (c.refused) return expect(rows).toEqual([]);
+  /** The rows of a staged token.issued: none when `refused`, else one with the statement's subject, scope and grant. */
+  const expectIssuedRows = async (
+    marker: string,
+    refused: boolean,
+    expected: { subject: string; grantType: string; scope: string; grantId: string },
+  ) => {
+    const rows = await rowsOf(marker);
+    if (refused) return expect(rows).toEqual([]);
     expect(rows).toEqual([
       {
         type: 'token.issued',
         outcome: 'success',
         client_id: client.clientId,
-        subject: c.userId,
+        subject: expected.subject,
         details: {
-          marker: c.marker,
-          grant_type: 'authorization_code',
-          scope: 'api:read api:write',
-          grant_id: c.exchange.grantId,
+          marker,
+          grant_type: expected.grantType,
+          scope: expected.scope,
+          grant_id: expected.grantId,
         },
       },
     ]);
   };
+  const expectExchangeRows = (c: ExchangeCall) =>
+    expectIssuedRows(c.marker, c.refused, {
+      subject: c.userId,
+      grantType: 'authorization_code',
+      scope: 'api:read api:write',
+      grantId: c.exchange.grantId,
+    });
 
   it('the code exchange writes token.issued with the grant — its subject, scope and id — and nothing when refused', async () => {
     const alone = [await exchangeCall(), await exchangeCall({ wrongVerifier: true })];
@@ -215,24 +227,13 @@ describe('audit events written by the hot statements', () => {
   };
   type RotationCall = Awaited<ReturnType<typeof rotationCall>>;
 
-  const expectRotationRows = async (c: RotationCall) => {
-    const rows = await rowsOf(c.marker);
-    if (c.opts.rotated) return expect(rows).toEqual([]);
-    expect(rows).toEqual([
-      {
-        type: 'token.issued',
-        outcome: 'success',
-        client_id: client.clientId,
-        subject: c.userId,
-        details: {
-          marker: c.marker,
-          grant_type: 'refresh_token',
-          scope: c.opts.narrow ? 'api:write' : 'api:read api:write',
-          grant_id: c.grantId,
-        },
-      },
-    ]);
-  };
+  const expectRotationRows = (c: RotationCall) =>
+    expectIssuedRows(c.marker, c.opts.rotated === true, {
+      subject: c.userId,
+      grantType: 'refresh_token',
+      scope: c.opts.narrow ? 'api:write' : 'api:read api:write',
+      grantId: c.grantId,
+    });
 
   it('the refresh rotation writes token.issued with the grant and the new access token’s scope, and nothing when refused', async () => {
     const alone = [

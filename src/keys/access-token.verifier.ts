@@ -118,7 +118,10 @@ export class AccessTokenVerifier {
     return this.grants.accessTokenActive(claims.gid, claims.jti);
   }
 
-  /** Signature, claims and revocation state: the full check used by the bearer guard and introspection. */
+  /**
+   * Signature, claims and revocation state: the full check of the bearer guard and userinfo. (Introspection reads the
+   * state in its own statement, with its audit event: tokens/introspection.repository.ts.)
+   */
   async verify(token: string): Promise<AccessTokenClaims | null> {
     const result = await this.verifySignature(token);
     if (!result.ok) return null;

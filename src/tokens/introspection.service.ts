@@ -48,79 +48,77 @@ export class IntrospectionService {
     client: AuthenticatableClient,
     request: TokenLookupParams,
   ): Promise<IntrospectionResponse> {
-    // token.introspected is written by the access-token state statement when one runs (one commit per request)
+    let response: IntrospectionResponse = { active: false };
+    let kind: TokenKind | null = null;
+    for (const candidate of lookupOrder(request.token, request.hint)) {
+      if (candidate === 'access_token') {
+        // a JWT whose state was read: that statement answered and wrote the event (a JWT is never a refresh token)
+        const decided = await this.accessToken(client, request.token);
+        if (decided) return decided;
+        continue;
+      }
+      const found = await this.refreshToken(request.token);
+      if (found) {
+        response = found;
+        kind = candidate;
+        break;
+      }
+    }
+    await this.audit.record({
+      type: 'token.introspected',
+      outcome: 'success',
+      clientId: client.clientId,
+      details: { active: response.active, ...(kind ? { token_type: kind } : {}) },
+    });
+    return response;
+  }
+
+  /**
+   * Signature and claims in memory, then one statement that reads the revocation state and writes the request's
+   * `token.introspected` (staged) with the answer. Null when the token fails before its state is read (not this
+   * server's JWT): the caller goes on, and records the event itself.
+   */
+  private async accessToken(
+    client: AuthenticatableClient,
+    token: string,
+  ): Promise<IntrospectionResponse | null> {
+    if (!looksLikeJwt(token)) return null;
+    const verified = await this.verifier.verifySignature(token);
+    if (!verified.ok) return null;
+    const claims = verified.claims;
     const staged = await this.audit.stage({
       type: 'token.introspected',
       outcome: 'success',
       clientId: client.clientId,
       details: {},
     });
-    let response: IntrospectionResponse = { active: false };
-    let kind: TokenKind | null = null;
-    let written = false;
-    try {
-      for (const candidate of lookupOrder(request.token, request.hint)) {
-        let found: IntrospectionResponse | null;
-        if (candidate === 'access_token') {
-          const checked = await this.accessToken(request.token, staged.row);
-          found = checked.response;
-          written = checked.written;
-        } else found = await this.refreshToken(request.token);
-        if (found) {
-          response = found;
-          kind = candidate;
-          break;
-        }
-        if (written) break; // the state statement decided (a JWT is never a refresh token) and wrote the event
-      }
-    } catch (err) {
-      staged.discard();
-      throw err;
-    }
-    const details = { active: response.active, ...(kind ? { token_type: kind } : {}) };
-    if (written) await this.audit.recordStaged(staged, { details });
-    else {
-      staged.discard();
-      await this.audit.record({
-        type: 'token.introspected',
-        outcome: 'success',
-        clientId: client.clientId,
-        details,
+    const state = await this.introspections
+      .accessTokenActive(claims.gid, claims.jti, staged.row)
+      .catch((err: unknown) => {
+        staged.discard(); // the statement failed: nothing of it was stored
+        throw err;
       });
+    if (!state.written) {
+      staged.discard();
+      return null;
     }
-    return response;
-  }
-
-  /**
-   * Signature and claims in memory, then the state statement, which also writes the request's staged event
-   * (`written`; not when the token failed before its state was read).
-   */
-  private async accessToken(
-    token: string,
-    event: string | null,
-  ): Promise<{ response: IntrospectionResponse | null; written: boolean }> {
-    if (!looksLikeJwt(token)) return { response: null, written: false };
-    const verified = await this.verifier.verifySignature(token);
-    if (!verified.ok) return { response: null, written: false };
-    const claims = verified.claims;
-    const { active, written } = await this.introspections.accessTokenActive(claims.gid, claims.jti, event);
-    if (!active) return { response: null, written };
+    await this.audit.recordStaged(staged, {
+      details: state.active ? { active: true, token_type: 'access_token' } : { active: false },
+    });
+    if (!state.active) return { active: false };
     return {
-      written,
-      response: {
-        active: true,
-        scope: claims.scope,
-        client_id: claims.client_id,
-        sub: claims.sub,
-        exp: claims.exp,
-        iat: claims.iat,
-        // RFC 9449 §6.2: a bound token introspects as DPoP with its confirmation
-        token_type: claims.cnf ? 'DPoP' : 'Bearer',
-        iss: claims.iss,
-        aud: claims.aud,
-        jti: claims.jti,
-        ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
-      },
+      active: true,
+      scope: claims.scope,
+      client_id: claims.client_id,
+      sub: claims.sub,
+      exp: claims.exp,
+      iat: claims.iat,
+      // RFC 9449 §6.2: a bound token introspects as DPoP with its confirmation
+      token_type: claims.cnf ? 'DPoP' : 'Bearer',
+      iss: claims.iss,
+      aud: claims.aud,
+      jti: claims.jti,
+      ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
     };
   }
 

@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { sql } from '../database/sql';
+import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
+import { preparedSql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
+import { statementBatchSize, statementBatcher, valuesParams } from '../database/statement-batch';
+import { INSERT_PUSHED_SQL, TAKE_PUSHED_SQL } from './pushed-requests.sql';
 
 /** A pushed request as stored: the authorization request's parameters, and the DPoP key sent at PAR. */
 export interface PushedRequestRow {
@@ -10,24 +13,36 @@ export interface PushedRequestRow {
   dpop_jkt: string | null;
 }
 
-/** RFC 9126 pushed authorization requests, keyed by the SHA-256 of their request_uri. */
+export interface NewPushedRequest {
+  idHash: string;
+  clientId: string;
+  params: Record<string, string>;
+  dpopJkt: string | null;
+  ttlSeconds: number;
+}
+
+interface Take {
+  idHash: string;
+  clientId: string;
+}
+
+/**
+ * RFC 9126 pushed authorization requests, keyed by the SHA-256 of their request_uri. The inserts, and the takes,
+ * that reach the repository in the same turn of the event loop share one statement each
+ * (database/statement-batch.ts): one round trip and one commit for all of them.
+ */
 @Injectable()
 export class PushedRequestsRepository {
+  private readonly logger = new Logger(PushedRequestsRepository.name);
+  private readonly inserts = statementBatcher<NewPushedRequest, true>((batch) =>
+    this.eachAloneIfRefused('insert', batch, (calls) => this.insertStatement(calls)),
+  );
+  private readonly takes = statementBatcher<Take, PushedRequestRow | null>((batch) => this.takeBatch(batch));
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(input: {
-    idHash: string;
-    clientId: string;
-    params: Record<string, string>;
-    dpopJkt: string | null;
-    ttlSeconds: number;
-  }): Promise<void> {
-    await sql(
-      this.dataSource,
-      `INSERT INTO pushed_authorization_requests (id_hash, client_id, params, dpop_jkt, expires_at)
-       VALUES ($1, $2, $3::jsonb, $4, now() + make_interval(secs => $5::int))`,
-      [input.idHash, input.clientId, JSON.stringify(input.params), input.dpopJkt, input.ttlSeconds],
-    );
+  async insert(input: NewPushedRequest): Promise<void> {
+    await this.inserts.load(input);
   }
 
   /**
@@ -35,20 +50,91 @@ export class PushedRequestsRepository {
    * of concurrent callers exactly one gets it; another client's request_uri stays untouched. Expired → undefined.
    */
   async take(idHash: string, clientId: string): Promise<PushedRequestRow | undefined> {
-    const rows = await sql<PushedRequestRow & { live: boolean }>(
-      this.dataSource,
-      `DELETE FROM pushed_authorization_requests WHERE id_hash = $1 AND client_id = $2
-       RETURNING params, dpop_jkt, expires_at > now() AS live`,
-      [idHash, clientId],
-    );
-    const row = rows[0];
-    if (!row?.live) return undefined;
-    const params = typeof row.params === 'string' ? JSON.parse(row.params) : row.params;
-    return { params, dpop_jkt: row.dpop_jkt };
+    return (await this.takes.load({ idHash, clientId })) ?? undefined;
   }
 
   /** Housekeeping: deletes expired pushed requests. */
   purgeExpired(): Promise<number> {
     return purgeExpiredRows(this.dataSource, 'pushed_authorization_requests', `expires_at < now()`);
+  }
+
+  /**
+   * A request_uri taken twice in one batch (two concurrent uses) goes to the statement once: the first call gets
+   * what the statement deleted, the others nothing — single use, as if they had come after it.
+   */
+  private async takeBatch(batch: readonly Take[]): Promise<(PushedRequestRow | null | Error)[]> {
+    const first = new Map<string, number>();
+    batch.forEach((take, i) => {
+      if (!first.has(take.idHash)) first.set(take.idHash, i);
+    });
+    const distinct = [...first.values()].map((i) => batch[i]);
+    const taken = await this.eachAloneIfRefused('take', distinct, (calls) => this.takeStatement(calls));
+    const byHash = new Map(distinct.map((take, j) => [take.idHash, taken[j]]));
+    return batch.map((take, i) => (first.get(take.idHash) === i ? byHash.get(take.idHash)! : null));
+  }
+
+  /**
+   * Runs `statement` for a batch. When the database refuses a shared statement (a row it would not store: a
+   * client deleted meanwhile), each call runs a statement of its own, so that only that call fails; an unreachable
+   * database or a timeout fails them all.
+   */
+  private async eachAloneIfRefused<K, V>(
+    what: string,
+    batch: readonly K[],
+    statement: (calls: readonly K[]) => Promise<V[]>,
+  ): Promise<(V | Error)[]> {
+    try {
+      return await statement(batch);
+    } catch (err) {
+      if (batch.length === 1 || isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
+      this.logger.warn(
+        `a shared pushed-request ${what} of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
+      );
+      return Promise.all(
+        batch.map((call) =>
+          statement([call]).then(
+            ([result]): V | Error => result,
+            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async insertStatement(calls: readonly NewPushedRequest[]): Promise<true[]> {
+    const size = statementBatchSize(calls.length);
+    await preparedSql(
+      this.dataSource,
+      `latchkey_push_request_${size}`,
+      INSERT_PUSHED_SQL.get(size)!,
+      valuesParams(calls, size, 5, (c) => [
+        c.idHash,
+        c.clientId,
+        JSON.stringify(c.params),
+        c.dpopJkt,
+        c.ttlSeconds,
+      ]),
+    );
+    return calls.map(() => true);
+  }
+
+  private async takeStatement(calls: readonly Take[]): Promise<(PushedRequestRow | null)[]> {
+    const size = statementBatchSize(calls.length);
+    const rows = await preparedSql<{ i: number; params: unknown; dpop_jkt: string | null; live: boolean }>(
+      this.dataSource,
+      `latchkey_take_pushed_request_${size}`,
+      TAKE_PUSHED_SQL.get(size)!,
+      valuesParams(calls, size, 2, (c) => [c.idHash, c.clientId]),
+    );
+    const taken: (PushedRequestRow | null)[] = calls.map(() => null);
+    for (const row of rows) {
+      if (!row.live || row.i >= taken.length) continue;
+      const params = (typeof row.params === 'string' ? JSON.parse(row.params) : row.params) as Record<
+        string,
+        string
+      >;
+      taken[row.i] = { params, dpop_jkt: row.dpop_jkt };
+    }
+    return taken;
   }
 }

@@ -1,4 +1,5 @@
 import { INSERT_CODE_FOR_SESSION_SQL } from '../../src/authorization/authorization-codes.sql';
+import { TAKE_PUSHED_SQL } from '../../src/authorization/pushed-requests.sql';
 import { INTROSPECTION_SQL } from '../../src/tokens/introspection.repository';
 import { ROTATION_BATCH_SQL } from '../../src/tokens/tokens.sql';
 import { FIND_LIVE_SESSION_SQL } from '../../src/users/session-sql';
@@ -104,6 +105,18 @@ describe('query plans of the hot statements', () => {
     expect(
       nodes.some(
         (n) => n['Index Name'] === 'refresh_tokens_pkey' && n['Index Cond']?.includes('k.token_hash'),
+      ),
+    ).toBe(true);
+  });
+
+  it('pushed requests, shared take: each request by its primary key', async () => {
+    const args = [1, 2, 3, 4].flatMap((i) => [`'${String(i).repeat(64)}'`, "'client'"]).join(', ');
+    const nodes = await plan(TAKE_PUSHED_SQL.get(4)!, args);
+    expect(scanned(nodes)).toEqual([]);
+    expect(
+      nodes.some(
+        (n) =>
+          n['Index Name'] === 'pushed_authorization_requests_pkey' && n['Index Cond']?.includes('id_hash'),
       ),
     ).toBe(true);
   });

@@ -7,9 +7,10 @@ import { preparedSql } from './sql';
 /**
  * Statement batching: calls of one hot statement that reach a repository in the same turn of the event loop
  * (concurrent requests) are answered by one statement over a `VALUES` list of their parameters — one round trip,
- * one plan execution and one commit for all of them. Used by the access-token state check (read), the refresh
- * rotation, the code exchange and the authorize statement (writes: sharedStatement below); docs/performance.md has
- * the measurements.
+ * one plan execution and one commit for all of them. Used by the access-token state check and the introspection
+ * statement (reads), the DPoP replay store and the pushed requests (inserts and takes), and the refresh rotation,
+ * the code exchange and the authorize statement (writes: sharedStatement below); docs/performance.md has the
+ * measurements.
  *
  * The `VALUES` list has a fixed size (the next of STATEMENT_BATCH_SIZES, padded with NULL rows that match
  * nothing), one named prepared statement per size, so that PostgreSQL plans each size once and keeps the plan.

@@ -1,10 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { preparedSql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
-import { statementBatchSize, statementBatcher, valuesParams } from '../database/statement-batch';
+import {
+  eachAloneIfRefused,
+  firstUseOfEachKey,
+  statementBatchSize,
+  statementBatcher,
+  valuesParams,
+} from '../database/statement-batch';
 import { INSERT_PUSHED_SQL, TAKE_PUSHED_SQL } from './pushed-requests.sql';
 
 /** A pushed request as stored: the authorization request's parameters, and the DPoP key sent at PAR. */
@@ -29,13 +34,14 @@ interface Take {
 /**
  * RFC 9126 pushed authorization requests, keyed by the SHA-256 of their request_uri. The inserts, and the takes,
  * that reach the repository in the same turn of the event loop share one statement each
- * (database/statement-batch.ts): one round trip and one commit for all of them.
+ * (database/statement-batch.ts): one round trip and one commit for all of them. If the database refuses a shared
+ * statement (a client deleted meanwhile), each call runs alone, so that only that call fails.
  */
 @Injectable()
 export class PushedRequestsRepository {
   private readonly logger = new Logger(PushedRequestsRepository.name);
   private readonly inserts = statementBatcher<NewPushedRequest, true>((batch) =>
-    this.eachAloneIfRefused('insert', batch, (calls) => this.insertStatement(calls)),
+    eachAloneIfRefused(this.logger, 'pushed-request insert', batch, (calls) => this.insertStatement(calls)),
   );
   private readonly takes = statementBatcher<Take, PushedRequestRow | null>((batch) => this.takeBatch(batch));
 
@@ -62,43 +68,16 @@ export class PushedRequestsRepository {
    * A request_uri taken twice in one batch (two concurrent uses) goes to the statement once: the first call gets
    * what the statement deleted, the others nothing — single use, as if they had come after it.
    */
-  private async takeBatch(batch: readonly Take[]): Promise<(PushedRequestRow | null | Error)[]> {
-    const first = new Map<string, number>();
-    batch.forEach((take, i) => {
-      if (!first.has(take.idHash)) first.set(take.idHash, i);
-    });
-    const distinct = [...first.values()].map((i) => batch[i]);
-    const taken = await this.eachAloneIfRefused('take', distinct, (calls) => this.takeStatement(calls));
-    const byHash = new Map(distinct.map((take, j) => [take.idHash, taken[j]]));
-    return batch.map((take, i) => (first.get(take.idHash) === i ? byHash.get(take.idHash)! : null));
-  }
-
-  /**
-   * Runs `statement` for a batch. When the database refuses a shared statement (a row it would not store: a
-   * client deleted meanwhile), each call runs a statement of its own, so that only that call fails; an unreachable
-   * database or a timeout fails them all.
-   */
-  private async eachAloneIfRefused<K, V>(
-    what: string,
-    batch: readonly K[],
-    statement: (calls: readonly K[]) => Promise<V[]>,
-  ): Promise<(V | Error)[]> {
-    try {
-      return await statement(batch);
-    } catch (err) {
-      if (batch.length === 1 || isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
-      this.logger.warn(
-        `a shared pushed-request ${what} of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
-      );
-      return Promise.all(
-        batch.map((call) =>
-          statement([call]).then(
-            ([result]): V | Error => result,
-            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-          ),
+  private takeBatch(batch: readonly Take[]): Promise<(PushedRequestRow | null | Error)[]> {
+    return firstUseOfEachKey(
+      batch,
+      (take) => take.idHash,
+      (distinct) =>
+        eachAloneIfRefused(this.logger, 'pushed-request take', distinct, (calls) =>
+          this.takeStatement(calls),
         ),
-      );
-    }
+      null,
+    );
   }
 
   private async insertStatement(calls: readonly NewPushedRequest[]): Promise<true[]> {

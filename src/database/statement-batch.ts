@@ -129,3 +129,54 @@ export async function sharedStatement<K, R extends object>(
   for (const { i, ...row } of rows) if (i < results.length) results[i] = row as unknown as R;
   return results;
 }
+
+/**
+ * A batch's reads or inserts run by `statement` (row `i` of its answer answers call `i`). When the database refuses
+ * the shared statement (a row it would not store), each call runs a statement of its own, so that only the call it
+ * refuses fails — logged with the database's message and a count, nothing of the calls. When the database cannot be
+ * reached, or the statement timed out, the batch fails, as each call alone would.
+ */
+export async function eachAloneIfRefused<K, V>(
+  logger: LoggerService,
+  what: string,
+  batch: readonly K[],
+  statement: (calls: readonly K[]) => Promise<V[]>,
+): Promise<(V | Error)[]> {
+  try {
+    return await statement(batch);
+  } catch (err) {
+    if (batch.length === 1 || isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
+    logger.warn(
+      `a shared statement (${what}) of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
+    );
+    return Promise.all(
+      batch.map((call) =>
+        statement([call]).then(
+          ([result]): V | Error => result,
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        ),
+      ),
+    );
+  }
+}
+
+/**
+ * For single-use keys (a DPoP proof, a request_uri): calls of one batch with the same key go to `run` once, the
+ * first of them getting its answer and the others `repeat` — as if they had come just after it.
+ */
+export async function firstUseOfEachKey<K, V>(
+  batch: readonly K[],
+  keyOf: (call: K) => string,
+  run: (distinct: readonly K[]) => Promise<(V | Error)[]>,
+  repeat: V,
+): Promise<(V | Error)[]> {
+  const first = new Map<string, number>();
+  batch.forEach((call, i) => {
+    if (!first.has(keyOf(call))) first.set(keyOf(call), i);
+  });
+  const positions = [...first.values()];
+  const answers = await run(positions.map((i) => batch[i]));
+  const results: (V | Error)[] = batch.map(() => repeat);
+  positions.forEach((i, j) => (results[i] = answers[j]));
+  return results;
+}

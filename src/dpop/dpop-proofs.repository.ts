@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { preparedSql } from '../database/sql';
 import { purgeExpiredRows } from '../database/expired-rows';
 import {
+  eachAloneIfRefused,
+  firstUseOfEachKey,
   STATEMENT_BATCH_SIZES,
   statementBatchSize,
   statementBatcher,
@@ -58,36 +59,17 @@ export class DpopProofsRepository {
   }
 
   /**
-   * One statement for a batch. A hash sent twice in one batch (the same proof in two concurrent requests) goes
-   * to the statement once: the first call gets the database's answer, the others are replays. When the database
-   * refuses a shared statement, each call runs on its own, so that only the call it refuses fails; an unreachable
-   * database or a timeout fails them all.
+   * One statement for a batch (each proof alone if the database refuses it). A hash sent twice in one batch (the
+   * same proof in two concurrent requests) goes to the statement once: the first call gets the database's answer,
+   * the others are replays.
    */
-  private async record(batch: readonly ProofUse[]): Promise<(boolean | Error)[]> {
-    const first = new Map<string, number>();
-    batch.forEach((use, i) => {
-      if (!first.has(use.proofHash)) first.set(use.proofHash, i);
-    });
-    const distinct = [...first.values()].map((i) => batch[i]);
-    let recorded: (boolean | Error)[];
-    try {
-      recorded = await this.statement(distinct);
-    } catch (err) {
-      if (distinct.length === 1 || isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
-      this.logger.warn(
-        `a shared DPoP proof statement of ${distinct.length} proofs failed (${(err as Error)?.message}); each runs on its own`,
-      );
-      recorded = await Promise.all(
-        distinct.map((use) =>
-          this.statement([use]).then(
-            ([ok]): boolean | Error => ok,
-            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-          ),
-        ),
-      );
-    }
-    const byHash = new Map(distinct.map((use, j) => [use.proofHash, recorded[j]]));
-    return batch.map((use, i) => (first.get(use.proofHash) === i ? byHash.get(use.proofHash)! : false));
+  private record(batch: readonly ProofUse[]): Promise<(boolean | Error)[]> {
+    return firstUseOfEachKey(
+      batch,
+      (use) => use.proofHash,
+      (distinct) => eachAloneIfRefused(this.logger, 'DPoP proofs', distinct, (uses) => this.statement(uses)),
+      false,
+    );
   }
 
   private async statement(uses: readonly ProofUse[]): Promise<boolean[]> {

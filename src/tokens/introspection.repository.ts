@@ -2,10 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { insertStagedAudit } from '../audit/audit-sql';
-import { isDatabaseUnavailable, isStatementTimeout } from '../common/database-errors';
 import { isUuid } from '../common/uuid';
 import { preparedSql } from '../database/sql';
 import {
+  eachAloneIfRefused,
   STATEMENT_BATCH_SIZES,
   statementBatchSize,
   statementBatcher,
@@ -76,27 +76,9 @@ export class IntrospectionRepository {
     return { active: await this.introspections.load({ grantId, jti, event }), written: true };
   }
 
-  /**
-   * One statement for a batch. When the database refuses a shared one (a row it would not store), each call runs
-   * a statement of its own, so that only that call fails; an unreachable database or a timeout fails them all.
-   */
-  private async introspect(batch: readonly Introspection[]): Promise<(boolean | Error)[]> {
-    try {
-      return await this.statement(batch);
-    } catch (err) {
-      if (batch.length === 1 || isDatabaseUnavailable(err) || isStatementTimeout(err)) throw err;
-      this.logger.warn(
-        `a shared introspection statement of ${batch.length} calls failed (${(err as Error)?.message}); each runs on its own`,
-      );
-      return Promise.all(
-        batch.map((call) =>
-          this.statement([call]).then(
-            ([active]) => active,
-            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-          ),
-        ),
-      );
-    }
+  /** One statement for a batch; each call alone if the database refuses it (database/statement-batch.ts). */
+  private introspect(batch: readonly Introspection[]): Promise<(boolean | Error)[]> {
+    return eachAloneIfRefused(this.logger, 'introspection', batch, (calls) => this.statement(calls));
   }
 
   private async statement(batch: readonly Introspection[]): Promise<boolean[]> {

@@ -65,13 +65,15 @@ export class PushedRequestsRepository {
   }
 
   /**
-   * A request_uri taken twice in one batch (two concurrent uses) goes to the statement once: the first call gets
-   * what the statement deleted, the others nothing — single use, as if they had come after it.
+   * A request_uri taken twice by its client in one batch (two concurrent uses) goes to the statement once: the first
+   * call gets what the statement deleted, the others nothing — single use, as if they had come after it. Another
+   * client naming the same request_uri is a call of its own (it gets nothing, and does not hide the request from
+   * its owner's call).
    */
   private takeBatch(batch: readonly Take[]): Promise<(PushedRequestRow | null | Error)[]> {
     return firstUseOfEachKey(
       batch,
-      (take) => take.idHash,
+      (take) => `${take.clientId} ${take.idHash}`,
       (distinct) =>
         eachAloneIfRefused(this.logger, 'pushed-request take', distinct, (calls) =>
           this.takeStatement(calls),

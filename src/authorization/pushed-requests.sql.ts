@@ -14,7 +14,7 @@ export const INSERT_PUSHED_SQL = new Map(
 
 /**
  * Takes `size` pushed requests (row `i` answers call `i`): each is deleted only when it belongs to the client that
- * names it, and returned with whether it was still live. The id hashes of one statement are distinct.
+ * names it, and returned with whether it was still live. The (id hash, client) pairs of one statement are distinct.
  */
 export const TAKE_PUSHED_SQL = new Map(
   STATEMENT_BATCH_SIZES.map((size) => {

@@ -84,6 +84,18 @@ describe('pushed requests on the real database', () => {
     expect(results).toEqual([{ params: r.params, dpop_jkt: r.dpopJkt }, undefined, undefined]);
   });
 
+  it('does not let another client’s call in the same batch hide the request from its owner', async () => {
+    const r = request();
+    await repo.insert(r);
+    const results = await Promise.all([
+      repo.take(r.idHash, other.clientId),
+      repo.take(r.idHash, client.clientId),
+      repo.take(r.idHash, client.clientId),
+    ]);
+    expect(results).toEqual([undefined, { params: r.params, dpop_jkt: r.dpopJkt }, undefined]);
+    expect(await stored(r.idHash)).toBe(0);
+  });
+
   it('deletes an expired request without returning it', async () => {
     const r = request(client.clientId, -1);
     await repo.insert(r);

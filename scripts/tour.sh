@@ -37,7 +37,7 @@ npm run -s cli -- user:permit --username "$USERNAME" --permission audit:read
 
 step "3. PKCE: a verifier and its S256 challenge; open the authorization URL, sign in as $USERNAME, allow"
 VERIFIER=$(node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")
-CHALLENGE=$(node -e "console.log(require('crypto').createHash('sha256').update(process.argv[1]).digest('base64url'))" "$VERIFIER")
+CHALLENGE=$(node -e "console.log(require('crypto').createHash('sha256').update(process.argv[1]).digest('base64url'))" -- "$VERIFIER")
 STATE=$(node -e "console.log(require('crypto').randomBytes(8).toString('hex'))")
 AUTHORIZE_URL="$LK/oauth/authorize?response_type=code&client_id=$CID&redirect_uri=$(node -p 'encodeURIComponent(process.argv[1])' "$REDIRECT_URI")&scope=openid%20profile%20api%3Aread&state=$STATE&code_challenge=$CHALLENGE&code_challenge_method=S256"
 echo "Open in a browser: $AUTHORIZE_URL"

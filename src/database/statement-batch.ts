@@ -172,7 +172,8 @@ export async function firstUseOfEachKey<K, V>(
 ): Promise<(V | Error)[]> {
   const first = new Map<string, number>();
   batch.forEach((call, i) => {
-    if (!first.has(keyOf(call))) first.set(keyOf(call), i);
+    const key = keyOf(call);
+    if (!first.has(key)) first.set(key, i);
   });
   const positions = [...first.values()];
   const answers = await run(positions.map((i) => batch[i]));

@@ -96,6 +96,20 @@ describe('pushed requests on the real database', () => {
     expect(await stored(r.idHash)).toBe(0);
   });
 
+  it('compares the client_id exactly: a longer one that starts with the owner’s takes nothing', async () => {
+    const long = await createClient(t);
+    const longId = `lk_${'x'.repeat(61)}`; // as long as the column allows
+    await sql(t.dataSource, `UPDATE clients SET client_id = $1 WHERE client_id = $2`, [
+      longId,
+      long.clientId,
+    ]);
+    const r = request(longId);
+    await repo.insert(r);
+    expect(await repo.take(r.idHash, `${longId}zz`)).toBeUndefined();
+    expect(await stored(r.idHash)).toBe(1);
+    expect(await repo.take(r.idHash, longId)).toEqual({ params: r.params, dpop_jkt: r.dpopJkt });
+  });
+
   it('deletes an expired request without returning it', async () => {
     const r = request(client.clientId, -1);
     await repo.insert(r);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthenticatableClient } from '../clients/clients.service';
+import { isPlausibleClientId, type AuthenticatableClient } from '../clients/clients.service';
 import { randomToken, sha256Hex } from '../common/crypto';
 import { InvalidRequest, OAuthError } from '../common/oauth-errors';
 import { oauthConfig, type OAuthConfig } from '../config/config.namespaces';
@@ -73,7 +73,8 @@ export class PushedRequestsService {
 
   /** The pushed request behind a request_uri, once, for its own client; undefined if unknown/expired/used/foreign. */
   async take(clientId: string, requestUri: string): Promise<TakenPushedRequest | undefined> {
-    if (!REQUEST_URI.test(requestUri)) return undefined;
+    // a client_id that cannot exist owns nothing, and never reaches SQL as junk (a NUL byte would fail there)
+    if (!REQUEST_URI.test(requestUri) || !isPlausibleClientId(clientId)) return undefined;
     const row = await this.repository.take(sha256Hex(requestUri), clientId);
     if (!row) return undefined;
     return { params: toQuery(row.params), dpopJkt: row.dpop_jkt };

@@ -157,6 +157,11 @@ describe('POST /oauth/par (RFC 9126)', () => {
       .get(viaRequestUri(spa.clientId, `urn:ietf:params:oauth:request_uri:${'A'.repeat(43)}`))
       .redirects(0);
     expect(unknown.status).toBe(400);
+    // client_ids that cannot exist (a NUL byte, 5,000 characters) are refused the same way, never a 500
+    for (const junk of ['\u0000', 'a'.repeat(5000), `${spa.clientId}\u0000`]) {
+      const res = await request(t.url).get(viaRequestUri(junk, pushed.body.request_uri)).redirects(0);
+      expect(res.status).toBe(400);
+    }
     // the other client's attempt did not use it up
     const own = await request(t.url).get(viaRequestUri(spa.clientId, pushed.body.request_uri)).redirects(0);
     expect(own.status).toBe(302);
